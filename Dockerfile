@@ -1,0 +1,26 @@
+# One image for web, worker and beat (docker-compose.yml picks the command).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY disclosure ./disclosure
+COPY projects ./projects
+COPY reports ./reports
+RUN pip install .
+COPY . .
+
+RUN useradd --system --home-dir /app --shell /usr/sbin/nologin disclosure \
+    && mkdir -p /app/var /app/staticfiles \
+    && chown -R disclosure /app/var /app/staticfiles
+USER disclosure
+
+# collectstatic needs settings but no secret of the deployment.
+RUN DJANGO_DEBUG=0 DJANGO_SECRET_KEY=collectstatic-only SITE_URL=https://build.invalid \
+    python manage.py collectstatic --noinput
+
+EXPOSE 8000
+CMD ["gunicorn", "disclosure.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -1,0 +1,255 @@
+"""Hosted projects and their published security policies.
+
+A project's SECURITY.md becomes a PolicyRevision: the revision in force on a day is the latest one
+whose effective date is not after that day, and once in force a revision never changes (reports
+filed under it keep the promises it made). Each revision carries its own supported-version matrix.
+"""
+
+import datetime
+import enum
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from projects import intake
+
+
+class Project(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    tracking_prefix = models.CharField(
+        max_length=8,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z]{2,8}$", "Two to eight capital letters, e.g. STW.")],
+        help_text="Prefix of the project's tracking IDs, e.g. STW for STW-2026-0001.",
+    )
+    description = models.CharField(max_length=300, blank=True)
+    homepage = models.URLField(blank=True)
+    repository_url = models.URLField(blank=True)
+    security_email = models.EmailField(help_text="Primary security contact.")
+    backup_email = models.EmailField(blank=True, help_text="Contact when the primary is silent.")
+    backup_after_hours = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Hours without acknowledgment before the backup is used."
+    )
+    pgp_key_url = models.URLField(blank=True)
+    cve_threshold = models.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+        help_text="CVSS score from which a CVE is requested (blank: no rule).",
+    )
+    preferred_languages = models.CharField(
+        max_length=50, default="en", help_text="Comma-separated language tags (RFC 5646)."
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["active", "name"], name="project_active_name_idx")]
+
+    def __str__(self):
+        return self.name
+
+    def revision_in_force(self, on=None):
+        return self.revisions.in_force_on(on or timezone.localdate()).first()
+
+
+class PolicyRevisionQuerySet(models.QuerySet):
+    def in_force_on(self, day):
+        """Revisions that were ever in force by `day`, the one in force first."""
+        return self.filter(effective_from__lte=day).order_by("-effective_from")
+
+
+class PolicyRevision(models.Model):
+    """One published version of a project's security policy, in force from `effective_from`."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="revisions")
+    effective_from = models.DateField()
+    source_url = models.URLField(blank=True, help_text="Where this policy text was published.")
+    introduction = models.TextField(blank=True, help_text="Markdown.")
+    how_to_report = models.TextField(blank=True, help_text="Markdown.")
+    subject_tag = models.CharField(
+        max_length=100, blank=True, help_text="Tag the project asks for in report subjects."
+    )
+    # Intake: keys of projects.intake.STANDARD_FIELDS, plus project-specific extra fields.
+    intake_required = models.JSONField(default=list, blank=True)
+    intake_helpful = models.JSONField(default=list, blank=True)
+    intake_extra_fields = models.JSONField(
+        default=list, blank=True, help_text='List of {"name", "label", "required"} objects.'
+    )
+    # SLA targets (blank: the policy makes no promise).
+    ack_hours = models.PositiveIntegerField(null=True, blank=True)
+    detail_hours = models.PositiveIntegerField(null=True, blank=True)
+    update_days = models.PositiveIntegerField(null=True, blank=True)
+    fix_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Days from the detailed response to a proposed fix."
+    )
+    resolve_days = models.PositiveIntegerField(null=True, blank=True)
+    sla_text = models.TextField(blank=True, help_text="Markdown: the policy's own words on timing.")
+    # Disclosure rule.
+    disclosure_days_after_report = models.PositiveIntegerField(null=True, blank=True)
+    disclosure_days_after_release = models.PositiveIntegerField(null=True, blank=True)
+    early_disclosure_if_exploited = models.BooleanField(default=False)
+    reporter_reviews_fix = models.BooleanField(
+        default=False, help_text="The reporter reviews the fix and the advisory before publication."
+    )
+    disclosure_text = models.TextField(blank=True, help_text="Markdown.")
+    versions_note = models.TextField(blank=True, help_text="Markdown, shown under the matrix.")
+    scope_in = models.TextField(blank=True, help_text="Markdown.")
+    scope_out = models.TextField(blank=True, help_text="Markdown.")
+    safe_harbor = models.TextField(blank=True, help_text="Markdown.")
+    recognition = models.TextField(blank=True, help_text="Markdown.")
+    additional_text = models.TextField(
+        blank=True, help_text="Markdown: threat model, best practices and other policy sections."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PolicyRevisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["project", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "effective_from"], name="one_revision_per_project_and_day"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.project} policy of {self.effective_from:%Y-%m-%d}"
+
+    def is_locked(self, on=None):
+        """In force (or superseded): published promises never change; add a new revision."""
+        return self.pk is not None and self.effective_from <= (on or timezone.localdate())
+
+    def clean(self):
+        if self.pk is not None:
+            stored = type(self).objects.get(pk=self.pk)
+            if stored.is_locked():
+                raise ValidationError(
+                    "This revision is in force and cannot be changed. Add a new revision instead."
+                )
+        intake.validate_field_keys(self.intake_required, "intake_required")
+        intake.validate_field_keys(self.intake_helpful, "intake_helpful")
+        intake.validate_extra_fields(self.intake_extra_fields)
+
+    def sla_commitments(self):
+        """(label, promise) pairs for the targets this revision sets, in the order of a report's life."""
+        targets = [
+            ("Acknowledgment", self.ack_hours, "hours"),
+            ("Detailed response", self.detail_hours, "hours"),
+            ("Status updates", self.update_days, "update_days"),
+            ("Proposed fix", self.fix_days, "days"),
+            ("Resolution target", self.resolve_days, "days"),
+        ]
+        return [(label, _duration(value, unit)) for label, value, unit in targets if value]
+
+    def disclosure_rule(self):
+        """One sentence: when a vulnerability becomes public under this revision."""
+        if self.disclosure_days_after_report:
+            rule = f"Public disclosure {self.disclosure_days_after_report} days after the report"
+        elif self.disclosure_days_after_release:
+            rule = f"Public disclosure {self.disclosure_days_after_release} days after the fixed release"
+        else:
+            return "Disclosure is coordinated with the reporter; the policy sets no fixed delay."
+        if self.early_disclosure_if_exploited:
+            rule += ", earlier if the vulnerability is actively exploited"
+        return rule + "."
+
+    def intake_fields(self):
+        """The report form's fields under this revision, in display order."""
+        return intake.fields_for(
+            required=self.intake_required,
+            helpful=self.intake_helpful,
+            extra=self.intake_extra_fields,
+        )
+
+
+def _duration(value, unit):
+    if unit == "update_days":
+        return f"every {value} days until resolved"
+    if unit == "hours" and value % 24 == 0 and value >= 48:
+        return f"within {value // 24} days"
+    return f"within {value} {unit}"
+
+
+class SupportStatus(enum.Enum):
+    SUPPORTED = "supported"  # no end date announced ("TBD")
+    SUPPORTED_UNTIL = "supported_until"  # supported, end date announced
+    ENDED = "ended"
+
+    @property
+    def is_supported(self):
+        return self is not SupportStatus.ENDED
+
+
+class SupportedVersion(models.Model):
+    """A row of a revision's version matrix. Whether it is supported today follows from the date."""
+
+    revision = models.ForeignKey(PolicyRevision, on_delete=models.CASCADE, related_name="versions")
+    series = models.CharField(max_length=40, help_text='e.g. "0.13.x" or "< 0.11".')
+    order = models.PositiveSmallIntegerField(default=0, help_text="Newest first.")
+    supported = models.BooleanField(
+        default=True, help_text="As published; untick for series the policy lists as ended."
+    )
+    end_of_support = models.DateField(
+        null=True, blank=True, help_text="Last supported day; blank means TBD."
+    )
+
+    class Meta:
+        ordering = ["revision", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "series"], name="one_row_per_series")
+        ]
+
+    def __str__(self):
+        return self.series
+
+    def status_on(self, day: datetime.date) -> SupportStatus:
+        if not self.supported:
+            return SupportStatus.ENDED
+        if self.end_of_support is None:
+            return SupportStatus.SUPPORTED
+        if day > self.end_of_support:
+            return SupportStatus.ENDED
+        return SupportStatus.SUPPORTED_UNTIL
+
+    def is_supported_on(self, day: datetime.date) -> bool:
+        return self.status_on(day).is_supported
+
+
+class Membership(models.Model):
+    """The maintainer side of authorization: a user's role in a project."""
+
+    class Role(models.TextChoices):
+        TRIAGER = "triager", "Triager"
+        MAINTAINER = "maintainer", "Maintainer"
+        ADMIN = "admin", "Admin"
+
+    RANK = {Role.TRIAGER: 1, Role.MAINTAINER: 2, Role.ADMIN: 3}
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.TRIAGER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "project"], name="one_membership_per_project")
+        ]
+        indexes = [models.Index(fields=["project", "role"], name="membership_project_role_idx")]
+
+    def __str__(self):
+        return f"{self.user} — {self.project} ({self.get_role_display()})"
+
+    def has_role(self, role):
+        """Roles are ordered: triager < maintainer < admin."""
+        return self.RANK[self.Role(self.role)] >= self.RANK[self.Role(role)]

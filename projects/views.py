@@ -1,0 +1,70 @@
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from projects import selectors, security_txt
+
+
+@require_safe
+def project_list(request):
+    return render(request, "projects/project_list.html", {"projects": selectors.active_projects()})
+
+
+@require_safe
+def project_detail(request, slug):
+    project = selectors.public_project(slug)
+    today = timezone.localdate()
+    revision = selectors.revision_with_matrix(project=project, on=today)
+    return render(
+        request,
+        "projects/project_detail.html",
+        {
+            "project": project,
+            "revision": revision,
+            "history": selectors.revision_history(project=project),
+            "today": today,
+        },
+    )
+
+
+@require_safe
+def revision_detail(request, slug, revision_id):
+    project = selectors.public_project(slug)
+    today = timezone.localdate()
+    revision = selectors.public_revision(project=project, revision_id=revision_id)
+    in_force = selectors.revision_with_matrix(project=project, on=today)
+    return render(
+        request,
+        "projects/revision_detail.html",
+        {
+            "project": project,
+            "revision": revision,
+            "in_force": in_force,
+            "history": selectors.revision_history(project=project),
+            "today": today,
+        },
+    )
+
+
+@require_safe
+def hall_of_fame(request, slug):
+    project = selectors.public_project(slug)
+    revision = selectors.revision_with_matrix(project=project, on=timezone.localdate())
+    return render(
+        request, "projects/hall_of_fame.html", {"project": project, "revision": revision}
+    )
+
+
+def plain_text(body):
+    return HttpResponse(body, content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+def project_security_txt(request, slug):
+    return plain_text(security_txt.project_security_txt(selectors.public_project(slug)))
+
+
+@require_safe
+def instance_security_txt(request):
+    return plain_text(security_txt.instance_security_txt())

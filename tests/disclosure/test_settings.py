@@ -1,0 +1,68 @@
+"""Settings are read once per process, so production-mode behaviour is tested in a subprocess."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "x7Lq9vN2pR4tW8yB3dF6hJ1kM5nP0sU2vX4zA7cE9gI3lO6qS8uW1yC4eG7iK0mQ",
+    "DJANGO_ALLOWED_HOSTS": "disclosure.example.org",
+    "SITE_URL": "https://disclosure.example.org",
+    "DATABASE_URL": "sqlite:////tmp/disclosure-settings-test.sqlite3",
+}
+
+
+def manage(*args, env):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SITE_"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_mode_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_SECRET_KEY"}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off" in result.stderr
+
+
+def test_debug_is_off_unless_asked_for():
+    result = manage("check", env={"DJANGO_SECRET_KEY": PRODUCTION_ENV["DJANGO_SECRET_KEY"]})
+    # With DEBUG off the default host list is SITE_URL's host only; the check itself passes.
+    assert result.returncode == 0, result.stderr
+    code = "from django.conf import settings; print('DEBUG', settings.DEBUG)"
+    result = manage("shell", "-c", code, env={"DJANGO_SECRET_KEY": PRODUCTION_ENV["DJANGO_SECRET_KEY"]})
+    assert "DEBUG False" in result.stdout.splitlines()
+
+
+def test_check_deploy_is_clean_with_the_production_environment():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DJANGO_DEBUG", "maybe", "DJANGO_DEBUG must be one of"),
+        ("SITE_URL", "disclosure.example.org", "SITE_URL must be an absolute http(s) URL"),
+        ("DATABASE_CONN_MAX_AGE", "soon", "DATABASE_CONN_MAX_AGE must be a whole number"),
+        ("SECURITY_TXT_EXPIRES_DAYS", "400", "SECURITY_TXT_EXPIRES_DAYS must be between 1 and 365"),
+    ],
+)
+def test_bad_environment_values_are_refused_with_a_clear_error(name, value, message):
+    result = manage("check", env={**PRODUCTION_ENV, name: value})
+    assert result.returncode != 0
+    assert message in result.stderr
