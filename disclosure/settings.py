@@ -1,4 +1,4 @@
-"""Settings for the disclosure platform: one flat module, every deployment value from the environment.
+"""Settings of the disclosure platform: one flat module, every value from the environment.
 
 The embedded default (nothing set) is a development instance: SQLite in var/, locmem cache,
 console email and Celery tasks run in-process. Production sets DJANGO_DEBUG=0 and must then
@@ -33,7 +33,9 @@ def env_bool(name, default):
         return True
     if raw.strip().lower() in FALSE_WORDS:
         return False
-    raise ImproperlyConfigured(f"{name} must be one of {sorted(TRUE_WORDS | FALSE_WORDS)}, not {raw!r}")
+    raise ImproperlyConfigured(
+        f"{name} must be one of {sorted(TRUE_WORDS | FALSE_WORDS)}, not {raw!r}"
+    )
 
 
 def env_int(name, default):
@@ -79,7 +81,9 @@ if not SECRET_KEY:
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000")
 SITE_NAME = env_str("SITE_NAME", "Disclosure")
 # The instance's own security contact (/.well-known/security.txt).
-SECURITY_CONTACT_EMAIL = env_str("SECURITY_CONTACT_EMAIL", f"security@{urlsplit(SITE_URL).hostname}")
+SECURITY_CONTACT_EMAIL = env_str(
+    "SECURITY_CONTACT_EMAIL", f"security@{urlsplit(SITE_URL).hostname}"
+)
 
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS",
@@ -154,7 +158,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -213,14 +219,18 @@ if EMAIL_URL:
     EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
     EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
 else:
-    EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+    EMAIL_BACKEND = env_str(
+        "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+    )
     EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
     EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
     EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER")
     EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD")
     EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
     EMAIL_USE_SSL = env_bool("DJANGO_EMAIL_USE_SSL", False)
-DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", f"{SITE_NAME} <noreply@{urlsplit(SITE_URL).hostname}>")
+DEFAULT_FROM_EMAIL = env_str(
+    "DJANGO_DEFAULT_FROM_EMAIL", f"{SITE_NAME} <noreply@{urlsplit(SITE_URL).hostname}>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Static files, i18n -----------------------------------------------------------------------

@@ -140,7 +140,7 @@ class PolicyRevision(models.Model):
         intake.validate_extra_fields(self.intake_extra_fields)
 
     def sla_commitments(self):
-        """(label, promise) pairs for the targets this revision sets, in the order of a report's life."""
+        """(label, promise) pairs of the targets this revision sets, in a report's order of life."""
         targets = [
             ("Acknowledgment", self.ack_hours, "hours"),
             ("Detailed response", self.detail_hours, "hours"),
@@ -155,7 +155,8 @@ class PolicyRevision(models.Model):
         if self.disclosure_days_after_report:
             rule = f"Public disclosure {self.disclosure_days_after_report} days after the report"
         elif self.disclosure_days_after_release:
-            rule = f"Public disclosure {self.disclosure_days_after_release} days after the fixed release"
+            days = self.disclosure_days_after_release
+            rule = f"Public disclosure {days} days after the fixed release"
         else:
             return "Disclosure is coordinated with the reporter; the policy sets no fixed delay."
         if self.early_disclosure_if_exploited:

@@ -3,7 +3,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from projects import selectors, security_txt
+from projects import security_txt, selectors
 
 
 @require_safe
@@ -51,9 +51,7 @@ def revision_detail(request, slug, revision_id):
 def hall_of_fame(request, slug):
     project = selectors.public_project(slug)
     revision = selectors.revision_with_matrix(project=project, on=timezone.localdate())
-    return render(
-        request, "projects/hall_of_fame.html", {"project": project, "revision": revision}
-    )
+    return render(request, "projects/hall_of_fame.html", {"project": project, "revision": revision})
 
 
 def plain_text(body):

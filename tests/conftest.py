@@ -15,7 +15,10 @@ from tests.factories import MembershipFactory, PolicyRevisionFactory, ProjectFac
 
 def missing_services():
     checks = (
-        ("DATABASE_URL (PostgreSQL)", settings.DATABASES["default"]["ENGINE"].endswith("postgresql")),
+        (
+            "DATABASE_URL (PostgreSQL)",
+            settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+        ),
         ("CELERY_BROKER_URL (Redis)", bool(settings.CELERY_BROKER_URL)),
     )
     return [name for name, present in checks if not present]

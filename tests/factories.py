@@ -18,10 +18,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
     @factory.post_generation
-    def verified(user, create, extracted, **kwargs):
+    def verified(self, create, extracted, **kwargs):
         """Users sign in only with a verified address (allauth, mandatory verification)."""
         if create and extracted is not False:
-            EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
 
 
 class ProjectFactory(factory.django.DjangoModelFactory):
@@ -30,7 +30,9 @@ class ProjectFactory(factory.django.DjangoModelFactory):
 
     slug = factory.Sequence(lambda n: f"project-{n}")
     name = factory.Sequence(lambda n: f"Project {n}")
-    tracking_prefix = factory.Sequence(lambda n: "P" + "".join(chr(65 + int(d)) for d in f"{n:03d}"))
+    tracking_prefix = factory.Sequence(
+        lambda n: "P" + "".join(chr(65 + int(d)) for d in f"{n:03d}")
+    )
     security_email = factory.LazyAttribute(lambda p: f"security@{p.slug}.example.org")
 
 

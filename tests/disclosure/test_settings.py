@@ -43,7 +43,9 @@ def test_debug_is_off_unless_asked_for():
     # With DEBUG off the default host list is SITE_URL's host only; the check itself passes.
     assert result.returncode == 0, result.stderr
     code = "from django.conf import settings; print('DEBUG', settings.DEBUG)"
-    result = manage("shell", "-c", code, env={"DJANGO_SECRET_KEY": PRODUCTION_ENV["DJANGO_SECRET_KEY"]})
+    result = manage(
+        "shell", "-c", code, env={"DJANGO_SECRET_KEY": PRODUCTION_ENV["DJANGO_SECRET_KEY"]}
+    )
     assert "DEBUG False" in result.stdout.splitlines()
 
 

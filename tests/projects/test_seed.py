@@ -136,7 +136,7 @@ def test_mailtri_router_policy_values(seeded):
 
 def test_seed_data_ships_with_the_project():
     """The data belongs to the project's package, not to ../shared read at run time."""
-    assert SEED_DIR == Path(projects.__file__).parent / "seeds"
+    assert Path(projects.__file__).parent / "seeds" == SEED_DIR
     assert sorted(p.name for p in SEED_DIR.glob("*.toml")) == [
         "mailtri-router.toml",
         "stalwart.toml",

@@ -51,15 +51,8 @@ def test_project_page_renders_the_policy_in_force(client, seeded):
 def test_project_page_shows_series_past_end_of_support_as_not_supported(client, seeded):
     with time_machine.travel(datetime.datetime(2026, 1, 1, 12, tzinfo=datetime.UTC)):
         body = client.get("/projects/stalwart/").content.decode()
-    rows = {
-        series: status
-        for series, status in (
-            ("0.13.x", "Supported"),
-            ("0.12.x", "Not supported"),
-            ("0.11.x", "Not supported"),
-        )
-    }
-    for series, status in rows.items():
+    rows = [("0.13.x", "Supported"), ("0.12.x", "Not supported"), ("0.11.x", "Not supported")]
+    for series, status in rows:
         assert f"<td>{series}</td>\n          <td>{status}</td>" in body, series
     with time_machine.travel(datetime.datetime(2025, 12, 31, 12, tzinfo=datetime.UTC)):
         body = client.get("/projects/stalwart/").content.decode()

@@ -25,7 +25,9 @@ class Command(BaseCommand):
         # allauth requires a verified address to sign in on the site, not only in /admin/.
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
         if "DJANGO_SUPERUSER_PASSWORD" in os.environ:
-            self.stdout.write(f"created admin account {email} (password from DJANGO_SUPERUSER_PASSWORD)")
+            self.stdout.write(
+                f"created admin account {email} (password from DJANGO_SUPERUSER_PASSWORD)"
+            )
         else:
             self.stdout.write(
                 f"created admin account {email} with password {password} (shown only this once)"

@@ -4,7 +4,7 @@ from projects.services import seed_projects
 
 
 class Command(BaseCommand):
-    help = "Create the hosted projects (Stalwart, TeamMail, mailtri-router) from their policies. Idempotent."
+    help = "Create the hosted projects (Stalwart, TeamMail, mailtri-router). Idempotent."
 
     def handle(self, *args, **options):
         created = seed_projects()

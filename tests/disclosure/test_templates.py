@@ -1,0 +1,32 @@
+"""CSP allows scripts and styles from our own origin only: no inline code in any template."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+TEMPLATES = sorted((Path(__file__).resolve().parents[2] / "templates").rglob("*.html"))
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
+INLINE_STYLE = re.compile(r"<style\b|\s(style|on[a-z]+)\s*=\s*[\"']", re.IGNORECASE)
+COMMENTS = re.compile(r"{% comment %}.*?{% endcomment %}|{#.*?#}", re.DOTALL)
+CDN = re.compile(r"(src|href)=\"(https?:)?//", re.IGNORECASE)
+
+
+def test_templates_exist():
+    assert len(TEMPLATES) >= 5
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.name)
+def test_no_inline_script_style_or_cdn(template):
+    text = COMMENTS.sub("", template.read_text())
+    assert not INLINE_SCRIPT.search(text)
+    assert not INLINE_STYLE.search(text)
+    assert not CDN.search(text)
+
+
+@pytest.mark.django_db
+def test_pages_send_a_content_security_policy(client):
+    policy = client.get("/")["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "style-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy

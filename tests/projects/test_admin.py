@@ -1,0 +1,54 @@
+import datetime
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from projects.models import PolicyRevision
+from tests.factories import MembershipFactory, PolicyRevisionFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_superuser_sees_projects_with_revisions_and_members_inline(client, superuser, project):
+    client.force_login(superuser)
+    response = client.get(f"/admin/projects/project/{project.pk}/change/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Policy revisions" in body
+    assert "Memberships" in body
+
+
+def test_revision_in_force_is_read_only_in_the_admin(client, superuser, project):
+    revision = project.revisions.get()
+    client.force_login(superuser)
+    page = client.get(f"/admin/projects/policyrevision/{revision.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    response = client.post(
+        f"/admin/projects/policyrevision/{revision.pk}/change/",
+        {"project": project.pk, "effective_from": "2025-01-01", "ack_hours": "1"},
+    )
+    assert response.status_code == 403
+    revision.refresh_from_db()
+    assert revision.ack_hours == 24
+    assert client.post(f"/admin/projects/policyrevision/{revision.pk}/delete/").status_code == 403
+    assert PolicyRevision.objects.filter(pk=revision.pk).exists()
+
+
+def test_upcoming_revision_with_matrix_is_editable(client, superuser, project):
+    upcoming = PolicyRevisionFactory(project=project, effective_from=datetime.date(2099, 1, 1))
+    client.force_login(superuser)
+    page = client.get(f"/admin/projects/policyrevision/{upcoming.pk}/change/")
+    assert 'name="_save"' in page.content.decode()
+    assert "versions-TOTAL_FORMS" in page.content.decode()
+
+
+def test_staff_see_only_projects_they_are_members_of(client, project, other_project):
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["view_project"]))
+    MembershipFactory(user=staff, project=project)
+    client.force_login(staff)
+    body = client.get("/admin/projects/project/").content.decode()
+    assert "Acme" in body
+    assert "Other" not in body
+    assert client.get(f"/admin/projects/project/{other_project.pk}/change/").status_code == 302
