@@ -257,6 +257,14 @@ USE_TZ = True
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# Report attachments: private storage outside static/media, served only through a checked view.
+ATTACHMENT_ROOT = Path(env_str("DJANGO_ATTACHMENT_ROOT", str(BASE_DIR / "var" / "attachments")))
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+ATTACHMENT_MAX_FILES = env_int("ATTACHMENT_MAX_FILES", 5)
+
+# Portal page size (keyset pagination).
+REPORTS_PAGE_SIZE = env_int("REPORTS_PAGE_SIZE", 25)
+
 # How far ahead security.txt's Expires lies (RFC 9116 recommends less than a year).
 SECURITY_TXT_EXPIRES_DAYS = env_int("SECURITY_TXT_EXPIRES_DAYS", 180)
 if not 1 <= SECURITY_TXT_EXPIRES_DAYS <= 365:

@@ -31,8 +31,7 @@ def project_security_txt(project, now=None):
         f"# Security contacts of {project.name}, hosted on {settings.SITE_NAME}.",
         "# Report vulnerabilities privately; never in public issues.",
         field("Contact", f"mailto:{project.security_email}"),
-        # The "how to report" section of the policy page: where the intake starts.
-        field("Contact", absolute(reverse("projects:detail", args=[project.slug]) + "#report")),
+        field("Contact", absolute(reverse("reports:intake", args=[project.slug]))),
     ]
     if project.backup_email:
         hours = project.backup_after_hours

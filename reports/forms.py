@@ -1,0 +1,144 @@
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+
+from projects.intake import STANDARD_FIELDS
+from reports.cvss import validate_vector
+from reports.models import CLOSURES, Report, Severity
+
+OTHER_VERSION = "other/unknown"
+LONG_TEXT = {"affected_components", "description", "steps_to_reproduce", "impact", "file_paths",
+             "configuration", "proof_of_concept", "suggested_fix"}  # fmt: skip
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Several files in one input, each at most ATTACHMENT_MAX_BYTES, at most ATTACHMENT_MAX_FILES."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "help_text",
+            f"Proof-of-concept files: up to {settings.ATTACHMENT_MAX_FILES} files of "
+            f"{filesizeformat(settings.ATTACHMENT_MAX_BYTES)} each.",
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        if len(files) > settings.ATTACHMENT_MAX_FILES:
+            raise forms.ValidationError(
+                f"Attach at most {settings.ATTACHMENT_MAX_FILES} files.", code="too_many"
+            )
+        single = super().clean
+        cleaned = [single(file, initial) for file in files]
+        for file in cleaned:
+            if file.size > settings.ATTACHMENT_MAX_BYTES:
+                raise forms.ValidationError(
+                    f"{file.name} is larger than {filesizeformat(settings.ATTACHMENT_MAX_BYTES)}.",
+                    code="too_big",
+                )
+        return cleaned
+
+
+class IntakeForm(forms.Form):
+    """The report form of a policy revision: its required, helpful and extra fields."""
+
+    title = forms.CharField(max_length=200, help_text="One line that names the problem.")
+
+    def __init__(self, *args, revision, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.revision = revision
+        today = timezone.localdate()
+        self.extra_names = []
+        for spec in revision.intake_fields():
+            if spec.name == "affected_versions":
+                choices = [
+                    (v.series, v.series if v.is_supported_on(today) else f"{v.series} (no longer supported)")
+                    for v in revision.versions.all()
+                ]  # fmt: skip
+                field = forms.MultipleChoiceField(
+                    choices=[*choices, (OTHER_VERSION, "Other / unknown")],
+                    widget=forms.CheckboxSelectMultiple,
+                )
+            elif spec.standard and spec.name in LONG_TEXT:
+                field = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+            else:
+                field = forms.CharField(max_length=200)
+            field.label = spec.label
+            field.required = spec.required
+            if not spec.standard:
+                self.extra_names.append(spec.name)
+            self.fields[spec.name] = field
+        self.fields["cvss_vector"] = forms.CharField(
+            required=False,
+            max_length=200,
+            label="CVSS vector (optional)",
+            help_text="Your suggested CVSS 3.1 or 4.0 vector, e.g. CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+            validators=[validate_vector],
+        )
+        self.fields["attachments"] = AttachmentsField()
+
+    def report_fields(self):
+        """Report column values for reports.services.file_report."""
+        data = self.cleaned_data
+        values = {"title": data["title"], "reporter_cvss_vector": data["cvss_vector"].strip()}
+        for name in STANDARD_FIELDS:
+            if name in data:
+                values[name] = data[name] or ([] if name == "affected_versions" else "")
+        values["extra_fields"] = {name: data[name] for name in self.extra_names}
+        return values
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Comment")
+    internal = forms.BooleanField(
+        required=False, label="Internal note (project members only, never shown to the reporter)"
+    )
+
+    def __init__(self, *args, can_write_internal, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_write_internal:
+            del self.fields["internal"]
+
+
+class AttachmentForm(forms.Form):
+    attachments = AttachmentsField(required=True)
+
+
+class MessageForm(forms.Form):
+    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class TriageForm(MessageForm):
+    severity = forms.ChoiceField(choices=Severity.choices)
+
+
+class CloseForm(MessageForm):
+    resolution = forms.ChoiceField(choices=[(state.value, state.label) for state in CLOSURES])
+    duplicate_of = forms.CharField(
+        required=False, max_length=32, help_text="Tracking ID of the original, for duplicates."
+    )
+
+    def __init__(self, *args, report, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.report = report
+
+    def clean_duplicate_of(self):
+        tracking_id = self.cleaned_data["duplicate_of"].strip()
+        if not tracking_id:
+            return None
+        original = Report.objects.filter(project=self.report.project, tracking_id=tracking_id).first()
+        if original is None or original.pk == self.report.pk:
+            raise forms.ValidationError("No other report of this project has that tracking ID.")
+        return original
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="Collaborator's email address")

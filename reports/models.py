@@ -1,0 +1,280 @@
+"""Vulnerability reports: the private record shared by a reporter, collaborators and maintainers.
+
+Nobody else may learn that a report exists: every read goes through `Report.objects.visible_to`
+(or `reports.access`), and `state` is written only by the transitions in `reports.services`.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.db.models import Q
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from projects.models import Membership, PolicyRevision, Project
+
+
+class State(models.TextChoices):
+    NEW = "new", "New"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    TRIAGED = "triaged", "Triaged"
+    FIXING = "fixing", "Fix in progress"
+    FIXED = "fixed", "Fixed"
+    DISCLOSED = "disclosed", "Disclosed"
+    NEEDS_INFO = "needs_info", "Needs information from the reporter"
+    DUPLICATE = "duplicate", "Closed: duplicate"
+    NOT_APPLICABLE = "not_applicable", "Closed: not applicable"
+    OUT_OF_SCOPE = "out_of_scope", "Closed: out of scope"
+    INFORMATIVE = "informative", "Closed: informative"
+    SPAM = "spam", "Closed: spam"
+    WITHDRAWN = "withdrawn", "Closed: withdrawn by the reporter"
+
+
+# Closures a member may choose; `withdrawn` belongs to the reporter.
+CLOSURES = (
+    State.DUPLICATE,
+    State.NOT_APPLICABLE,
+    State.OUT_OF_SCOPE,
+    State.INFORMATIVE,
+    State.SPAM,
+)
+CLOSED_STATES = frozenset((*CLOSURES, State.WITHDRAWN, State.DISCLOSED))
+OPEN_STATES = frozenset(set(State) - CLOSED_STATES)
+
+
+class Severity(models.TextChoices):
+    NONE = "none", "None"
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class ReportQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Reports `user` may know exist (DESIGN §3), ids first, never guardian's generic join.
+
+        Reporter, collaborator (view_report object permission), member of the report's project
+        (any role), or superuser.
+        """
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        project_ids = list(Membership.objects.filter(user=user).values_list("project_id", flat=True))
+        shared_ids = list(
+            ReportUserObjectPermission.objects.filter(
+                user=user, permission__codename="view_report"
+            ).values_list("content_object_id", flat=True)
+        )
+        return self.filter(
+            Q(reporter=user) | Q(project_id__in=project_ids) | Q(pk__in=shared_ids)
+        )
+
+
+class Report(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="reports")
+    revision = models.ForeignKey(
+        PolicyRevision,
+        on_delete=models.PROTECT,
+        related_name="reports",
+        help_text="The policy in force when the report was filed; its deadlines follow it.",
+    )
+    tracking_id = models.CharField(max_length=32, unique=True, editable=False)
+    year = models.PositiveSmallIntegerField(editable=False)
+    sequence = models.PositiveIntegerField(editable=False)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports"
+    )
+    title = models.CharField(max_length=200)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.NEW)
+    severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
+
+    # The intake's standard fields (projects.intake.STANDARD_FIELDS), markdown.
+    vulnerability_type = models.CharField(max_length=200, blank=True)
+    affected_versions = models.JSONField(default=list, blank=True)
+    affected_components = models.TextField(blank=True)
+    description = models.TextField(blank=True)
+    steps_to_reproduce = models.TextField(blank=True)
+    impact = models.TextField(blank=True)
+    file_paths = models.TextField(blank=True)
+    commit_branch = models.CharField(max_length=200, blank=True)
+    configuration = models.TextField(blank=True)
+    proof_of_concept = models.TextField(blank=True)
+    suggested_fix = models.TextField(blank=True)
+    extra_fields = models.JSONField(default=dict, blank=True)
+    reporter_cvss_vector = models.CharField(max_length=200, blank=True)
+
+    # Closure.
+    resolution_reason = models.TextField(blank=True, help_text="Shown to the reporter.")
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+    )
+
+    # Milestones that stop SLA clocks, and the needs-info pause.
+    created_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    fixed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    last_update_at = models.DateTimeField(
+        help_text="Last status update to the reporter (public comment or transition)."
+    )
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_for = models.DurationField(default=datetime.timedelta)
+    paused_for_at_triage = models.DurationField(
+        default=datetime.timedelta, help_text="Pause already counted when the fix clock started."
+    )
+    state_before_pause = models.CharField(max_length=20, choices=State.choices, blank=True)
+
+    # Deadlines (reports.sla.deadlines), recomputed by every transition; null = no open clock.
+    ack_due = models.DateTimeField(null=True, blank=True, db_index=True)
+    detail_due = models.DateTimeField(null=True, blank=True, db_index=True)
+    next_update_due = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolve_due = models.DateTimeField(null=True, blank=True, db_index=True)
+    disclosure_due = models.DateTimeField(null=True, blank=True, db_index=True)
+    next_due = models.DateTimeField(null=True, blank=True, help_text="Earliest open SLA deadline.")
+
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "year", "sequence"], name="one_tracking_number_per_project_year"
+            )
+        ]
+        indexes = [
+            # The portal's sort (next due, nulls last, then id) and its filters.
+            models.Index(fields=["next_due", "id"], name="report_next_due_idx"),
+            models.Index(fields=["project", "state", "next_due"], name="report_project_state_idx"),
+            models.Index(fields=["reporter", "next_due"], name="report_reporter_idx"),
+            models.Index(fields=["severity"], name="report_severity_idx"),
+            models.Index(fields=["state"], name="report_state_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.tracking_id}: {self.title}"
+
+    @property
+    def is_open(self):
+        return self.state in OPEN_STATES
+
+    @property
+    def is_paused(self):
+        return self.state == State.NEEDS_INFO
+
+
+class ReportUserObjectPermission(UserObjectPermissionBase):
+    """Direct-FK guardian permissions: a collaborator holds `view_report` on the report."""
+
+    content_object = models.ForeignKey(Report, on_delete=models.CASCADE)
+
+
+class ReportGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Report, on_delete=models.CASCADE)
+
+
+class TrackingCounter(models.Model):
+    """Last tracking number given per project and year, locked while a report is filed."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "year"], name="one_counter_per_project_year")
+        ]
+
+
+class Invitation(models.Model):
+    """A collaborator invited by an address that has no account yet; accepted after sign-up."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    token = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "email"],
+                condition=Q(accepted_at__isnull=True),
+                name="one_open_invitation_per_address",
+            )
+        ]
+
+
+class Comment(models.Model):
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    body = models.TextField()
+    internal = models.BooleanField(
+        default=False, help_text="Members only: never shown or sent to reporters."
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["report", "created_at"], name="comment_report_idx")]
+
+    def __str__(self):
+        return f"{'Internal' if self.internal else 'Public'} comment on {self.report.tracking_id}"
+
+
+def attachment_storage():
+    # Outside static and media: files are served only through the permission-checked view.
+    return FileSystemStorage(location=settings.ATTACHMENT_ROOT, base_url=None)
+
+
+class Attachment(models.Model):
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="attachments")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    file = models.FileField(storage=attachment_storage, upload_to="reports/%Y/%m/")
+    name = models.CharField(max_length=255, help_text="The uploader's file name.")
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class ReportEvent(models.Model):
+    """Append-only audit trail: who did what, when, from which state to which."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Report filed"
+        TRANSITION = "transition", "State changed"
+        SEVERITY = "severity", "Severity set"
+        COLLABORATOR_ADDED = "collaborator_added", "Collaborator added"
+        COLLABORATOR_INVITED = "collaborator_invited", "Collaborator invited"
+        COLLABORATOR_REMOVED = "collaborator_removed", "Collaborator removed"
+        ATTACHMENT = "attachment", "Attachment added"
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    from_state = models.CharField(max_length=20, choices=State.choices, blank=True)
+    to_state = models.CharField(max_length=20, choices=State.choices, blank=True)
+    message = models.TextField(blank=True)
+    public = models.BooleanField(default=True, help_text="Shown to the reporter and collaborators.")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["report", "created_at"], name="event_report_idx")]
+
+    def __str__(self):
+        return f"{self.report_id} {self.kind} at {self.created_at:%Y-%m-%d %H:%M}"

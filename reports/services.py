@@ -1,0 +1,378 @@
+"""Writes to reports: intake, the lifecycle transitions, comments, collaborators, attachments.
+
+Every service runs in one transaction, locks the report row, writes a ReportEvent, recomputes the
+SLA deadlines and enqueues notifications with transaction.on_commit. Nothing else writes `state`.
+"""
+
+import secrets
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from projects.models import Project
+from reports import sla, tasks
+from reports.models import (
+    CLOSURES,
+    Attachment,
+    Comment,
+    Invitation,
+    Report,
+    ReportEvent,
+    ReportUserObjectPermission,
+    State,
+    TrackingCounter,
+)
+
+Event = ReportEvent.Kind
+
+
+class ReportError(Exception):
+    """A request the rules refuse; the message is shown to the user."""
+
+
+# transition -> states it may start from. The target state is fixed except where noted.
+TRANSITIONS = {
+    "acknowledge": {State.NEW},
+    "triage": {State.NEW, State.ACKNOWLEDGED},
+    "start_fix": {State.TRIAGED},
+    "mark_fixed": {State.TRIAGED, State.FIXING},
+    "request_info": {State.NEW, State.ACKNOWLEDGED, State.TRIAGED, State.FIXING},
+    "provide_info": {State.NEEDS_INFO},  # back to the state before the pause
+    "close": {State.NEW, State.ACKNOWLEDGED, State.TRIAGED, State.FIXING, State.NEEDS_INFO},
+    "withdraw": {State.NEW, State.ACKNOWLEDGED, State.TRIAGED, State.FIXING, State.NEEDS_INFO},
+    "reopen": {*CLOSURES, State.WITHDRAWN},  # to triaged if it was triaged, else new
+}
+
+
+def allowed_transitions(report):
+    return [name for name, sources in TRANSITIONS.items() if report.state in sources]
+
+
+def _locked(report):
+    return Report.objects.select_for_update().select_related("revision", "project").get(pk=report.pk)
+
+
+def _event(report, *, actor, kind, message="", public=True, from_state="", data=None):
+    event = ReportEvent.objects.create(
+        report=report,
+        actor=actor,
+        kind=kind,
+        from_state=from_state,
+        to_state=report.state if kind == Event.TRANSITION else "",
+        message=message,
+        public=public,
+        data=data or {},
+        created_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: tasks.notify_event.delay(event.pk))
+    return event
+
+
+@transaction.atomic
+def transition(*, report, by, name, message="", **options):
+    """Apply the transition `name` (see TRANSITIONS) to `report` on behalf of `by`.
+
+    Permission is the caller's business (reports.access); this owns which moves are valid.
+    """
+    report = _locked(report)
+    if report.state not in TRANSITIONS[name]:
+        action = name.replace("_", " ")
+        raise ReportError(f"Cannot {action}: the report is {report.get_state_display().lower()}.")
+    now = timezone.now()
+    from_state = report.state
+    to_state, data = HANDLERS[name](report, now=now, message=message, **options)
+    if from_state == State.NEEDS_INFO:
+        # Resuming: every clock shifts by the time spent waiting for the reporter.
+        report.paused_for += now - report.paused_at
+        report.paused_at = None
+        report.state_before_pause = ""
+    report.state = to_state
+    report.last_update_at = now  # a transition is a status update to the reporter
+    sla.apply_deadlines(report)
+    report.save()
+    _event(
+        report, actor=by, kind=Event.TRANSITION, from_state=from_state, message=message, data=data
+    )
+    return report
+
+
+def _acknowledge(report, *, now, message):
+    report.acknowledged_at = now
+    return State.ACKNOWLEDGED, None
+
+
+def _triage(report, *, now, message, severity):
+    if not message.strip():
+        raise ReportError("Give the detailed response: your assessment of the report.")
+    report.acknowledged_at = report.acknowledged_at or now
+    report.triaged_at = now
+    report.paused_for_at_triage = report.paused_for
+    report.severity = severity
+    return State.TRIAGED, {"severity": severity}
+
+
+def _start_fix(report, *, now, message):
+    return State.FIXING, None
+
+
+def _mark_fixed(report, *, now, message):
+    report.fixed_at = now
+    return State.FIXED, None
+
+
+def _request_info(report, *, now, message):
+    if not message.strip():
+        raise ReportError("Say what information you need from the reporter.")
+    report.paused_at = now
+    report.state_before_pause = report.state
+    return State.NEEDS_INFO, None
+
+
+def _provide_info(report, *, now, message):
+    if not message.strip():
+        raise ReportError("Write the information that was asked for.")
+    return State(report.state_before_pause), None
+
+
+def _close(report, *, now, message, resolution, duplicate_of=None):
+    if resolution not in CLOSURES:
+        raise ReportError("Choose how the report is closed.")
+    if not message.strip():
+        raise ReportError("Give the reason for closing; the reporter will see it.")
+    data = None
+    if resolution == State.DUPLICATE:
+        if duplicate_of is None:
+            raise ReportError("Name the report this one duplicates.")
+        if duplicate_of.project_id != report.project_id or duplicate_of.pk == report.pk:
+            raise ReportError("A duplicate must point to another report of the same project.")
+        report.duplicate_of = duplicate_of
+        data = {"duplicate_of": duplicate_of.tracking_id}
+    report.resolution_reason = message
+    report.closed_at = now
+    return State(resolution), data
+
+
+def _withdraw(report, *, now, message):
+    if not message.strip():
+        raise ReportError("Give a reason for withdrawing the report.")
+    report.resolution_reason = message
+    report.closed_at = now
+    return State.WITHDRAWN, None
+
+
+def _reopen(report, *, now, message):
+    if not message.strip():
+        raise ReportError("Give the reason for reopening.")
+    report.closed_at = None
+    report.resolution_reason = ""
+    report.duplicate_of = None
+    return (State.TRIAGED if report.triaged_at else State.NEW), None
+
+
+HANDLERS = {
+    "acknowledge": _acknowledge,
+    "triage": _triage,
+    "start_fix": _start_fix,
+    "mark_fixed": _mark_fixed,
+    "request_info": _request_info,
+    "provide_info": _provide_info,
+    "close": _close,
+    "withdraw": _withdraw,
+    "reopen": _reopen,
+}
+
+
+# --- Intake -------------------------------------------------------------------------------------
+
+
+def _next_tracking_number(project, year):
+    """Lock the project's counter row for the year: concurrent intakes queue, never collide."""
+    TrackingCounter.objects.get_or_create(project=project, year=year)  # first report of the year
+    counter = TrackingCounter.objects.select_for_update().get(project=project, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return counter.last
+
+
+def file_report(*, project, reporter, fields, files=()):
+    """File a report under the policy in force; everything or nothing is stored.
+
+    `fields` holds the Report field values from the intake form (title, standard fields,
+    extra_fields, affected_versions, reporter_cvss_vector). Attachment files already written are
+    removed again when anything fails.
+    """
+    stored = []
+    try:
+        with transaction.atomic():
+            report = _create_report(project=project, reporter=reporter, fields=fields)
+            _store_attachments(report, by=reporter, files=files, stored=stored)
+    except BaseException:
+        for file in stored:
+            file.storage.delete(file.name)
+        raise
+    return report
+
+
+def _create_report(*, project, reporter, fields):
+    now = timezone.now()
+    # Lock the project row while the counter row may be created, so two first reports of the
+    # year cannot both insert it.
+    project = Project.objects.select_for_update().get(pk=project.pk, active=True)
+    revision = project.revision_in_force(on=timezone.localdate(now))
+    if revision is None:
+        raise ReportError(f"{project.name} has no security policy in force; it takes no reports.")
+    year = now.year
+    number = _next_tracking_number(project, year)
+    report = Report(
+        project=project,
+        revision=revision,
+        reporter=reporter,
+        year=year,
+        sequence=number,
+        tracking_id=f"{project.tracking_prefix}-{year}-{number:04d}",
+        created_at=now,
+        last_update_at=now,
+        **fields,
+    )
+    sla.apply_deadlines(report)
+    report.save()
+    ReportEvent.objects.create(
+        report=report, actor=reporter, kind=Event.CREATED, to_state=State.NEW, created_at=now
+    )
+    transaction.on_commit(lambda: tasks.notify_new_report.delay(report.pk))
+    return report
+
+
+def _store_attachments(report, *, by, files, stored):
+    """Write the files to private storage; `stored` collects them for clean-up on failure."""
+    for upload in files:
+        attachment = Attachment(report=report, uploaded_by=by, name=upload.name, size=upload.size)
+        attachment.file.save(upload.name, upload, save=False)
+        stored.append(attachment.file)
+        attachment.save()
+
+
+def add_attachments(*, report, by, files):
+    """Attach files to an existing report (same caps as intake, checked by the form)."""
+    stored = []
+    try:
+        with transaction.atomic():
+            report = _locked(report)
+            _store_attachments(report, by=by, files=files, stored=stored)
+            names = ", ".join(file.name.rsplit("/", 1)[-1] for file in stored)
+            _event(report, actor=by, kind=Event.ATTACHMENT, message=names)
+    except BaseException:
+        for file in stored:
+            file.storage.delete(file.name)
+        raise
+
+
+# --- Comments -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_comment(*, report, by, body, internal, by_member):
+    """A comment. Internal ones are for members only (the caller checked the role).
+
+    A member's public comment is a status update (restarts the update clock); the reporter
+    side's public comment on a report waiting for information is the answer and resumes it.
+    """
+    if not body.strip():
+        raise ReportError("Write something first.")
+    report = _locked(report)
+    now = timezone.now()
+    comment = Comment.objects.create(
+        report=report, author=by, body=body, internal=internal, created_at=now
+    )
+    if not internal and by_member:
+        report.last_update_at = now
+        sla.apply_deadlines(report)
+        report.save()
+    transaction.on_commit(lambda: tasks.notify_comment.delay(comment.pk))
+    if not internal and not by_member and report.state == State.NEEDS_INFO:
+        transition(report=report, by=by, name="provide_info", message="Answered in a comment.")
+    return comment
+
+
+# --- Collaborators ------------------------------------------------------------------------------
+
+
+def collaborators(report):
+    """Users holding view_report on the report through guardian (the collaborators)."""
+    ids = ReportUserObjectPermission.objects.filter(
+        content_object=report, permission__codename="view_report"
+    ).values("user_id")
+    return get_user_model().objects.filter(pk__in=ids).order_by("email")
+
+
+def _user_by_email(email):
+    """The account owning `email` as a verified address, or as its account email."""
+    verified = EmailAddress.objects.filter(email__iexact=email, verified=True).select_related("user")
+    found = verified.first()
+    if found is not None:
+        return found.user
+    return get_user_model().objects.filter(email__iexact=email).first()
+
+
+@transaction.atomic
+def invite_collaborator(*, report, by, email):
+    """Share the report with `email`: at once for an account, by invitation link otherwise."""
+    report = _locked(report)
+    email = email.strip().lower()
+    user = _user_by_email(email)
+    if user is not None:
+        _grant(report, user=user, by=by)
+        return user
+    if report.invitations.filter(email=email, accepted_at__isnull=True).exists():
+        raise ReportError(f"{email} has already been invited.")
+    invitation = Invitation.objects.create(
+        report=report, email=email, invited_by=by, token=secrets.token_urlsafe(32)
+    )
+    _event(report, actor=by, kind=Event.COLLABORATOR_INVITED, message=email)
+    transaction.on_commit(lambda: tasks.send_invitation.delay(invitation.pk))
+    return None
+
+
+def _grant(report, *, user, by):
+    if user.pk == report.reporter_id:
+        raise ReportError("The reporter already has access.")
+    if report.project.memberships.filter(user=user).exists():
+        raise ReportError(f"{user.email} is a member of {report.project.name} and has access.")
+    if collaborators(report).filter(pk=user.pk).exists():
+        raise ReportError(f"{user.email} is already a collaborator.")
+    assign_perm("view_report", user, report)
+    _event(report, actor=by, kind=Event.COLLABORATOR_ADDED, message=user.email)
+    transaction.on_commit(lambda: tasks.notify_collaborator_added.delay(report.pk, user.pk))
+
+
+@transaction.atomic
+def accept_invitation(*, token, user):
+    """The invited person, signed in with the invited address verified, joins the report."""
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("report__project")
+        .filter(token=token, accepted_at__isnull=True)
+        .first()
+    )
+    addresses = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    if invitation is None or invitation.email not in {a.lower() for a in addresses}:
+        raise ReportError("This invitation is not valid for your account.")
+    report = _locked(invitation.report)
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    if report.reporter_id != user.pk and not collaborators(report).filter(pk=user.pk).exists():
+        _grant(report, user=user, by=user)
+    return report
+
+
+@transaction.atomic
+def remove_collaborator(*, report, by, user_id):
+    report = _locked(report)
+    user = collaborators(report).filter(pk=user_id).first()
+    if user is None:
+        raise ReportError("That person is not a collaborator on this report.")
+    remove_perm("view_report", user, report)
+    _event(report, actor=by, kind=Event.COLLABORATOR_REMOVED, message=user.email)

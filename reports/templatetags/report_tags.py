@@ -1,0 +1,16 @@
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def participant(context, user):
+    """How a person appears on a report. The reporter side never learns who the maintainers are."""
+    if user is None:
+        return "System"
+    access, report = context["access"], context["report"]
+    if user.pk == report.reporter_id:
+        return "You" if user.pk == access.user.pk else "Reporter"
+    if user.pk in context["member_ids"]:
+        return user.email if access.is_member else f"{report.project.name} security team"
+    return user.email

@@ -1,0 +1,27 @@
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("projects/<slug:slug>/report/", views.intake, name="intake"),
+    path("reports/", views.report_list, name="list"),
+    path("reports/invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
+    path("reports/<str:tracking_id>/", views.report_detail, name="detail"),
+    path("reports/<str:tracking_id>/filed/", views.filed, name="filed"),
+    path("reports/<str:tracking_id>/comment/", views.comment, name="comment"),
+    path("reports/<str:tracking_id>/attachments/", views.upload, name="upload"),
+    path(
+        "reports/<str:tracking_id>/attachments/<int:attachment_id>/",
+        views.download,
+        name="download",
+    ),
+    path("reports/<str:tracking_id>/collaborators/", views.invite, name="invite"),
+    path(
+        "reports/<str:tracking_id>/collaborators/<int:user_id>/remove/",
+        views.remove_collaborator,
+        name="remove_collaborator",
+    ),
+    path("reports/<str:tracking_id>/<str:name>/", views.report_transition, name="transition"),
+]

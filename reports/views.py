@@ -1,0 +1,233 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST, require_safe
+
+from projects.selectors import public_project
+from reports import forms, selectors, services
+from reports.access import access_report
+from reports.models import Severity, State
+
+
+@login_required
+def intake(request, slug):
+    project = public_project(slug)
+    revision = project.revision_in_force()
+    if revision is None:
+        raise Http404("This project takes no reports yet.")
+    form = forms.IntakeForm(request.POST or None, request.FILES or None, revision=revision)
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = services.file_report(
+                project=project,
+                reporter=request.user,
+                fields=form.report_fields(),
+                files=form.cleaned_data["attachments"],
+            )
+        except services.ReportError as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("reports:filed", report.tracking_id)
+    return render(
+        request, "reports/intake.html", {"project": project, "revision": revision, "form": form}
+    )
+
+
+@login_required
+@require_safe
+def filed(request, tracking_id):
+    access = access_report(request.user, tracking_id)
+    return render(request, "reports/filed.html", {"report": access.report})
+
+
+@login_required
+@require_safe
+def report_list(request):
+    projects = list(selectors.queue_projects(request.user))
+    chosen = next((p for p in projects if p.slug == request.GET.get("project")), None)
+    state = request.GET.get("state", "")
+    severity = request.GET.get("severity", "")
+    try:
+        page = selectors.report_queue(
+            user=request.user,
+            now=timezone.now(),
+            project=chosen,
+            state=state if state == "open" or state in State.values else "",
+            severity=severity if severity in Severity.values else "",
+            overdue=request.GET.get("overdue") == "1",
+            cursor=request.GET.get("after"),
+        )
+    except selectors.BadCursor as error:
+        return render(request, "400.html", {"message": str(error)}, status=400)
+    query = request.GET.copy()
+    query.pop("after", None)
+    return render(
+        request,
+        "reports/report_list.html",
+        {
+            "page": page,
+            "projects": projects,
+            "filters": {"project": chosen, "state": state, "severity": severity},
+            "states": State.choices,
+            "severities": Severity.choices,
+            "query": query.urlencode(),
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@require_safe
+def report_detail(request, tracking_id):
+    access = access_report(request.user, tracking_id)
+    report = access.report
+    return render(
+        request,
+        "reports/report_detail.html",
+        {
+            "access": access,
+            "report": report,
+            "timeline": selectors.timeline(report, include_internal=access.allows("view_internal")),
+            "attachments": selectors.attachments(report),
+            "collaborators": list(services.collaborators(report)),
+            "member_ids": selectors.member_ids(report),
+            "transitions": [
+                name for name in services.allowed_transitions(report) if access.allows(name)
+            ],
+            "comment_form": forms.CommentForm(
+                can_write_internal=access.allows("comment_internal")
+            ),
+            "attachment_form": forms.AttachmentForm(),
+            "invite_form": forms.InviteForm(),
+            "triage_form": forms.TriageForm(),
+            "close_form": forms.CloseForm(report=report),
+            "message_form": forms.MessageForm(),
+        },
+    )
+
+
+def _back(request, access, error=None):
+    if error:
+        messages.error(request, error)
+    return redirect("reports:detail", access.report.tracking_id)
+
+
+TRANSITION_FORMS = {"triage": forms.TriageForm, "close": forms.CloseForm}
+
+
+@login_required
+@require_POST
+def report_transition(request, tracking_id, name):
+    access = access_report(request.user, tracking_id)
+    if name not in services.TRANSITIONS:
+        raise Http404
+    access.require(name)
+    form_class = TRANSITION_FORMS.get(name, forms.MessageForm)
+    extra = {"report": access.report} if name == "close" else {}
+    form = form_class(request.POST, **extra)
+    if not form.is_valid():
+        errors = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+        return _back(request, access, errors)
+    options = {k: v for k, v in form.cleaned_data.items() if k != "message"}
+    try:
+        services.transition(
+            report=access.report,
+            by=request.user,
+            name=name,
+            message=form.cleaned_data["message"],
+            **options,
+        )
+    except services.ReportError as error:
+        return _back(request, access, str(error))
+    return _back(request, access)
+
+
+@login_required
+@require_POST
+def comment(request, tracking_id):
+    access = access_report(request.user, tracking_id)
+    form = forms.CommentForm(request.POST, can_write_internal=access.allows("comment_internal"))
+    if not form.is_valid():
+        return _back(request, access, "Write something first.")
+    try:
+        services.add_comment(
+            report=access.report,
+            by=request.user,
+            body=form.cleaned_data["body"],
+            internal=form.cleaned_data.get("internal", False),
+            by_member=access.is_member,
+        )
+    except services.ReportError as error:
+        return _back(request, access, str(error))
+    return _back(request, access)
+
+
+@login_required
+@require_POST
+def upload(request, tracking_id):
+    access = access_report(request.user, tracking_id).require("upload")
+    form = forms.AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _back(request, access, " ".join(form.errors.get("attachments", [])))
+    services.add_attachments(
+        report=access.report, by=request.user, files=form.cleaned_data["attachments"]
+    )
+    return _back(request, access)
+
+
+@login_required
+@require_safe
+def download(request, tracking_id, attachment_id):
+    access = access_report(request.user, tracking_id)
+    attachment = get_object_or_404(access.report.attachments, pk=attachment_id)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.name,
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def invite(request, tracking_id):
+    access = access_report(request.user, tracking_id).require("invite")
+    form = forms.InviteForm(request.POST)
+    if not form.is_valid():
+        return _back(request, access, "Enter a valid email address.")
+    try:
+        services.invite_collaborator(
+            report=access.report, by=request.user, email=form.cleaned_data["email"]
+        )
+    except services.ReportError as error:
+        return _back(request, access, str(error))
+    messages.success(request, f"{form.cleaned_data['email']} can now follow this report.")
+    return _back(request, access)
+
+
+@login_required
+@require_POST
+def remove_collaborator(request, tracking_id, user_id):
+    access = access_report(request.user, tracking_id).require("invite")
+    try:
+        services.remove_collaborator(report=access.report, by=request.user, user_id=user_id)
+    except services.ReportError as error:
+        raise Http404(str(error)) from error
+    return _back(request, access)
+
+
+@login_required
+def accept_invitation(request, token):
+    if request.method != "POST":
+        return render(request, "reports/accept_invitation.html", {"token": token})
+    try:
+        report = services.accept_invitation(token=token, user=request.user)
+    except (services.ReportError, ValidationError) as error:
+        raise Http404(str(error)) from error
+    return redirect("reports:detail", report.tracking_id)

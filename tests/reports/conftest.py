@@ -1,0 +1,39 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from reports import services
+from tests.factories import SupportedVersionFactory
+
+
+@pytest.fixture(autouse=True)
+def private_storage(settings, tmp_path):
+    settings.ATTACHMENT_ROOT = tmp_path / "attachments"
+    return settings.ATTACHMENT_ROOT
+
+
+@pytest.fixture
+def version(project):
+    return SupportedVersionFactory(revision=project.revisions.get(), series="2.x")
+
+
+def file(reporter_user, project, **fields):
+    values = {
+        "title": "Heap overflow in the parser",
+        "description": "The parser overflows.",
+        "steps_to_reproduce": "Send a long header.",
+        **fields,
+    }
+    return services.file_report(project=project, reporter=reporter_user, fields=values)
+
+
+@pytest.fixture
+def report(project, reporter, collaborator, maintainer, triager):
+    filed = file(reporter, project)
+    services.invite_collaborator(report=filed, by=reporter, email=collaborator.email)
+    filed.refresh_from_db()
+    return filed
+
+
+@pytest.fixture
+def poc_file():
+    return SimpleUploadedFile("poc.py", b"print('pwned')\n", content_type="text/x-python")
