@@ -21,8 +21,9 @@ def score(vector: str) -> Score:
     try:
         if vector.startswith("CVSS:3.1/") or vector.startswith("CVSS:3.0/"):
             parsed = CVSS3(vector)
-            return Score("3.1" if vector.startswith("CVSS:3.1/") else "3.0",
-                         parsed.clean_vector(), float(parsed.base_score), parsed.severities()[0])  # fmt: skip
+            version = vector[5:8]
+            base = float(parsed.base_score)
+            return Score(version, parsed.clean_vector(), base, parsed.severities()[0])
         if vector.startswith("CVSS:4.0/"):
             parsed = CVSS4(vector)
             return Score("4.0", parsed.clean_vector(), float(parsed.base_score), parsed.severity)

@@ -41,7 +41,9 @@ def send(template, *, report, subject, to, context=None, exclude=None):
             body=render_to_string(f"emails/{template}.txt", context),
             to=[address],
         )
-        message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
+        message.attach_alternative(
+            render_to_string(f"emails/{template}.html", context), "text/html"
+        )
         message.send()
 
 
@@ -108,5 +110,8 @@ def invitation(invitation_id):
         report=invite.report,
         subject=f"Invitation to a {invite.report.project.name} security report",
         to=[invite.email],
-        context={"accept_url": accept_url, "signup_url": settings.SITE_URL + reverse("account_signup")},
+        context={
+            "accept_url": accept_url,
+            "signup_url": settings.SITE_URL + reverse("account_signup"),
+        },
     )

@@ -17,7 +17,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class AttachmentsField(forms.FileField):
-    """Several files in one input, each at most ATTACHMENT_MAX_BYTES, at most ATTACHMENT_MAX_FILES."""
+    """Several files in one input: at most ATTACHMENT_MAX_FILES of ATTACHMENT_MAX_BYTES each."""
 
     widget = MultipleFileInput
 
@@ -47,6 +47,12 @@ class AttachmentsField(forms.FileField):
         return cleaned
 
 
+def version_label(version, today):
+    if version.is_supported_on(today):
+        return version.series
+    return f"{version.series} (no longer supported)"
+
+
 class IntakeForm(forms.Form):
     """The report form of a policy revision: its required, helpful and extra fields."""
 
@@ -59,10 +65,7 @@ class IntakeForm(forms.Form):
         self.extra_names = []
         for spec in revision.intake_fields():
             if spec.name == "affected_versions":
-                choices = [
-                    (v.series, v.series if v.is_supported_on(today) else f"{v.series} (no longer supported)")
-                    for v in revision.versions.all()
-                ]  # fmt: skip
+                choices = [(v.series, version_label(v, today)) for v in revision.versions.all()]
                 field = forms.MultipleChoiceField(
                     choices=[*choices, (OTHER_VERSION, "Other / unknown")],
                     widget=forms.CheckboxSelectMultiple,
@@ -80,7 +83,8 @@ class IntakeForm(forms.Form):
             required=False,
             max_length=200,
             label="CVSS vector (optional)",
-            help_text="Your suggested CVSS 3.1 or 4.0 vector, e.g. CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+            help_text="Your suggested CVSS 3.1 or 4.0 vector, "
+            "e.g. CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
             validators=[validate_vector],
         )
         self.fields["attachments"] = AttachmentsField()
@@ -134,7 +138,9 @@ class CloseForm(MessageForm):
         tracking_id = self.cleaned_data["duplicate_of"].strip()
         if not tracking_id:
             return None
-        original = Report.objects.filter(project=self.report.project, tracking_id=tracking_id).first()
+        original = Report.objects.filter(
+            project=self.report.project, tracking_id=tracking_id
+        ).first()
         if original is None or original.pk == self.report.pk:
             raise forms.ValidationError("No other report of this project has that tracking ID.")
         return original

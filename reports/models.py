@@ -5,6 +5,7 @@ Nobody else may learn that a report exists: every read goes through `Report.obje
 """
 
 import datetime
+import os
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
@@ -62,15 +63,15 @@ class ReportQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self.all()
-        project_ids = list(Membership.objects.filter(user=user).values_list("project_id", flat=True))
+        project_ids = list(
+            Membership.objects.filter(user=user).values_list("project_id", flat=True)
+        )
         shared_ids = list(
             ReportUserObjectPermission.objects.filter(
                 user=user, permission__codename="view_report"
             ).values_list("content_object_id", flat=True)
         )
-        return self.filter(
-            Q(reporter=user) | Q(project_id__in=project_ids) | Q(pk__in=shared_ids)
-        )
+        return self.filter(Q(reporter=user) | Q(project_id__in=project_ids) | Q(pk__in=shared_ids))
 
 
 class Report(models.Model):
@@ -190,6 +191,9 @@ class TrackingCounter(models.Model):
             models.UniqueConstraint(fields=["project", "year"], name="one_counter_per_project_year")
         ]
 
+    def __str__(self):
+        return f"{self.project_id}/{self.year}: {self.last}"
+
 
 class Invitation(models.Model):
     """A collaborator invited by an address that has no account yet; accepted after sign-up."""
@@ -210,6 +214,9 @@ class Invitation(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"Invitation of {self.email} to {self.report_id}"
+
 
 class Comment(models.Model):
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="comments")
@@ -228,9 +235,29 @@ class Comment(models.Model):
         return f"{'Internal' if self.internal else 'Public'} comment on {self.report.tracking_id}"
 
 
+class AttachmentStorage(FileSystemStorage):
+    """ATTACHMENT_ROOT, outside static and media: files have no URL and are served only through
+    the permission-checked download view. The location is read at use, not at import.
+    """
+
+    @property
+    def base_location(self):
+        return str(settings.ATTACHMENT_ROOT)
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    @property
+    def base_url(self):
+        return None
+
+    def url(self, name):
+        raise ValueError("Report attachments have no public URL; use reports:download.")
+
+
 def attachment_storage():
-    # Outside static and media: files are served only through the permission-checked view.
-    return FileSystemStorage(location=settings.ATTACHMENT_ROOT, base_url=None)
+    return AttachmentStorage()
 
 
 class Attachment(models.Model):

@@ -12,7 +12,7 @@ from reports.models import OPEN_STATES, Attachment, Comment, Report, ReportEvent
 CURSOR_SALT = "reports.queue.cursor"
 
 
-class BadCursor(Exception):
+class BadCursorError(Exception):
     pass
 
 
@@ -32,7 +32,7 @@ def decode_cursor(cursor):
         due, pk = signing.loads(cursor, salt=CURSOR_SALT)
         return (datetime.datetime.fromisoformat(due) if due else None), int(pk)
     except (signing.BadSignature, ValueError, TypeError) as error:
-        raise BadCursor("This page link is not valid; start from the first page.") from error
+        raise BadCursorError("This page link is not valid; start from the first page.") from error
 
 
 def report_queue(*, user, now, project=None, state="", severity="", overdue=False, cursor=None,
@@ -98,4 +98,6 @@ def attachments(report):
 
 
 def member_ids(report):
-    return set(Membership.objects.filter(project_id=report.project_id).values_list("user_id", flat=True))
+    return set(
+        Membership.objects.filter(project_id=report.project_id).values_list("user_id", flat=True)
+    )

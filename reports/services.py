@@ -52,7 +52,9 @@ def allowed_transitions(report):
 
 
 def _locked(report):
-    return Report.objects.select_for_update().select_related("revision", "project").get(pk=report.pk)
+    return (
+        Report.objects.select_for_update().select_related("revision", "project").get(pk=report.pk)
+    )
 
 
 def _event(report, *, actor, kind, message="", public=True, from_state="", data=None):
@@ -310,7 +312,9 @@ def collaborators(report):
 
 def _user_by_email(email):
     """The account owning `email` as a verified address, or as its account email."""
-    verified = EmailAddress.objects.filter(email__iexact=email, verified=True).select_related("user")
+    verified = EmailAddress.objects.filter(email__iexact=email, verified=True).select_related(
+        "user"
+    )
     found = verified.first()
     if found is not None:
         return found.user
@@ -357,7 +361,9 @@ def accept_invitation(*, token, user):
         .filter(token=token, accepted_at__isnull=True)
         .first()
     )
-    addresses = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    addresses = EmailAddress.objects.filter(user=user, verified=True).values_list(
+        "email", flat=True
+    )
     if invitation is None or invitation.email not in {a.lower() for a in addresses}:
         raise ReportError("This invitation is not valid for your account.")
     report = _locked(invitation.report)

@@ -60,7 +60,7 @@ def report_list(request):
             overdue=request.GET.get("overdue") == "1",
             cursor=request.GET.get("after"),
         )
-    except selectors.BadCursor as error:
+    except selectors.BadCursorError as error:
         return render(request, "400.html", {"message": str(error)}, status=400)
     query = request.GET.copy()
     query.pop("after", None)
@@ -97,9 +97,7 @@ def report_detail(request, tracking_id):
             "transitions": [
                 name for name in services.allowed_transitions(report) if access.allows(name)
             ],
-            "comment_form": forms.CommentForm(
-                can_write_internal=access.allows("comment_internal")
-            ),
+            "comment_form": forms.CommentForm(can_write_internal=access.allows("comment_internal")),
             "attachment_form": forms.AttachmentForm(),
             "invite_form": forms.InviteForm(),
             "triage_form": forms.TriageForm(),

@@ -86,3 +86,9 @@ def stranger(db):
 @pytest.fixture
 def superuser(db):
     return UserFactory(email="root@example.org", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's many rounds per test user would dominate the run time; hashing is not under test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

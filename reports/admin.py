@@ -1,0 +1,127 @@
+"""Admin: the same visibility as the site. Staff who are not superusers see only reports of the
+projects they are members of (their queue); state changes go through reports.services.
+"""
+
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+from guardian.admin import GuardedModelAdmin
+
+from reports import services
+from reports.models import Attachment, Comment, Report, ReportEvent
+
+
+class MemberReportsOnly:
+    report_path = "report__"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{f"{self.report_path}project__memberships__user": request.user})
+
+
+class CommentInline(admin.StackedInline):
+    model = Comment
+    fields = ("author", "internal", "body", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class EventInline(admin.TabularInline):
+    model = ReportEvent
+    fields = ("created_at", "actor", "kind", "from_state", "to_state", "public", "message")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Report)
+class ReportAdmin(MemberReportsOnly, GuardedModelAdmin):
+    report_path = ""
+    list_display = (
+        "tracking_id",
+        "title",
+        "project",
+        "state",
+        "severity",
+        "next_due",
+        "created_at",
+    )
+    list_filter = ("project", "state", "severity")
+    search_fields = ("tracking_id", "title")
+    list_select_related = ("project",)
+    ordering = ("next_due", "id")
+    readonly_fields = (
+        "tracking_id", "project", "revision", "reporter", "state", "created_at", "acknowledged_at",
+        "triaged_at", "fixed_at", "closed_at", "paused_at", "paused_for", "ack_due", "detail_due",
+        "next_update_due", "resolve_due", "disclosure_due", "next_due", "duplicate_of",
+    )  # fmt: skip
+    exclude = ("year", "sequence", "state_before_pause", "paused_for_at_triage", "last_update_at")
+    inlines = (EventInline, CommentInline)
+    actions = ("acknowledge",)
+
+    def has_add_permission(self, request):
+        return False  # reports are filed through the intake
+
+    @admin.action(description="Acknowledge the selected reports")
+    def acknowledge(self, request, queryset):
+        done = 0
+        for report in queryset:
+            try:
+                services.transition(report=report, by=request.user, name="acknowledge")
+            except services.ReportError as error:
+                self.message_user(request, f"{report.tracking_id}: {error}", messages.WARNING)
+            else:
+                done += 1
+        self.message_user(request, f"{done} report(s) acknowledged.")
+
+
+@admin.register(Comment)
+class CommentAdmin(MemberReportsOnly, admin.ModelAdmin):
+    list_display = ("report", "author", "internal", "created_at")
+    list_filter = ("internal",)
+    list_select_related = ("report", "author")
+    readonly_fields = ("report", "author", "created_at")
+
+
+@admin.register(ReportEvent)
+class ReportEventAdmin(MemberReportsOnly, admin.ModelAdmin):
+    """The audit trail is append-only: no add, change or delete, also for superusers."""
+
+    list_display = ("report", "kind", "from_state", "to_state", "actor", "public", "created_at")
+    list_filter = ("kind", "public")
+    list_select_related = ("report", "actor")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(MemberReportsOnly, admin.ModelAdmin):
+    list_display = ("name", "report", "size", "uploaded_by", "created_at")
+    list_select_related = ("report", "uploaded_by")
+    fields = ("report", "uploaded_by", "name", "size", "download")
+    readonly_fields = fields
+
+    @admin.display(description="File")
+    def download(self, obj):
+        # Through the permission-checked view: the file has no public URL.
+        url = reverse("reports:download", args=[obj.report.tracking_id, obj.pk])
+        return format_html('<a href="{}">Download</a>', url)
+
+    def has_add_permission(self, request):
+        return False
