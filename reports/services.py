@@ -344,7 +344,9 @@ def _grant(report, *, user, by):
     if user.pk == report.reporter_id:
         raise ReportError("The reporter already has access.")
     if report.project.memberships.filter(user=user).exists():
-        raise ReportError(f"{user.email} is a member of {report.project.name} and has access.")
+        # Members see the report already. Answer like a successful invitation: an error here
+        # would let a reporter probe addresses to learn who the maintainers are.
+        return
     if collaborators(report).filter(pk=user.pk).exists():
         raise ReportError(f"{user.email} is already a collaborator.")
     assign_perm("view_report", user, report)

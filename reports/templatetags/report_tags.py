@@ -11,6 +11,6 @@ def participant(context, user):
     access, report = context["access"], context["report"]
     if user.pk == report.reporter_id:
         return "You" if user.pk == access.user.pk else "Reporter"
-    if user.pk in context["member_ids"]:
+    if user.is_superuser or user.pk in context["member_ids"]:
         return user.email if access.is_member else f"{report.project.name} security team"
     return user.email
