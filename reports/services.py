@@ -47,6 +47,19 @@ TRANSITIONS = {
 }
 
 
+LABELS = {
+    "acknowledge": "Acknowledge",
+    "triage": "Triage: detailed response",
+    "start_fix": "Start fixing",
+    "mark_fixed": "Mark fixed",
+    "request_info": "Request information",
+    "provide_info": "Provide the information",
+    "close": "Close",
+    "withdraw": "Withdraw the report",
+    "reopen": "Reopen",
+}
+
+
 def allowed_transitions(report):
     return [name for name, sources in TRANSITIONS.items() if report.state in sources]
 

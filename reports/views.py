@@ -95,7 +95,9 @@ def report_detail(request, tracking_id):
             "collaborators": list(services.collaborators(report)),
             "member_ids": selectors.member_ids(report),
             "transitions": [
-                name for name in services.allowed_transitions(report) if access.allows(name)
+                (name, services.LABELS[name])
+                for name in services.allowed_transitions(report)
+                if access.allows(name)
             ],
             "comment_form": forms.CommentForm(can_write_internal=access.allows("comment_internal")),
             "attachment_form": forms.AttachmentForm(),
