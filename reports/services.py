@@ -22,6 +22,7 @@ from reports.models import (
     Report,
     ReportEvent,
     ReportUserObjectPermission,
+    Severity,
     State,
     TrackingCounter,
 )
@@ -120,6 +121,8 @@ def _acknowledge(report, *, now, message):
 
 
 def _triage(report, *, now, message, severity):
+    if severity not in Severity.values:
+        raise ReportError("Choose a severity.")
     if not message.strip():
         raise ReportError("Give the detailed response: your assessment of the report.")
     report.acknowledged_at = report.acknowledged_at or now

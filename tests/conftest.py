@@ -92,3 +92,24 @@ def superuser(db):
 def _fast_password_hashing(settings):
     # PBKDF2's many rounds per test user would dominate the run time; hashing is not under test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process():
+    """Tasks run inline in tests, also when CI sets CELERY_BROKER_URL: notification emails land in
+    mailoutbox. Tests with a real worker opt out with the `celery_worker` fixture.
+    """
+    from disclosure.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(settings):
+    """A fresh local cache per test: CI's shared Redis would carry allauth's rate limits and
+    cooldowns from one test (or run) into the next.
+    """
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

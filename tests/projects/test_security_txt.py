@@ -40,7 +40,7 @@ def test_project_security_txt_fields(client, seeded):
     values = fields(response.content.decode())
     assert values["Contact"] == [
         "mailto:security@stalw.art",
-        "https://disclosure.example.org/projects/stalwart/#report",
+        "https://disclosure.example.org/projects/stalwart/report/",
         "mailto:hello@stalw.art",
     ]
     assert values["Expires"] == ["2027-05-22T00:00:00Z"]

@@ -15,7 +15,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from disclosure.celery import app as celery_app
 from reports import services, tasks
 from reports.models import ReportEvent, State
 from tests.factories import UserFactory
@@ -311,15 +310,6 @@ def test_removing_someone_who_is_not_a_collaborator_is_not_found(client, scene):
 # --- Internal content never reaches the reporter side --------------------------------------------
 
 
-@pytest.fixture
-def eager_tasks():
-    """Run notification tasks in-process even when a broker is configured (CI's Redis)."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
-
-
 def reporter_side_pages(report, project):
     revision = project.revisions.get()
     return [
@@ -350,7 +340,7 @@ def texts_of(message):
 
 
 def test_internal_content_never_reaches_the_reporter_side(
-    client, scene, project, mailoutbox, django_capture_on_commit_callbacks, eager_tasks
+    client, scene, project, mailoutbox, django_capture_on_commit_callbacks
 ):
     report, cast = scene["report"], scene["cast"]
     reporter, collaborator, stranger = cast["reporter"], cast["collaborator"], cast["stranger"]
@@ -416,7 +406,7 @@ def test_internal_content_never_reaches_the_reporter_side(
 
 
 def test_the_reporter_side_sees_the_security_team_not_maintainers(
-    client, scene, mailoutbox, django_capture_on_commit_callbacks, eager_tasks
+    client, scene, mailoutbox, django_capture_on_commit_callbacks
 ):
     report, cast = scene["report"], scene["cast"]
     triager, maintainer = cast["triager"], cast["maintainer"]
