@@ -48,6 +48,16 @@ def env_int(name, default):
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def env_float(name, default):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from None
+
+
 def env_list(name, default):
     raw = os.environ.get(name)
     if raw is None:
@@ -171,12 +181,44 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 5)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE = {}
+# Acknowledge after the task ran: a worker that dies mid-task leaves the message to be redelivered
+# (all tasks are idempotent). Redis redelivers an unacknowledged message after the visibility
+# timeout, which must exceed the longest task (time limit below); we use no ETA/countdown tasks,
+# which the visibility timeout would otherwise duplicate.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+}
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "reports.tasks.notify_*": {"queue": "notifications"},
+    "reports.tasks.send_invitation": {"queue": "notifications"},
+    "reports.tasks.deliver_outbox": {"queue": "notifications"},
+}
+REMINDER_SWEEP_SECONDS = env_int("REMINDER_SWEEP_SECONDS", 60)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-reminders": {
+        "task": "reports.tasks.sweep_reminders",
+        "schedule": REMINDER_SWEEP_SECONDS,
+    },
+    # Retries what could not be delivered right after commit (mail server down, worker lost).
+    "deliver-outbox": {"task": "reports.tasks.deliver_outbox", "schedule": 60},
+}
+# Warn this fraction of a clock's window before its deadline (24 h to acknowledge: 6 h before).
+REMINDER_LEAD_FRACTION = env_float("REMINDER_LEAD_FRACTION", 0.25)
+if not 0 < REMINDER_LEAD_FRACTION < 1:
+    raise ImproperlyConfigured("REMINDER_LEAD_FRACTION must be between 0 and 1")
+REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 500)
 
 # --- Accounts (allauth, guardian) --------------------------------------------------------------
 

@@ -93,6 +93,11 @@ class PolicyRevision(models.Model):
     )
     resolve_days = models.PositiveIntegerField(null=True, blank=True)
     sla_text = models.TextField(blank=True, help_text="Markdown: the policy's own words on timing.")
+    # Waiting for the reporter: nudge after this many days, close as withdrawn after that many.
+    needs_info_nudge_days = models.PositiveIntegerField(default=7)
+    needs_info_close_days = models.PositiveIntegerField(
+        null=True, blank=True, default=30, help_text="Blank: never close automatically."
+    )
     # Disclosure rule.
     disclosure_days_after_report = models.PositiveIntegerField(null=True, blank=True)
     disclosure_days_after_release = models.PositiveIntegerField(null=True, blank=True)

@@ -1,14 +1,32 @@
 """Outgoing email about reports. Recipients follow visibility: internal content goes to members
 only, never to the reporter side. Subjects carry the tracking ID: "[STW-2026-0001] ...".
+
+Messages are written to the outbox (OutboundEmail) in the caller's transaction and delivered by
+`deliver_pending` (the deliver_outbox task) after commit: nothing is sent for work that rolled
+back, and nothing decided is lost when the mail server is down.
 """
+
+import logging
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
-from reports.models import Comment, Invitation, Report, ReportEvent, ReportUserObjectPermission
+from reports.models import (
+    Comment,
+    Invitation,
+    OutboundEmail,
+    Report,
+    ReportEvent,
+    ReportUserObjectPermission,
+)
+
+logger = logging.getLogger(__name__)
 
 
 def report_url(report):
@@ -29,22 +47,81 @@ def members(report):
     return list(users.values_list("email", flat=True))
 
 
-def send(template, *, report, subject, to, context=None, exclude=None):
+def compose(template, *, report, subject, to, context=None, exclude=None, reminder=None):
+    """Unsaved outbox rows: one message per recipient, text and HTML from templates/emails/."""
     recipients = sorted({address for address in to if address and address != exclude})
-    if not recipients:
-        return
     context = {"report": report, "url": report_url(report), "site_name": settings.SITE_NAME,
                **(context or {})}  # fmt: skip
-    for address in recipients:
-        message = EmailMultiAlternatives(
+    body = render_to_string(f"emails/{template}.txt", context)
+    html = render_to_string(f"emails/{template}.html", context)
+    return [
+        OutboundEmail(
+            report=report,
+            reminder=reminder,
+            to=address,
             subject=f"[{report.tracking_id}] {subject}",
-            body=render_to_string(f"emails/{template}.txt", context),
-            to=[address],
+            body=body,
+            html=html,
         )
-        message.attach_alternative(
-            render_to_string(f"emails/{template}.html", context), "text/html"
-        )
-        message.send()
+        for address in recipients
+    ]
+
+
+def send(template, **kwargs):
+    """Queue the messages in the outbox and have them delivered after commit."""
+    OutboundEmail.objects.bulk_create(compose(template, **kwargs))
+    deliver_after_commit()
+
+
+def deliver_after_commit():
+    from reports import tasks  # tasks import this module
+
+    tasks.deliver_outbox.delay_on_commit()
+
+
+def message_id(email):
+    """Stable per outbox row: a redelivery after a crash is the same message to mail clients."""
+    return f"<outbound-{email.pk}@{urlsplit(settings.SITE_URL).hostname}>"
+
+
+def deliver_pending(*, batch_size=50, max_attempts=5):
+    """Send pending outbox messages; rows locked by another worker are skipped, not waited for.
+
+    Each row is tried at most once per call; failures are counted and retried by the next call
+    (beat runs it every minute) until max_attempts.
+    """
+    delivered, last_id = 0, 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                OutboundEmail.objects.select_for_update(skip_locked=True)
+                .filter(sent_at__isnull=True, attempts__lt=max_attempts, pk__gt=last_id)
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                return delivered
+            connection = get_connection()
+            for email in batch:
+                message = EmailMultiAlternatives(
+                    subject=email.subject,
+                    body=email.body,
+                    to=[email.to],
+                    headers={"Message-ID": message_id(email)},
+                    connection=connection,
+                )
+                if email.html:
+                    message.attach_alternative(email.html, "text/html")
+                try:
+                    message.send()
+                except Exception as error:  # any mail server failure: count it, retry later
+                    logger.warning("delivery of outbound email %s failed: %s", email.pk, error)
+                    email.attempts += 1
+                    email.last_error = f"{type(error).__name__}: {error}"
+                else:
+                    email.sent_at = timezone.now()
+                    delivered += 1
+            OutboundEmail.objects.bulk_update(batch, ["sent_at", "attempts", "last_error"])
+            last_id = batch[-1].pk
 
 
 def _report(report_id):

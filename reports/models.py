@@ -105,7 +105,17 @@ class Report(models.Model):
     proof_of_concept = models.TextField(blank=True)
     suggested_fix = models.TextField(blank=True)
     extra_fields = models.JSONField(default=dict, blank=True)
+    # CVSS: the reporter's suggestion is kept; the maintainers' vector is authoritative. Scores
+    # are computed by a task (reports.tasks.compute_cvss) whenever a vector is saved.
     reporter_cvss_vector = models.CharField(max_length=200, blank=True)
+    reporter_cvss_score = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    reporter_cvss_severity = models.CharField(max_length=10, blank=True)
+    cvss_vector = models.CharField(max_length=200, blank=True)
+    cvss_score = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    cvss_severity = models.CharField(max_length=10, blank=True)
+    cve_request_needed = models.BooleanField(
+        default=False, help_text="The maintainers' CVSS score reaches the project's CVE threshold."
+    )
 
     # Closure.
     resolution_reason = models.TextField(blank=True, help_text="Shown to the reporter.")
@@ -116,6 +126,7 @@ class Report(models.Model):
     # Milestones that stop SLA clocks, and the needs-info pause.
     created_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_on_time = models.BooleanField(null=True, blank=True)
     triaged_at = models.DateTimeField(null=True, blank=True)
     fixed_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -286,6 +297,7 @@ class ReportEvent(models.Model):
         COLLABORATOR_INVITED = "collaborator_invited", "Collaborator invited"
         COLLABORATOR_REMOVED = "collaborator_removed", "Collaborator removed"
         ATTACHMENT = "attachment", "Attachment added"
+        CVSS = "cvss", "CVSS vector set"
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -305,3 +317,83 @@ class ReportEvent(models.Model):
 
     def __str__(self):
         return f"{self.report_id} {self.kind} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Reminder(models.Model):
+    """One nag about one deadline, sent once: unique on (report, kind, due_at).
+
+    Pending reminders follow the report's deadlines (reports.reminders.sync); the beat sweep sends
+    those whose send_at has come and marks them in the same transaction.
+    """
+
+    class Kind(models.TextChoices):
+        ACK_WARNING = "ack_warning", "Acknowledgment due soon"
+        ACK_OVERDUE = "ack_overdue", "Acknowledgment overdue"
+        BACKUP_ESCALATION = "backup_escalation", "No acknowledgment: backup contact"
+        DETAIL_WARNING = "detail_warning", "Detailed response due soon"
+        DETAIL_OVERDUE = "detail_overdue", "Detailed response overdue"
+        UPDATE_WARNING = "update_warning", "Status update due soon"
+        UPDATE_OVERDUE = "update_overdue", "Status update overdue"
+        RESOLVE_WARNING = "resolve_warning", "Resolution due soon"
+        RESOLVE_OVERDUE = "resolve_overdue", "Resolution overdue"
+        INFO_NUDGE = "info_nudge", "Reporter reminded of the open question"
+        INFO_CLOSE_WARNING = "info_close_warning", "Reporter warned of automatic closure"
+        INFO_AUTO_CLOSE = "info_auto_close", "Closed: no answer from the reporter"
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    due_at = models.DateTimeField(help_text="The deadline this reminder is about.")
+    send_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "kind", "due_at"], name="one_reminder_per_deadline"
+            )
+        ]
+        indexes = [
+            # The sweep: pending reminders whose time has come, oldest first.
+            models.Index(
+                fields=["send_at", "id"],
+                condition=Q(sent_at__isnull=True),
+                name="reminder_pending_idx",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for report {self.report_id}"
+
+
+class OutboundEmail(models.Model):
+    """The outbox: every email is written here inside the transaction that decided to send it,
+    then delivered by reports.tasks.deliver_outbox. Delivery is retried with the same Message-ID,
+    so a worker dying after the hand-over cannot produce a second, different message.
+    """
+
+    report = models.ForeignKey(
+        Report, null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+    )
+    reminder = models.ForeignKey(
+        Reminder, null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+    )
+    to = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    html = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(sent_at__isnull=True),
+                name="outbound_pending_idx",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.subject} to {self.to}"

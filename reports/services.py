@@ -5,6 +5,7 @@ SLA deadlines and enqueues notifications with transaction.on_commit. Nothing els
 """
 
 import secrets
+from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -13,7 +14,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from projects.models import Project
-from reports import sla, tasks
+from reports import cvss, reminders, sla, tasks
 from reports.models import (
     CLOSURES,
     Attachment,
@@ -65,6 +66,13 @@ def allowed_transitions(report):
     return [name for name, sources in TRANSITIONS.items() if report.state in sources]
 
 
+def _save_with_deadlines(report):
+    """Recompute the SLA deadlines, save, and bring the pending reminders in line."""
+    sla.apply_deadlines(report)
+    report.save()
+    reminders.sync(report)
+
+
 def _locked(report):
     return (
         Report.objects.select_for_update().select_related("revision", "project").get(pk=report.pk)
@@ -83,7 +91,7 @@ def _event(report, *, actor, kind, message="", public=True, from_state="", data=
         data=data or {},
         created_at=timezone.now(),
     )
-    transaction.on_commit(lambda: tasks.notify_event.delay(event.pk))
+    tasks.notify_event.delay_on_commit(event.pk)
     return event
 
 
@@ -107,16 +115,22 @@ def transition(*, report, by, name, message="", **options):
         report.state_before_pause = ""
     report.state = to_state
     report.last_update_at = now  # a transition is a status update to the reporter
-    sla.apply_deadlines(report)
-    report.save()
+    _save_with_deadlines(report)
     _event(
         report, actor=by, kind=Event.TRANSITION, from_state=from_state, message=message, data=data
     )
     return report
 
 
+def _record_acknowledgment(report, now):
+    if report.acknowledged_at is None:
+        report.acknowledged_at = now
+        # Kept for the public adherence figure: was the promise to acknowledge kept?
+        report.acknowledged_on_time = report.ack_due is None or now <= report.ack_due
+
+
 def _acknowledge(report, *, now, message):
-    report.acknowledged_at = now
+    _record_acknowledgment(report, now)
     return State.ACKNOWLEDGED, None
 
 
@@ -125,7 +139,7 @@ def _triage(report, *, now, message, severity):
         raise ReportError("Choose a severity.")
     if not message.strip():
         raise ReportError("Give the detailed response: your assessment of the report.")
-    report.acknowledged_at = report.acknowledged_at or now
+    _record_acknowledgment(report, now)
     report.triaged_at = now
     report.paused_for_at_triage = report.paused_for
     report.severity = severity
@@ -255,12 +269,13 @@ def _create_report(*, project, reporter, fields):
         last_update_at=now,
         **fields,
     )
-    sla.apply_deadlines(report)
-    report.save()
+    _save_with_deadlines(report)
     ReportEvent.objects.create(
         report=report, actor=reporter, kind=Event.CREATED, to_state=State.NEW, created_at=now
     )
-    transaction.on_commit(lambda: tasks.notify_new_report.delay(report.pk))
+    tasks.notify_new_report.delay_on_commit(report.pk)
+    if report.reporter_cvss_vector:
+        tasks.compute_cvss.delay_on_commit(report.pk)
     return report
 
 
@@ -307,9 +322,8 @@ def add_comment(*, report, by, body, internal, by_member):
     )
     if not internal and by_member:
         report.last_update_at = now
-        sla.apply_deadlines(report)
-        report.save()
-    transaction.on_commit(lambda: tasks.notify_comment.delay(comment.pk))
+        _save_with_deadlines(report)
+    tasks.notify_comment.delay_on_commit(comment.pk)
     if not internal and not by_member and report.state == State.NEEDS_INFO:
         transition(report=report, by=by, name="provide_info", message="Answered in a comment.")
     return comment
@@ -352,7 +366,7 @@ def invite_collaborator(*, report, by, email):
         report=report, email=email, invited_by=by, token=secrets.token_urlsafe(32)
     )
     _event(report, actor=by, kind=Event.COLLABORATOR_INVITED, message=email)
-    transaction.on_commit(lambda: tasks.send_invitation.delay(invitation.pk))
+    tasks.send_invitation.delay_on_commit(invitation.pk)
     return None
 
 
@@ -367,7 +381,7 @@ def _grant(report, *, user, by):
         raise ReportError(f"{user.email} is already a collaborator.")
     assign_perm("view_report", user, report)
     _event(report, actor=by, kind=Event.COLLABORATOR_ADDED, message=user.email)
-    transaction.on_commit(lambda: tasks.notify_collaborator_added.delay(report.pk, user.pk))
+    tasks.notify_collaborator_added.delay_on_commit(report.pk, user.pk)
 
 
 @transaction.atomic
@@ -400,3 +414,44 @@ def remove_collaborator(*, report, by, user_id):
         raise ReportError("That person is not a collaborator on this report.")
     remove_perm("view_report", user, report)
     _event(report, actor=by, kind=Event.COLLABORATOR_REMOVED, message=user.email)
+
+
+# --- CVSS ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_cvss_vector(*, report, by, vector):
+    """The maintainers' vector (authoritative); the score follows in the compute_cvss task."""
+    cvss.score(vector)  # refuse a bad vector here too, not only in the form
+    report = _locked(report)
+    report.cvss_vector = vector.strip()
+    report.cvss_score = None
+    report.cvss_severity = ""
+    report.save(update_fields=["cvss_vector", "cvss_score", "cvss_severity", "updated_at"])
+    _event(report, actor=by, kind=Event.CVSS, message=report.cvss_vector, public=False)
+    tasks.compute_cvss.delay_on_commit(report.pk)
+    return report
+
+
+@transaction.atomic
+def compute_cvss(*, report_id):
+    """Score both vectors and set the CVE flag from the maintainers' score and the project's
+    threshold (Stalwart: CVSS >= 4.0). Idempotent: it only reads the stored vectors.
+    """
+    report = Report.objects.select_for_update().select_related("project").get(pk=report_id)
+    for prefix in ("reporter_", ""):
+        vector = getattr(report, f"{prefix}cvss_vector")
+        result = cvss.score(vector) if vector else None
+        setattr(report, f"{prefix}cvss_score", result and Decimal(str(result.base_score)))
+        setattr(report, f"{prefix}cvss_severity", result.severity if result else "")
+    threshold = report.project.cve_threshold
+    report.cve_request_needed = (
+        report.cvss_score is not None and threshold is not None and report.cvss_score >= threshold
+    )
+    report.save(
+        update_fields=[
+            "reporter_cvss_score", "reporter_cvss_severity", "cvss_score", "cvss_severity",
+            "cve_request_needed", "updated_at",
+        ]
+    )  # fmt: skip
+    return report

@@ -1,0 +1,198 @@
+"""SLA reminders: which nags a report's deadlines call for, and the sweep that sends them.
+
+Pending reminders are kept equal to what the report's current deadlines call for (`sync`, run by
+every service that changes deadlines). The beat sweep locks due reminders set-based
+(SELECT ... FOR UPDATE SKIP LOCKED, in batches), writes their emails to the outbox and marks them
+sent in the same transaction: two sweeps never take the same reminder, and a sweep that dies
+mid-batch rolls back whole, so its reminders are taken again by the next one. The unique
+(report, kind, due_at) key keeps a deadline from being nagged about twice.
+"""
+
+import dataclasses
+import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from projects.models import Membership
+from reports import emails
+from reports.models import (
+    CLOSED_STATES,
+    OutboundEmail,
+    Reminder,
+    ReportUserObjectPermission,
+    State,
+)
+
+Kind = Reminder.Kind
+
+# deadline column -> (window of the clock from the revision, warning kind, overdue kind)
+CLOCKS = {
+    "ack_due": (lambda p: datetime.timedelta(hours=p.ack_hours or 0), Kind.ACK_WARNING,
+                Kind.ACK_OVERDUE),
+    "detail_due": (lambda p: datetime.timedelta(hours=p.detail_hours or 0), Kind.DETAIL_WARNING,
+                   Kind.DETAIL_OVERDUE),
+    "next_update_due": (lambda p: datetime.timedelta(days=p.update_days or 0),
+                        Kind.UPDATE_WARNING, Kind.UPDATE_OVERDUE),
+    "resolve_due": (lambda p: datetime.timedelta(days=p.resolve_days or p.fix_days or 0),
+                    Kind.RESOLVE_WARNING, Kind.RESOLVE_OVERDUE),
+}  # fmt: skip
+TO_REPORTER = {Kind.INFO_NUDGE, Kind.INFO_CLOSE_WARNING}
+INFO_CLOSE_WARNING_DAYS = 7
+
+
+@dataclasses.dataclass(frozen=True)
+class Planned:
+    kind: str
+    due_at: datetime.datetime
+    send_at: datetime.datetime
+
+
+def planned(report, *, now):
+    """The reminders the report's state and deadlines call for (sent or not)."""
+    if report.state in CLOSED_STATES:
+        return []
+    if report.state == State.NEEDS_INFO:
+        return _waiting_for_reporter(report)
+    policy, project = report.revision, report.project
+    plan = []
+    lead = settings.REMINDER_LEAD_FRACTION
+    for column, (window, warning, overdue) in CLOCKS.items():
+        due = getattr(report, column)
+        if due is None:
+            continue
+        warn_at = due - window(policy) * lead
+        if warn_at > now:
+            plan.append(Planned(warning, due, warn_at))
+        plan.append(Planned(overdue, due, due))
+    if report.ack_due is not None and project.backup_email and project.backup_after_hours:
+        # Stalwart: "If no response within 48 hours, email hello@stalw.art".
+        escalate = report.created_at + report.paused_for + datetime.timedelta(
+            hours=project.backup_after_hours
+        )
+        plan.append(Planned(Kind.BACKUP_ESCALATION, escalate, escalate))
+    return plan
+
+
+def _waiting_for_reporter(report):
+    policy, since = report.revision, report.paused_at
+    nudge = since + datetime.timedelta(days=policy.needs_info_nudge_days)
+    plan = [Planned(Kind.INFO_NUDGE, nudge, nudge)]
+    if policy.needs_info_close_days:
+        close = since + datetime.timedelta(days=policy.needs_info_close_days)
+        warn = close - datetime.timedelta(days=INFO_CLOSE_WARNING_DAYS)
+        if warn > nudge:
+            plan.append(Planned(Kind.INFO_CLOSE_WARNING, close, warn))
+        plan.append(Planned(Kind.INFO_AUTO_CLOSE, close, close))
+    return plan
+
+
+def sync(report, *, now=None):
+    """Make the report's pending reminders what `planned` says; sent ones are history."""
+    wanted = {(p.kind, p.due_at): p for p in planned(report, now=now or timezone.now())}
+    pending = report.reminders.filter(sent_at__isnull=True)
+    stale = [r.pk for r in pending if (r.kind, r.due_at) not in wanted]
+    if stale:
+        Reminder.objects.filter(pk__in=stale).delete()
+    # ignore_conflicts: a reminder already sent for the same deadline is not made again.
+    Reminder.objects.bulk_create(
+        [Reminder(report=report, kind=p.kind, due_at=p.due_at, send_at=p.send_at)
+         for p in wanted.values()],
+        ignore_conflicts=True,
+    )  # fmt: skip
+
+
+def sweep(*, now=None, batch_size=None):
+    """Send every reminder whose time has come; returns how many. Safe to run concurrently."""
+    now = now or timezone.now()
+    batch_size = batch_size or settings.REMINDER_BATCH_SIZE
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Reminder.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(sent_at__isnull=True, send_at__lte=now)
+                .select_related("report__project", "report__revision", "report__reporter")
+                .order_by("send_at", "pk")[:batch_size]
+            )
+            if not batch:
+                break
+            _send(batch, now=now)
+        total += len(batch)
+    return total
+
+
+def _send(batch, *, now):
+    """Emails of one locked batch in the outbox, reminders marked sent: a constant number of
+    queries per batch (auto-closures aside, which run the withdraw transition).
+    """
+    members = _members_by_project({r.report.project_id for r in batch})
+    collaborators = _collaborators_by_report(
+        {r.report_id for r in batch if r.kind in TO_REPORTER}
+    )
+    outbox = []
+    for reminder in batch:
+        report = reminder.report
+        if reminder.kind == Kind.INFO_AUTO_CLOSE:
+            _auto_close(report)
+            continue
+        if reminder.kind in TO_REPORTER:
+            to = [report.reporter.email, *collaborators.get(report.pk, [])]
+        elif reminder.kind == Kind.BACKUP_ESCALATION:
+            to = [report.project.backup_email, *members[report.project_id]["admin"]]
+        else:
+            to = members[report.project_id]["all"]
+        outbox += emails.compose(
+            "reminder",
+            report=report,
+            subject=reminder.get_kind_display(),
+            to=to,
+            context={"reminder": reminder, "to_reporter": reminder.kind in TO_REPORTER},
+            reminder=reminder,
+        )
+    OutboundEmail.objects.bulk_create(outbox)
+    Reminder.objects.filter(pk__in=[r.pk for r in batch]).update(sent_at=now)
+    emails.deliver_after_commit()
+
+
+def _members_by_project(project_ids):
+    found = {pid: {"all": [], "admin": []} for pid in project_ids}
+    rows = Membership.objects.filter(project_id__in=project_ids, user__is_active=True).values_list(
+        "project_id", "role", "user__email"
+    )
+    for project_id, role, email in rows:
+        found[project_id]["all"].append(email)
+        if role == Membership.Role.ADMIN:
+            found[project_id]["admin"].append(email)
+    return found
+
+
+def _collaborators_by_report(report_ids):
+    if not report_ids:
+        return {}
+    users = get_user_model().objects.filter(is_active=True)
+    rows = ReportUserObjectPermission.objects.filter(
+        content_object_id__in=report_ids,
+        permission__codename="view_report",
+        user__in=users,
+    ).values_list("content_object_id", "user__email")
+    found = {}
+    for report_id, email in rows:
+        found.setdefault(report_id, []).append(email)
+    return found
+
+
+def _auto_close(report):
+    from reports import services  # services call sync() here
+
+    services.transition(
+        report=report,
+        by=None,
+        name="withdraw",
+        message=(
+            f"Closed automatically: no answer to the request for information within "
+            f"{report.revision.needs_info_close_days} days. Comment to have it reopened."
+        ),
+    )
