@@ -29,6 +29,8 @@ MEMBER_ACTIONS = {
     "triage": TRIAGER,
     "request_info": TRIAGER,
     "close": TRIAGER,
+    "score": TRIAGER,
+    "view_sla": TRIAGER,
     "start_fix": MAINTAINER,
     "mark_fixed": MAINTAINER,
     "reopen": MAINTAINER,
@@ -99,3 +101,8 @@ def access_for(user, report):
         is_reporter=report.reporter_id == user.pk,
         is_collaborator=is_collaborator,
     )
+
+
+def can_view_sla(user, project):
+    """The SLA dashboard is for the project's members (any role) and superusers."""
+    return user.is_superuser or Membership.objects.filter(user=user, project=project).exists()

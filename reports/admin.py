@@ -52,10 +52,13 @@ class ReportAdmin(MemberReportsOnly, GuardedModelAdmin):
         "project",
         "state",
         "severity",
+        "cvss_score",
+        "cvss_severity",
+        "cve_request_needed",
         "next_due",
         "created_at",
     )
-    list_filter = ("project", "state", "severity")
+    list_filter = ("project", "state", "severity", "cve_request_needed")
     search_fields = ("tracking_id", "title")
     list_select_related = ("project",)
     ordering = ("next_due", "id")
@@ -63,6 +66,8 @@ class ReportAdmin(MemberReportsOnly, GuardedModelAdmin):
         "tracking_id", "project", "revision", "reporter", "state", "created_at", "acknowledged_at",
         "triaged_at", "fixed_at", "closed_at", "paused_at", "paused_for", "ack_due", "detail_due",
         "next_update_due", "resolve_due", "disclosure_due", "next_due", "duplicate_of",
+        "reporter_cvss_vector", "reporter_cvss_score", "reporter_cvss_severity", "cvss_score",
+        "cvss_severity", "cve_request_needed", "acknowledged_on_time",
     )  # fmt: skip
     exclude = ("year", "sequence", "state_before_pause", "paused_for_at_triage", "last_update_at")
     inlines = (EventInline, CommentInline)

@@ -146,5 +146,14 @@ class CloseForm(MessageForm):
         return original
 
 
+class CvssForm(forms.Form):
+    vector = forms.CharField(
+        max_length=200,
+        label="CVSS vector",
+        help_text="CVSS 3.1 or 4.0; the maintainers' vector is authoritative.",
+        validators=[validate_vector],
+    )
+
+
 class InviteForm(forms.Form):
     email = forms.EmailField(label="Collaborator's email address")

@@ -69,8 +69,10 @@ def planned(report, *, now):
         plan.append(Planned(overdue, due, due))
     if report.ack_due is not None and project.backup_email and project.backup_after_hours:
         # Stalwart: "If no response within 48 hours, email hello@stalw.art".
-        escalate = report.created_at + report.paused_for + datetime.timedelta(
-            hours=project.backup_after_hours
+        escalate = (
+            report.created_at
+            + report.paused_for
+            + datetime.timedelta(hours=project.backup_after_hours)
         )
         plan.append(Planned(Kind.BACKUP_ESCALATION, escalate, escalate))
     return plan
@@ -129,9 +131,7 @@ def _send(batch, *, now):
     queries per batch (auto-closures aside, which run the withdraw transition).
     """
     members = _members_by_project({r.report.project_id for r in batch})
-    collaborators = _collaborators_by_report(
-        {r.report_id for r in batch if r.kind in TO_REPORTER}
-    )
+    collaborators = _collaborators_by_report({r.report_id for r in batch if r.kind in TO_REPORTER})
     outbox = []
     for reminder in batch:
         report = reminder.report

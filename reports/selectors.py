@@ -2,12 +2,13 @@
 
 import dataclasses
 import datetime
+import statistics
 
 from django.core import signing
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 
 from projects.models import Membership, Project
-from reports.models import OPEN_STATES, Attachment, Comment, Report, ReportEvent
+from reports.models import OPEN_STATES, Attachment, Comment, Report, ReportEvent, State
 
 CURSOR_SALT = "reports.queue.cursor"
 
@@ -101,3 +102,87 @@ def member_ids(report):
     return set(
         Membership.objects.filter(project_id=report.project_id).values_list("user_id", flat=True)
     )
+
+
+CLOCK_COLUMNS = {
+    "ack_due": "Acknowledgment",
+    "detail_due": "Detailed response",
+    "next_update_due": "Status update",
+    "resolve_due": "Resolution",
+}
+
+
+@dataclasses.dataclass
+class ClockRow:
+    label: str
+    running: int
+    overdue: int
+
+
+@dataclasses.dataclass
+class SlaDashboard:
+    clocks: list
+    open_reports: int
+    waiting_for_reporter: int
+    median_to_acknowledge: datetime.timedelta | None
+    median_to_detail: datetime.timedelta | None
+    median_to_resolve: datetime.timedelta | None
+    milestones_counted: int
+
+
+def sla_dashboard(*, project, now):
+    """Open reports by clock with overdue counts, and median times over the last 90 days.
+
+    Two queries whatever the number of reports: one aggregate, one list of milestone times.
+    """
+    counts = {"open": Count("pk", filter=Q(state__in=OPEN_STATES)),
+              "paused": Count("pk", filter=Q(state=State.NEEDS_INFO))}  # fmt: skip
+    for column in CLOCK_COLUMNS:
+        counts[f"{column}_running"] = Count("pk", filter=Q(**{f"{column}__isnull": False}))
+        counts[f"{column}_overdue"] = Count("pk", filter=Q(**{f"{column}__lt": now}))
+    totals = Report.objects.filter(project=project).aggregate(**counts)
+    since = now - datetime.timedelta(days=90)
+    rows = list(
+        Report.objects.filter(project=project)
+        .filter(Q(acknowledged_at__gte=since) | Q(triaged_at__gte=since) | Q(fixed_at__gte=since))
+        .values_list("created_at", "acknowledged_at", "triaged_at", "fixed_at")
+    )
+
+    def median_after(index):
+        spans = [row[index] - row[0] for row in rows if row[index] and row[index] >= since]
+        return statistics.median(spans) if spans else None
+
+    return SlaDashboard(
+        clocks=[
+            ClockRow(label, totals[f"{column}_running"], totals[f"{column}_overdue"])
+            for column, label in CLOCK_COLUMNS.items()
+        ],
+        open_reports=totals["open"],
+        waiting_for_reporter=totals["paused"],
+        median_to_acknowledge=median_after(1),
+        median_to_detail=median_after(2),
+        median_to_resolve=median_after(3),
+        milestones_counted=len(rows),
+    )
+
+
+ADHERENCE_MINIMUM = 5
+
+
+def acknowledgment_adherence(*, project, now):
+    """Share of the last 12 months' reports acknowledged within the promise, or None under
+    ADHERENCE_MINIMUM reports (too few to mean anything). Reports not yet due are left out;
+    unacknowledged ones past due count as missed.
+    """
+    since = now - datetime.timedelta(days=365)
+    counted = Report.objects.filter(project=project, created_at__gte=since).aggregate(
+        kept=Count("pk", filter=Q(acknowledged_on_time=True)),
+        total=Count(
+            "pk",
+            filter=Q(acknowledged_on_time__isnull=False)
+            | Q(acknowledged_at__isnull=True, ack_due__lt=now),
+        ),
+    )
+    if counted["total"] < ADHERENCE_MINIMUM:
+        return None
+    return round(100 * counted["kept"] / counted["total"]), counted["total"]

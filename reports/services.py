@@ -428,7 +428,7 @@ def set_cvss_vector(*, report, by, vector):
     report.cvss_score = None
     report.cvss_severity = ""
     report.save(update_fields=["cvss_vector", "cvss_score", "cvss_severity", "updated_at"])
-    _event(report, actor=by, kind=Event.CVSS, message=report.cvss_vector, public=False)
+    _event(report, actor=by, kind=Event.CVSS, message=report.cvss_vector)
     tasks.compute_cvss.delay_on_commit(report.pk)
     return report
 

@@ -6,11 +6,13 @@ app_name = "reports"
 
 urlpatterns = [
     path("projects/<slug:slug>/report/", views.intake, name="intake"),
+    path("projects/<slug:slug>/sla/", views.sla_dashboard, name="sla_dashboard"),
     path("reports/", views.report_list, name="list"),
     path("reports/invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
     path("reports/<str:tracking_id>/", views.report_detail, name="detail"),
     path("reports/<str:tracking_id>/filed/", views.filed, name="filed"),
     path("reports/<str:tracking_id>/comment/", views.comment, name="comment"),
+    path("reports/<str:tracking_id>/cvss/", views.score, name="score"),
     path("reports/<str:tracking_id>/attachments/", views.upload, name="upload"),
     path(
         "reports/<str:tracking_id>/attachments/<int:attachment_id>/",

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from projects.selectors import public_project
 from reports import forms, selectors, services
-from reports.access import access_report
+from reports.access import access_report, can_view_sla
 from reports.models import Severity, State
 
 
@@ -105,6 +105,8 @@ def report_detail(request, tracking_id):
             "triage_form": forms.TriageForm(),
             "close_form": forms.CloseForm(report=report),
             "message_form": forms.MessageForm(),
+            "cvss_form": forms.CvssForm(initial={"vector": report.cvss_vector}),
+            "allowed": {action for action in ("score",) if access.allows(action)},
         },
     )
 
@@ -163,6 +165,32 @@ def comment(request, tracking_id):
     except services.ReportError as error:
         return _back(request, access, str(error))
     return _back(request, access)
+
+
+@login_required
+@require_POST
+def score(request, tracking_id):
+    access = access_report(request.user, tracking_id).require("score")
+    form = forms.CvssForm(request.POST)
+    if not form.is_valid():
+        return _back(request, access, " ".join(form.errors["vector"]))
+    services.set_cvss_vector(
+        report=access.report, by=request.user, vector=form.cleaned_data["vector"]
+    )
+    return _back(request, access)
+
+
+@login_required
+@require_safe
+def sla_dashboard(request, slug):
+    project = public_project(slug)
+    if not can_view_sla(request.user, project):
+        raise Http404
+    return render(
+        request,
+        "reports/sla_dashboard.html",
+        {"project": project, "sla": selectors.sla_dashboard(project=project, now=timezone.now())},
+    )
 
 
 @login_required

@@ -14,3 +14,14 @@ def participant(context, user):
     if user.is_superuser or user.pk in context["member_ids"]:
         return user.email if access.is_member else f"{report.project.name} security team"
     return user.email
+
+
+@register.filter
+def span(value):
+    """A duration as people say it: "5 h", "3.5 days"."""
+    if value is None:
+        return "—"
+    hours = value.total_seconds() / 3600
+    if hours < 48:
+        return f"{hours:.0f} h"
+    return f"{hours / 24:.1f} days"
