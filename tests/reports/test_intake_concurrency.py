@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
 
 from reports import services, tasks
 from reports.models import Report, TrackingCounter
@@ -33,7 +33,13 @@ def enqueued(monkeypatch):
     no worker of this test database would consume them.
     """
     ids = []
-    monkeypatch.setattr(tasks, "notify_new_report", types.SimpleNamespace(delay=ids.append))
+
+    def record_on_commit(report_id):
+        transaction.on_commit(lambda: ids.append(report_id))
+
+    monkeypatch.setattr(
+        tasks, "notify_new_report", types.SimpleNamespace(delay_on_commit=record_on_commit)
+    )
     return ids
 
 
