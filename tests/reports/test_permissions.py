@@ -96,6 +96,13 @@ ACTIONS = (
         "/reports/{id}/collaborators/{collaborator}/remove/",
         {"reporter"} | MAINTAINERS,
     ),
+    Action(
+        "score",
+        "post",
+        "/reports/{id}/cvss/",
+        MEMBERS,
+        {"vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"},
+    ),
     transition("acknowledge", MEMBERS, State.ACKNOWLEDGED),
     transition("triage", MEMBERS, State.TRIAGED, severity="high"),
     transition("start_fix", MAINTAINERS, State.FIXING, start=(TRIAGE,)),
@@ -195,6 +202,7 @@ def snapshot(report):
         "collaborators": list(services.collaborators(report).values_list("pk", flat=True)),
         "invitations": report.invitations.count(),
         "events": report.events.count(),
+        "cvss": (report.cvss_vector, report.cvss_score),
     }
 
 
@@ -217,6 +225,9 @@ def assert_effect(action, who, scene, before):
     elif action.name == "invite":
         invitee = get_user_model().objects.get(email=INVITEE)
         assert set(after["collaborators"]) == {*before["collaborators"], invitee.pk}
+    elif action.name == "score":
+        # The score itself comes from the compute_cvss task after commit (tests/reports/test_cvss).
+        assert after["cvss"] == (action.data["vector"], None)
     elif action.name == "remove_collaborator":
         assert scene["collaborator"].pk in before["collaborators"]
         assert scene["collaborator"].pk not in after["collaborators"]
