@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -59,6 +60,7 @@ def report_list(request):
             severity=severity if severity in Severity.values else "",
             overdue=request.GET.get("overdue") == "1",
             cursor=request.GET.get("after"),
+            page_size=settings.REPORTS_PAGE_SIZE,
         )
     except selectors.BadCursorError as error:
         return render(request, "400.html", {"message": str(error)}, status=400)

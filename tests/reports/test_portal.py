@@ -69,12 +69,9 @@ def test_queue_is_sorted_by_next_due_date_and_filters(client, project, maintaine
 
 
 def test_keyset_pages_follow_the_sort_and_walk_every_report_once(
-    client, project, maintainer, reporter, monkeypatch
+    client, project, maintainer, reporter, settings
 ):
-    from reports import selectors
-
-    original = selectors.report_queue
-    monkeypatch.setattr(selectors, "report_queue", lambda **kw: original(**{**kw, "page_size": 2}))
+    settings.REPORTS_PAGE_SIZE = 2
     with time_machine.travel(T0, tick=False) as clock:
         reports = []
         for _ in range(5):
