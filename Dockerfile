@@ -10,6 +10,7 @@ COPY pyproject.toml README.md ./
 COPY disclosure ./disclosure
 COPY projects ./projects
 COPY reports ./reports
+COPY advisories ./advisories
 RUN pip install .
 COPY . .
 

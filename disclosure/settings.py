@@ -116,6 +116,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    # advisories first: its seed_projects command (projects' seed plus checklist templates) takes
+    # precedence over the projects app's one of the same name.
+    "advisories",
     "projects",
     "reports",
 ]

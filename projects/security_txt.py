@@ -41,7 +41,7 @@ def project_security_txt(project, now=None):
     if project.pgp_key_url:
         lines.append(field("Encryption", project.pgp_key_url))
     lines += [
-        field("Acknowledgments", absolute(reverse("projects:hall_of_fame", args=[project.slug]))),
+        field("Acknowledgments", absolute(reverse("advisories:hall_of_fame", args=[project.slug]))),
         field("Preferred-Languages", project.preferred_languages),
         field("Canonical", absolute(reverse("projects:security_txt", args=[project.slug]))),
         field("Policy", absolute(reverse("projects:detail", args=[project.slug]))),

@@ -12,6 +12,5 @@ urlpatterns = [
         views.revision_detail,
         name="revision",
     ),
-    path("projects/<slug:slug>/hall-of-fame/", views.hall_of_fame, name="hall_of_fame"),
     path("projects/<slug:slug>/security.txt", views.project_security_txt, name="security_txt"),
 ]

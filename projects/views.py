@@ -47,13 +47,6 @@ def revision_detail(request, slug, revision_id):
     )
 
 
-@require_safe
-def hall_of_fame(request, slug):
-    project = selectors.public_project(slug)
-    revision = selectors.revision_with_matrix(project=project, on=timezone.localdate())
-    return render(request, "projects/hall_of_fame.html", {"project": project, "revision": revision})
-
-
 def plain_text(body):
     return HttpResponse(body, content_type="text/plain; charset=utf-8")
 

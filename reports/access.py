@@ -35,8 +35,17 @@ MEMBER_ACTIONS = {
     "mark_fixed": MAINTAINER,
     "reopen": MAINTAINER,
     "manage_collaborators": MAINTAINER,
+    # Incident response and disclosure (advisories app).
+    "checklist": TRIAGER,
+    "propose_disclosure": MAINTAINER,
+    "edit_advisory": MAINTAINER,
+    "publish": MAINTAINER,
 }
 PARTICIPANT_ACTIONS = {"view", "comment", "upload"}
+# Actions of the reporter alone.
+REPORTER_ACTIONS = {"withdraw", "respond_disclosure", "approve_advisory", "credit_preference"}
+# Transitions no one triggers directly: `disclose` happens by publishing the advisory.
+INDIRECT_ACTIONS = {"disclose"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,8 +68,10 @@ class ReportAccess:
             return True
         if action in MEMBER_ACTIONS:
             return self.has_role(MEMBER_ACTIONS[action])
-        if action == "withdraw":
+        if action in REPORTER_ACTIONS:
             return self.is_reporter
+        if action in INDIRECT_ACTIONS:
+            return False
         if action == "provide_info":
             return self.is_reporter or self.is_collaborator
         if action == "invite":

@@ -117,6 +117,15 @@ class Report(models.Model):
         default=False, help_text="The maintainers' CVSS score reaches the project's CVE threshold."
     )
 
+    # Disclosure (advisories app): the agreed date overrides the policy's rule; the fix release
+    # date starts TeamMail's "one week after the release".
+    fix_released_on = models.DateField(null=True, blank=True)
+    disclosure_agreed_on = models.DateField(null=True, blank=True)
+    actively_exploited = models.BooleanField(default=False)
+    # Incident checklist progress (advisories app), kept here for the queue.
+    checklist_done = models.PositiveSmallIntegerField(default=0)
+    checklist_total = models.PositiveSmallIntegerField(default=0)
+
     # Closure.
     resolution_reason = models.TextField(blank=True, help_text="Shown to the reporter.")
     duplicate_of = models.ForeignKey(
@@ -298,6 +307,7 @@ class ReportEvent(models.Model):
         COLLABORATOR_REMOVED = "collaborator_removed", "Collaborator removed"
         ATTACHMENT = "attachment", "Attachment added"
         CVSS = "cvss", "CVSS vector set"
+        DISCLOSURE = "disclosure", "Disclosure"
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(

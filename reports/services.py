@@ -46,6 +46,7 @@ TRANSITIONS = {
     "close": {State.NEW, State.ACKNOWLEDGED, State.TRIAGED, State.FIXING, State.NEEDS_INFO},
     "withdraw": {State.NEW, State.ACKNOWLEDGED, State.TRIAGED, State.FIXING, State.NEEDS_INFO},
     "reopen": {*CLOSURES, State.WITHDRAWN},  # to triaged if it was triaged, else new
+    "disclose": {State.FIXED},  # only by publishing the advisory (advisories.services.publish)
 }
 
 
@@ -59,6 +60,7 @@ LABELS = {
     "close": "Close",
     "withdraw": "Withdraw the report",
     "reopen": "Reopen",
+    "disclose": "Disclose",
 }
 
 
@@ -66,20 +68,20 @@ def allowed_transitions(report):
     return [name for name, sources in TRANSITIONS.items() if report.state in sources]
 
 
-def _save_with_deadlines(report):
+def save_with_deadlines(report):
     """Recompute the SLA deadlines, save, and bring the pending reminders in line."""
     sla.apply_deadlines(report)
     report.save()
     reminders.sync(report)
 
 
-def _locked(report):
+def lock_report(report):
     return (
         Report.objects.select_for_update().select_related("revision", "project").get(pk=report.pk)
     )
 
 
-def _event(report, *, actor, kind, message="", public=True, from_state="", data=None):
+def record_event(report, *, actor, kind, message="", public=True, from_state="", data=None):
     event = ReportEvent.objects.create(
         report=report,
         actor=actor,
@@ -101,7 +103,7 @@ def transition(*, report, by, name, message="", **options):
 
     Permission is the caller's business (reports.access); this owns which moves are valid.
     """
-    report = _locked(report)
+    report = lock_report(report)
     if report.state not in TRANSITIONS[name]:
         action = name.replace("_", " ")
         raise ReportError(f"Cannot {action}: the report is {report.get_state_display().lower()}.")
@@ -115,8 +117,8 @@ def transition(*, report, by, name, message="", **options):
         report.state_before_pause = ""
     report.state = to_state
     report.last_update_at = now  # a transition is a status update to the reporter
-    _save_with_deadlines(report)
-    _event(
+    save_with_deadlines(report)
+    record_event(
         report, actor=by, kind=Event.TRANSITION, from_state=from_state, message=message, data=data
     )
     return report
@@ -204,6 +206,10 @@ def _reopen(report, *, now, message):
     return (State.TRIAGED if report.triaged_at else State.NEW), None
 
 
+def _disclose(report, *, now, message):
+    return State.DISCLOSED, None
+
+
 HANDLERS = {
     "acknowledge": _acknowledge,
     "triage": _triage,
@@ -214,6 +220,7 @@ HANDLERS = {
     "close": _close,
     "withdraw": _withdraw,
     "reopen": _reopen,
+    "disclose": _disclose,
 }
 
 
@@ -269,7 +276,7 @@ def _create_report(*, project, reporter, fields):
         last_update_at=now,
         **fields,
     )
-    _save_with_deadlines(report)
+    save_with_deadlines(report)
     ReportEvent.objects.create(
         report=report, actor=reporter, kind=Event.CREATED, to_state=State.NEW, created_at=now
     )
@@ -293,10 +300,10 @@ def add_attachments(*, report, by, files):
     stored = []
     try:
         with transaction.atomic():
-            report = _locked(report)
+            report = lock_report(report)
             _store_attachments(report, by=by, files=files, stored=stored)
             names = ", ".join(file.name.rsplit("/", 1)[-1] for file in stored)
-            _event(report, actor=by, kind=Event.ATTACHMENT, message=names)
+            record_event(report, actor=by, kind=Event.ATTACHMENT, message=names)
     except BaseException:
         for file in stored:
             file.storage.delete(file.name)
@@ -315,14 +322,14 @@ def add_comment(*, report, by, body, internal, by_member):
     """
     if not body.strip():
         raise ReportError("Write something first.")
-    report = _locked(report)
+    report = lock_report(report)
     now = timezone.now()
     comment = Comment.objects.create(
         report=report, author=by, body=body, internal=internal, created_at=now
     )
     if not internal and by_member:
         report.last_update_at = now
-        _save_with_deadlines(report)
+        save_with_deadlines(report)
     tasks.notify_comment.delay_on_commit(comment.pk)
     if not internal and not by_member and report.state == State.NEEDS_INFO:
         transition(report=report, by=by, name="provide_info", message="Answered in a comment.")
@@ -354,7 +361,7 @@ def _user_by_email(email):
 @transaction.atomic
 def invite_collaborator(*, report, by, email):
     """Share the report with `email`: at once for an account, by invitation link otherwise."""
-    report = _locked(report)
+    report = lock_report(report)
     email = email.strip().lower()
     user = _user_by_email(email)
     if user is not None:
@@ -365,7 +372,7 @@ def invite_collaborator(*, report, by, email):
     invitation = Invitation.objects.create(
         report=report, email=email, invited_by=by, token=secrets.token_urlsafe(32)
     )
-    _event(report, actor=by, kind=Event.COLLABORATOR_INVITED, message=email)
+    record_event(report, actor=by, kind=Event.COLLABORATOR_INVITED, message=email)
     tasks.send_invitation.delay_on_commit(invitation.pk)
     return None
 
@@ -380,7 +387,7 @@ def _grant(report, *, user, by):
     if collaborators(report).filter(pk=user.pk).exists():
         raise ReportError(f"{user.email} is already a collaborator.")
     assign_perm("view_report", user, report)
-    _event(report, actor=by, kind=Event.COLLABORATOR_ADDED, message=user.email)
+    record_event(report, actor=by, kind=Event.COLLABORATOR_ADDED, message=user.email)
     tasks.notify_collaborator_added.delay_on_commit(report.pk, user.pk)
 
 
@@ -398,7 +405,7 @@ def accept_invitation(*, token, user):
     )
     if invitation is None or invitation.email not in {a.lower() for a in addresses}:
         raise ReportError("This invitation is not valid for your account.")
-    report = _locked(invitation.report)
+    report = lock_report(invitation.report)
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
     if report.reporter_id != user.pk and not collaborators(report).filter(pk=user.pk).exists():
@@ -408,12 +415,12 @@ def accept_invitation(*, token, user):
 
 @transaction.atomic
 def remove_collaborator(*, report, by, user_id):
-    report = _locked(report)
+    report = lock_report(report)
     user = collaborators(report).filter(pk=user_id).first()
     if user is None:
         raise ReportError("That person is not a collaborator on this report.")
     remove_perm("view_report", user, report)
-    _event(report, actor=by, kind=Event.COLLABORATOR_REMOVED, message=user.email)
+    record_event(report, actor=by, kind=Event.COLLABORATOR_REMOVED, message=user.email)
 
 
 # --- CVSS ---------------------------------------------------------------------------------------
@@ -423,12 +430,17 @@ def remove_collaborator(*, report, by, user_id):
 def set_cvss_vector(*, report, by, vector):
     """The maintainers' vector (authoritative); the score follows in the compute_cvss task."""
     cvss.score(vector)  # refuse a bad vector here too, not only in the form
-    report = _locked(report)
+    report = lock_report(report)
     report.cvss_vector = vector.strip()
     report.cvss_score = None
     report.cvss_severity = ""
-    report.save(update_fields=["cvss_vector", "cvss_score", "cvss_severity", "updated_at"])
-    _event(report, actor=by, kind=Event.CVSS, message=report.cvss_vector)
+    report.cve_request_needed = False  # until the new vector is scored
+    report.save(
+        update_fields=[
+            "cvss_vector", "cvss_score", "cvss_severity", "cve_request_needed", "updated_at"
+        ]
+    )  # fmt: skip
+    record_event(report, actor=by, kind=Event.CVSS, message=report.cvss_vector)
     tasks.compute_cvss.delay_on_commit(report.pk)
     return report
 

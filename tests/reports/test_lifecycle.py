@@ -41,6 +41,7 @@ OPTIONS = {
     "close": {"resolution": "not_applicable", "message": "The header is length-checked upstream."},
     "withdraw": {"message": "I misread the code, sorry."},
     "reopen": {"message": "The reporter sent a new proof of concept."},
+    "disclose": {"message": "Advisory published."},
 }
 REPORTER_MOVES = {"provide_info", "withdraw"}
 OPEN = {State.NEW, State.ACKNOWLEDGED, State.TRIAGED, State.FIXING}
@@ -55,6 +56,7 @@ ALLOWED = {
     "close": OPEN | {State.NEEDS_INFO},
     "withdraw": OPEN | {State.NEEDS_INFO},
     "reopen": {*CLOSURES, State.WITHDRAWN},
+    "disclose": {State.FIXED},  # by publishing the advisory
 }
 TARGET = {
     "acknowledge": State.ACKNOWLEDGED,
@@ -64,6 +66,7 @@ TARGET = {
     "request_info": State.NEEDS_INFO,
     "close": State.NOT_APPLICABLE,
     "withdraw": State.WITHDRAWN,
+    "disclose": State.DISCLOSED,
 }
 
 
@@ -94,14 +97,14 @@ def due(report):
     return {name: getattr(report, name) for name in DEADLINES}
 
 
-# How each state is reached through the services; `disclosed` has no transition into it yet.
+# How each state is reached through the services.
 PATHS = {
     State.NEW: [],
     State.ACKNOWLEDGED: ["acknowledge"],
     State.TRIAGED: ["triage"],
     State.FIXING: ["triage", "start_fix"],
     State.FIXED: ["triage", "mark_fixed"],
-    State.DISCLOSED: ["triage", "mark_fixed"],
+    State.DISCLOSED: ["triage", "mark_fixed", "disclose"],
     State.NEEDS_INFO: ["acknowledge", "request_info"],  # provide_info leads back to acknowledged
     State.WITHDRAWN: ["triage", "withdraw"],  # reopen leads back to triaged
     **{closure: ["close"] for closure in CLOSURES},  # closed while new: reopen leads to new
@@ -117,10 +120,6 @@ def put_in_state(state, *, project, reporter, member):
             if state == State.DUPLICATE:
                 options["duplicate_of"] = file(project, reporter, title="The original report")
         act(report, name, reporter if name in REPORTER_MOVES else member, **options)
-    if state == State.DISCLOSED:
-        Report.objects.filter(pk=report.pk).update(
-            state=State.DISCLOSED, closed_at=dt.datetime.now(tz=dt.UTC), **dict.fromkeys(DEADLINES)
-        )
     report = fresh(report)
     assert report.state == state
     return report

@@ -114,6 +114,8 @@ ACTIONS = (
     transition(
         "reopen", MAINTAINERS, State.NEW, start=(("close", {"resolution": State.INFORMATIVE}),)
     ),
+    # Nobody discloses directly: only publishing the advisory does (tests/advisories).
+    transition("disclose", frozenset(), State.DISCLOSED, start=(TRIAGE, ("mark_fixed", {}))),
 )
 ACTION_IDS = [action.name for action in ACTIONS]
 BY_NAME = {action.name: action for action in ACTIONS}

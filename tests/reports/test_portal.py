@@ -144,8 +144,9 @@ def test_detail_query_count_is_constant(
     client.force_login(maintainer)
     url = f"/reports/{report.tracking_id}/"
     # session, user, memberships ids, shared ids, report (+project, revision, reporter), role,
-    # collaborator check, events, comments, attachments, collaborators, member ids
-    with django_assert_num_queries(12):
+    # collaborator check, events, comments, attachments, collaborators, member ids, and the
+    # disclosure panel's advisory and proposals
+    with django_assert_num_queries(14):
         client.get(url)
     for n in range(5):
         services.add_comment(
@@ -157,8 +158,8 @@ def test_detail_query_count_is_constant(
         services.invite_collaborator(report=report, by=reporter, email=UserFactory().email)
     services.add_attachments(report=report, by=reporter, files=[poc_file])
     services.transition(report=report, by=maintainer, name="acknowledge")
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(14):
         assert client.get(url).status_code == 200
     client.force_login(reporter)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(14):
         assert client.get(url).status_code == 200

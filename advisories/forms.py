@@ -1,0 +1,120 @@
+from django import forms
+from django.utils import timezone
+
+from advisories.models import VERSION, Advisory, Credit
+
+
+class ChecklistForm(forms.Form):
+    """Checkbox per task, text per summary field, built from the report's checklist items."""
+
+    def __init__(self, *args, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+        for item in self.items:
+            name = f"item_{item.pk}"
+            if item.kind == item.Kind.TASK:
+                self.fields[name] = forms.BooleanField(
+                    required=False,
+                    label=item.label,
+                    initial=item.done,
+                    widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+                )
+            else:
+                self.fields[name] = forms.CharField(
+                    required=False, label=item.label, initial=item.value, max_length=2000
+                )
+
+    def grouped(self):
+        """[(phase, [bound fields])] in checklist order, for the template."""
+        phases = {}
+        for item in self.items:
+            phases.setdefault(item.phase, []).append(self[f"item_{item.pk}"])
+        return list(phases.items())
+
+    def done_and_values(self):
+        done = {
+            i.pk for i in self.items if i.kind == i.Kind.TASK and self.cleaned_data[f"item_{i.pk}"]
+        }
+        values = {
+            i.pk: self.cleaned_data[f"item_{i.pk}"] for i in self.items if i.kind == i.Kind.FIELD
+        }
+        return done, values  # fmt: skip
+
+
+class DisclosureProposalForm(forms.Form):
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Disclosure date")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    actively_exploited = forms.BooleanField(
+        required=False, label="Actively exploited (early disclosure, where the policy allows it)"
+    )
+
+    def clean_date(self):
+        date = self.cleaned_data["date"]
+        if date < timezone.localdate():
+            raise forms.ValidationError("The disclosure date cannot be in the past.")
+        return date
+
+
+class DisclosureResponseForm(forms.Form):
+    agree = forms.TypedChoiceField(
+        choices=[("yes", "Agree"), ("no", "Object")], coerce=lambda v: v == "yes"
+    )
+    response = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class FixReleaseForm(forms.Form):
+    released_on = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), label="Fix released on"
+    )
+
+
+def _lines(text):
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class AdvisoryForm(forms.ModelForm):
+    affected_series = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple, required=False, label="Affected series"
+    )
+    fixed_versions = forms.CharField(
+        required=False,
+        help_text="One released version per line, e.g. 0.13.4",
+        label="Fixed versions",
+    )
+    references = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="One URL per line."
+    )
+
+    class Meta:
+        model = Advisory
+        fields = ("title", "summary", "details", "affected_series", "fixed_versions",
+                  "workaround", "cwe", "ghsa_id", "cve_id", "references")  # fmt: skip
+        widgets = {"details": forms.Textarea(attrs={"rows": 6}),
+                   "workaround": forms.Textarea(attrs={"rows": 3})}  # fmt: skip
+
+    def __init__(self, *args, matrix, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["affected_series"].choices = [(s, s) for s in matrix]
+        self.initial["fixed_versions"] = "\n".join(self.instance.fixed_versions)
+        self.initial["references"] = "\n".join(self.instance.references)
+
+    def clean_fixed_versions(self):
+        versions = _lines(self.cleaned_data["fixed_versions"])
+        bad = [v for v in versions if not VERSION.match(v)]
+        if bad:
+            raise forms.ValidationError(f"Not a version number: {', '.join(bad)}")
+        return versions
+
+    def clean_references(self):
+        urls = _lines(self.cleaned_data["references"])
+        validate = forms.URLField(assume_scheme="https").clean
+        return [validate(url) for url in urls]
+
+    def advisory_fields(self):
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class CreditPreferenceForm(forms.Form):
+    display = forms.ChoiceField(choices=Credit.Display.choices, label="Credit me as")
+    name = forms.CharField(required=False, max_length=200)
+    handle = forms.CharField(required=False, max_length=100)

@@ -1,0 +1,198 @@
+"""Working a report to a published advisory: incident checklist, disclosure-date proposals,
+the advisory with its reporter review, and credits.
+
+Nothing here is public before `Advisory.published_at` is set; public pages, feeds and exports
+read through `advisories.selectors.published`.
+"""
+
+import re
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+from projects.models import Project
+from reports.models import Report
+
+
+class ChecklistTemplate(models.Model):
+    """A project's incident checklist: phases with tasks and summary fields (Stalwart's
+    SECURITY_PROCESS.md). `phases` is a list of {"title", "tasks": [...], "fields": [...]}.
+    """
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="checklist")
+    phases = models.JSONField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Incident checklist of {self.project}"
+
+
+class ChecklistItem(models.Model):
+    """One task or summary field of a report's checklist, copied from the template at start."""
+
+    class Kind(models.TextChoices):
+        TASK = "task", "Task"
+        FIELD = "field", "Summary field"
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="checklist_items")
+    phase = models.CharField(max_length=200)
+    order = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    label = models.CharField(max_length=300)
+    done = models.BooleanField(default=False)
+    value = models.TextField(blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["report", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "order"], name="one_item_per_position")
+        ]
+
+    def __str__(self):
+        return self.label
+
+
+class DisclosureProposal(models.Model):
+    """A member proposes a disclosure date with a reason; the reporter agrees or objects."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the reporter"
+        AGREED = "agreed", "Agreed"
+        OBJECTED = "objected", "Objected"
+        EXPLOITED = "exploited", "Set early: actively exploited"
+        WITHDRAWN = "withdrawn", "Superseded"
+
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="disclosure_proposals"
+    )
+    proposed_date = models.DateField()
+    reason = models.TextField()
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    response = models.TextField(blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Disclose {self.report_id} on {self.proposed_date}"
+
+
+CWE = RegexValidator(r"^CWE-[1-9][0-9]*$", "A CWE identifier, e.g. CWE-79.")
+GHSA = RegexValidator(
+    r"^GHSA(-[23456789cfghjmpqrvwx]{4}){3}$", "A GitHub advisory ID, e.g. GHSA-xxxx-xxxx-xxxx."
+)
+CVE = RegexValidator(r"^CVE-[0-9]{4}-[0-9]{4,19}$", "A CVE ID, e.g. CVE-2026-12345.")
+VERSION = re.compile(r"^\d+(\.\d+)*$")
+
+
+class AdvisoryQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(state=Advisory.State.PUBLISHED, project__active=True)
+
+
+class Advisory(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review with the reporter"
+        PUBLISHED = "published", "Published"
+
+    report = models.OneToOneField(Report, on_delete=models.PROTECT, related_name="advisory")
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="advisories")
+    identifier = models.CharField(
+        max_length=40, unique=True, help_text="The platform's advisory ID, e.g. STW-ADV-2026-0001."
+    )
+    state = models.CharField(max_length=12, choices=State.choices, default=State.DRAFT)
+    title = models.CharField(max_length=200)
+    summary = models.CharField(max_length=300)
+    details = models.TextField(help_text="Markdown.")
+    affected_series = models.JSONField(
+        default=list, help_text="Series of the version matrix that are affected."
+    )
+    fixed_versions = models.JSONField(
+        default=list, help_text='Released versions with the fix, e.g. ["0.13.4", "0.12.9"].'
+    )
+    workaround = models.TextField(blank=True)
+    cwe = models.CharField(max_length=20, blank=True, validators=[CWE])
+    cvss_vector = models.CharField(max_length=200, blank=True)
+    cvss_score = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    cvss_severity = models.CharField(max_length=10, blank=True)
+    ghsa_id = models.CharField(max_length=30, blank=True, validators=[GHSA])
+    cve_id = models.CharField(max_length=30, blank=True, validators=[CVE])
+    references = models.JSONField(default=list, blank=True)
+    reporter_approved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AdvisoryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        indexes = [
+            models.Index(fields=["project", "state", "published_at"], name="advisory_public_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.identifier}: {self.title}"
+
+    @property
+    def is_published(self):
+        return self.state == self.State.PUBLISHED
+
+
+class Credit(models.Model):
+    """Recognition on an advisory. Types follow OSV/CVE/CSAF credit roles."""
+
+    class Type(models.TextChoices):
+        FINDER = "finder", "Finder"
+        REPORTER = "reporter", "Reporter"
+        ANALYST = "analyst", "Analyst"
+        COORDINATOR = "coordinator", "Coordinator"
+        REMEDIATION_DEVELOPER = "remediation_developer", "Remediation developer"
+        REMEDIATION_REVIEWER = "remediation_reviewer", "Remediation reviewer"
+        REMEDIATION_VERIFIER = "remediation_verifier", "Remediation verifier"
+        TOOL = "tool", "Tool"
+        SPONSOR = "sponsor", "Sponsor"
+        OTHER = "other", "Other"
+
+    class Display(models.TextChoices):
+        NAME = "name", "Name"
+        HANDLE = "handle", "Handle"
+        ANONYMOUS = "anonymous", "Anonymous"
+
+    advisory = models.ForeignKey(Advisory, on_delete=models.CASCADE, related_name="credits")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    type = models.CharField(max_length=30, choices=Type.choices, default=Type.FINDER)
+    display = models.CharField(max_length=10, choices=Display.choices, default=Display.NAME)
+    name = models.CharField(max_length=200, blank=True)
+    handle = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["advisory", "id"]
+
+    def __str__(self):
+        return f"{self.public_name} ({self.get_type_display()})"
+
+    @property
+    def public_name(self):
+        """What the world sees: never the name or handle of an anonymous credit."""
+        if self.display == self.Display.ANONYMOUS:
+            return "Anonymous"
+        if self.display == self.Display.HANDLE and self.handle:
+            return self.handle
+        return self.name or self.handle or "Anonymous"

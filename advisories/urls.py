@@ -1,0 +1,28 @@
+from django.urls import path
+
+from advisories import feeds, views
+
+app_name = "advisories"
+
+urlpatterns = [
+    path("projects/<slug:slug>/advisories/", views.project_advisories, name="project_advisories"),
+    path("projects/<slug:slug>/advisories/feed/", feeds.ProjectAdvisoriesFeed(), name="feed"),
+    path("projects/<slug:slug>/hall-of-fame/", views.hall_of_fame, name="hall_of_fame"),
+    path("advisories/<str:identifier>/", views.advisory_page, name="advisory_page"),
+    path("advisories/<str:identifier>.osv.json", views.osv_json, name="osv"),
+    path("advisories/<str:identifier>.csaf.json", views.csaf_json, name="csaf"),
+    path("advisories/<str:identifier>.cve.json", views.cve_json, name="cve"),
+    path("reports/<str:tracking_id>/checklist/", views.checklist, name="checklist"),
+    path("reports/<str:tracking_id>/disclosure/", views.propose_disclosure, name="propose"),
+    path(
+        "reports/<str:tracking_id>/disclosure/<int:proposal_id>/respond/",
+        views.respond_disclosure,
+        name="respond",
+    ),
+    path("reports/<str:tracking_id>/fix-release/", views.fix_release, name="fix_release"),
+    path("reports/<str:tracking_id>/advisory/", views.advisory, name="advisory"),
+    path("reports/<str:tracking_id>/advisory/share/", views.share_for_review, name="share"),
+    path("reports/<str:tracking_id>/advisory/approve/", views.approve, name="approve"),
+    path("reports/<str:tracking_id>/advisory/publish/", views.publish, name="publish"),
+    path("reports/<str:tracking_id>/advisory/credit/", views.credit_preference, name="credit"),
+]

@@ -1,0 +1,270 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST, require_safe
+
+from advisories import exports, forms, selectors, services
+from advisories.models import DisclosureProposal
+from projects.selectors import public_project
+from reports.access import access_report
+
+
+def _back(request, access, error=None, to="reports:detail"):
+    if error:
+        messages.error(request, error)
+    return redirect(to, access.report.tracking_id)
+
+
+def _form_errors(form):
+    return "; ".join(f"{e}" for errors in form.errors.values() for e in errors)
+
+
+# --- Incident checklist (members) ---------------------------------------------------------------
+
+
+@login_required
+def checklist(request, tracking_id):
+    access = access_report(request.user, tracking_id).require("checklist")
+    report = access.report
+    if request.method == "POST" and "start" in request.POST:
+        try:
+            services.start_checklist(report=report, by=request.user)
+        except services.AdvisoryError as error:
+            return _back(request, access, str(error))
+        return redirect("advisories:checklist", tracking_id)
+    items = report.checklist_items.all()
+    form = forms.ChecklistForm(request.POST or None, items=items)
+    if request.method == "POST" and form.is_valid():
+        done, values = form.done_and_values()
+        services.update_checklist(report=report, by=request.user, done=done, values=values)
+        messages.success(request, "Checklist saved.")
+        return redirect("advisories:checklist", tracking_id)
+    return render(request, "advisories/checklist.html", {"report": report, "form": form})
+
+
+# --- Disclosure date ----------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def propose_disclosure(request, tracking_id):
+    access = access_report(request.user, tracking_id).require("propose_disclosure")
+    form = forms.DisclosureProposalForm(request.POST)
+    if not form.is_valid():
+        return _back(request, access, _form_errors(form))
+    try:
+        services.propose_disclosure(
+            report=access.report,
+            by=request.user,
+            date=form.cleaned_data["date"],
+            reason=form.cleaned_data["reason"],
+            actively_exploited=form.cleaned_data["actively_exploited"],
+        )
+    except services.AdvisoryError as error:
+        return _back(request, access, str(error))
+    return _back(request, access)
+
+
+@login_required
+@require_POST
+def respond_disclosure(request, tracking_id, proposal_id):
+    access = access_report(request.user, tracking_id).require("respond_disclosure")
+    proposal = get_object_or_404(DisclosureProposal, pk=proposal_id, report=access.report)
+    form = forms.DisclosureResponseForm(request.POST)
+    if not form.is_valid():
+        return _back(request, access, _form_errors(form))
+    try:
+        services.respond_to_disclosure(
+            proposal=proposal,
+            by=request.user,
+            agree=form.cleaned_data["agree"],
+            response=form.cleaned_data["response"],
+        )
+    except services.AdvisoryError as error:
+        return _back(request, access, str(error))
+    return _back(request, access)
+
+
+@login_required
+@require_POST
+def fix_release(request, tracking_id):
+    access = access_report(request.user, tracking_id).require("propose_disclosure")
+    form = forms.FixReleaseForm(request.POST)
+    if not form.is_valid():
+        return _back(request, access, _form_errors(form))
+    services.set_fix_release(
+        report=access.report, by=request.user, released_on=form.cleaned_data["released_on"]
+    )
+    return _back(request, access)
+
+
+# --- Advisory draft, review and publication -----------------------------------------------------
+
+
+@login_required
+def advisory(request, tracking_id):
+    access = access_report(request.user, tracking_id)
+    report = access.report
+    draft = selectors.advisory_of(report)
+    if request.method == "POST":
+        access.require("edit_advisory")
+        return _edit_advisory(request, access, draft)
+    if not selectors.can_read_advisory(access, draft):
+        raise Http404("No advisory to show.")
+    matrix = [v.series for v in report.revision.versions.all()]
+    form = None
+    if access.allows("edit_advisory") and not draft.is_published:
+        form = forms.AdvisoryForm(instance=draft, matrix=matrix)
+    own_credit = next((c for c in draft.credits.all() if c.user_id == request.user.pk), None)
+    return render(
+        request,
+        "advisories/advisory_review.html",
+        {
+            "access": access,
+            "report": report,
+            "advisory": draft,
+            "form": form,
+            "ranges": exports.affected_ranges(draft, matrix),
+            "credit_form": forms.CreditPreferenceForm(
+                initial={
+                    "display": own_credit.display,
+                    "name": own_credit.name,
+                    "handle": own_credit.handle,
+                }
+                if own_credit
+                else None  # fmt: skip
+            ),
+            "needs_review": report.revision.reporter_reviews_fix,
+            "can_publish": access.allows("publish"),
+        },
+    )
+
+
+def _edit_advisory(request, access, draft):
+    report = access.report
+    if draft is None:
+        try:
+            services.draft_advisory(report=report, by=request.user)
+        except services.AdvisoryError as error:
+            return _back(request, access, str(error))
+        return redirect("advisories:advisory", report.tracking_id)
+    matrix = [v.series for v in report.revision.versions.all()]
+    form = forms.AdvisoryForm(request.POST, instance=draft, matrix=matrix)
+    if not form.is_valid():
+        return render(
+            request,
+            "advisories/advisory_review.html",
+            {
+                "access": access,
+                "report": report,
+                "advisory": draft,
+                "form": form,
+                "ranges": exports.affected_ranges(draft, matrix),
+                "needs_review": report.revision.reporter_reviews_fix,
+            },  # fmt: skip
+            status=400,
+        )
+    fields = form.advisory_fields()
+    draft.refresh_from_db()  # the form wrote onto the instance; the service owns the write
+    try:
+        services.update_advisory(advisory=draft, by=request.user, fields=fields)
+    except services.AdvisoryError as error:
+        return _back(request, access, str(error), to="advisories:advisory")
+    messages.success(request, "Advisory saved.")
+    return redirect("advisories:advisory", report.tracking_id)
+
+
+def _advisory_step(action, service):
+    @login_required
+    @require_POST
+    def view(request, tracking_id):
+        access = access_report(request.user, tracking_id).require(action)
+        draft = selectors.advisory_of(access.report)
+        if not selectors.can_read_advisory(access, draft):
+            raise Http404("No advisory to act on.")
+        try:
+            service(advisory=draft, by=request.user)
+        except services.AdvisoryError as error:
+            return _back(request, access, str(error), to="advisories:advisory")
+        return redirect("advisories:advisory", tracking_id)
+
+    return view
+
+
+share_for_review = _advisory_step("edit_advisory", services.share_for_review)
+approve = _advisory_step("approve_advisory", services.approve)
+publish = _advisory_step("publish", services.publish)
+
+
+@login_required
+@require_POST
+def credit_preference(request, tracking_id):
+    access = access_report(request.user, tracking_id).require("credit_preference")
+    draft = selectors.advisory_of(access.report)
+    if not selectors.can_read_advisory(access, draft):
+        raise Http404("No advisory yet.")
+    form = forms.CreditPreferenceForm(request.POST)
+    if not form.is_valid():
+        return _back(request, access, _form_errors(form), to="advisories:advisory")
+    try:
+        services.set_credit_preference(advisory=draft, by=request.user, **form.cleaned_data)
+    except services.AdvisoryError as error:
+        return _back(request, access, str(error), to="advisories:advisory")
+    messages.success(request, "Your credit preference is saved.")
+    return redirect("advisories:advisory", tracking_id)
+
+
+# --- Public pages -------------------------------------------------------------------------------
+
+
+@require_safe
+def project_advisories(request, slug):
+    project = public_project(slug)
+    return render(
+        request,
+        "advisories/project_advisories.html",
+        {"project": project, "advisories": selectors.published_for_project(project)},
+    )
+
+
+@require_safe
+def advisory_page(request, identifier):
+    published = selectors.public_advisory(identifier)
+    matrix = [v.series for v in published.report.revision.versions.all()]
+    return render(
+        request,
+        "advisories/advisory_page.html",
+        {"advisory": published, "ranges": exports.affected_ranges(published, matrix)},
+    )
+
+
+def _download(builder, suffix):
+    @require_safe
+    def view(request, identifier):
+        published = selectors.public_advisory(identifier)
+        response = JsonResponse(builder(published), json_dumps_params={"indent": 2})
+        response["Content-Disposition"] = f'attachment; filename="{identifier}.{suffix}"'
+        return response
+
+    return view
+
+
+osv_json = _download(exports.osv, "osv.json")
+csaf_json = _download(exports.csaf, "csaf.json")
+cve_json = _download(exports.cve, "cve.json")
+
+
+@require_safe
+def hall_of_fame(request, slug):
+    project = public_project(slug)
+    return render(
+        request,
+        "advisories/hall_of_fame.html",
+        {
+            "project": project,
+            "revision": project.revision_in_force(on=timezone.localdate()),
+            "credits": selectors.hall_of_fame(project),
+        },
+    )
