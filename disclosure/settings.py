@@ -214,6 +214,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.sweep_reminders",
         "schedule": REMINDER_SWEEP_SECONDS,
     },
+    "remind-end-of-support": {"task": "reports.tasks.remind_end_of_support", "schedule": 3600},
     # Retries what could not be delivered right after commit (mail server down, worker lost).
     "deliver-outbox": {"task": "reports.tasks.deliver_outbox", "schedule": 60},
 }
@@ -222,6 +223,8 @@ REMINDER_LEAD_FRACTION = env_float("REMINDER_LEAD_FRACTION", 0.25)
 if not 0 < REMINDER_LEAD_FRACTION < 1:
     raise ImproperlyConfigured("REMINDER_LEAD_FRACTION must be between 0 and 1")
 REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 500)
+# Members hear of a series' end of support this many days before it.
+END_OF_SUPPORT_NOTICE_DAYS = env_int("END_OF_SUPPORT_NOTICE_DAYS", 30)
 
 # --- Accounts (allauth, guardian) --------------------------------------------------------------
 

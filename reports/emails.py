@@ -67,6 +67,19 @@ def compose(template, *, report, subject, to, context=None, exclude=None, remind
     ]
 
 
+def compose_for_project(template, *, project, subject, to, context=None):
+    """Outbox rows about a project rather than a report (e.g. end of support)."""
+    context = {"project": project, "site_name": settings.SITE_NAME,
+               "url": settings.SITE_URL + reverse("projects:detail", args=[project.slug]),
+               **(context or {})}  # fmt: skip
+    body = render_to_string(f"emails/{template}.txt", context)
+    html = render_to_string(f"emails/{template}.html", context)
+    return [
+        OutboundEmail(to=address, subject=f"[{project.name}] {subject}", body=body, html=html)
+        for address in sorted(set(to))
+    ]
+
+
 def send(template, **kwargs):
     """Queue the messages in the outbox and have them delivered after commit."""
     OutboundEmail.objects.bulk_create(compose(template, **kwargs))

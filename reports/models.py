@@ -407,3 +407,15 @@ class OutboundEmail(models.Model):
 
     def __str__(self):
         return f"{self.subject} to {self.to}"
+
+
+class EndOfSupportNotice(models.Model):
+    """Members were told, once, that a supported series is about to reach its end of support."""
+
+    version = models.OneToOneField(
+        "projects.SupportedVersion", on_delete=models.CASCADE, related_name="end_of_support_notice"
+    )
+    sent_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"End-of-support notice for {self.version_id}"

@@ -16,10 +16,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from projects.models import Membership
+from projects.models import Membership, SupportedVersion
 from reports import emails
 from reports.models import (
     CLOSED_STATES,
+    EndOfSupportNotice,
     OutboundEmail,
     Reminder,
     ReportUserObjectPermission,
@@ -196,3 +197,41 @@ def _auto_close(report):
             f"{report.revision.needs_info_close_days} days. Comment to have it reopened."
         ),
     )
+
+
+def remind_end_of_support(*, today=None):
+    """Tell each project's members, once, about series whose end of support is within
+    END_OF_SUPPORT_NOTICE_DAYS, for the matrix of the revision in force. Returns how many.
+    """
+    today = today or timezone.localdate()
+    horizon = today + datetime.timedelta(days=settings.END_OF_SUPPORT_NOTICE_DAYS)
+    with transaction.atomic():
+        candidates = (
+            SupportedVersion.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(supported=True, end_of_support__gte=today, end_of_support__lte=horizon,
+                    end_of_support_notice__isnull=True, revision__project__active=True)
+            .select_related("revision__project")
+        )  # fmt: skip
+        due = [
+            v for v in candidates if v.revision.project.revision_in_force(on=today) == v.revision
+        ]
+        if not due:
+            return 0
+        members = _members_by_project({v.revision.project_id for v in due})
+        outbox = []
+        for version in due:
+            project = version.revision.project
+            outbox += emails.compose_for_project(
+                "end_of_support",
+                project=project,
+                subject=f"{version.series} reaches its end of support on "
+                f"{version.end_of_support:%Y-%m-%d}",
+                to=members[project.pk]["all"],
+                context={"version": version},
+            )
+        OutboundEmail.objects.bulk_create(outbox)
+        EndOfSupportNotice.objects.bulk_create(
+            [EndOfSupportNotice(version=v, sent_at=timezone.now()) for v in due]
+        )
+        emails.deliver_after_commit()
+    return len(due)

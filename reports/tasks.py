@@ -47,5 +47,10 @@ def sweep_reminders():
 
 
 @shared_task
+def remind_end_of_support():
+    return reminders.remind_end_of_support()
+
+
+@shared_task
 def compute_cvss(report_id):
     services.compute_cvss(report_id=report_id)

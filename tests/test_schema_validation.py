@@ -1,0 +1,411 @@
+"""Self-check of tests/schema_validation.py, and reference documents for the exporters.
+
+One realistic, minimal-but-complete document per format, valid against the vendored schema
+(tests/schemas/, see its README), and a broken copy of each. The comments say which fields the
+schema itself requires ("REQUIRED") and which are optional but expected from an exporter of this
+platform. A schema only checks structure: the rules of each specification that span fields (CSAF
+product IDs defined in the product tree, CVE rules on references, OSV ecosystem names...) are not
+checked here.
+"""
+
+import copy
+
+import pytest
+from referencing.exceptions import Unresolvable
+
+from tests.schema_validation import registry, validate
+
+# --- OSV (ossf/osv-schema validation/schema.json, JSON Schema 2020-12) ----------------------------
+
+OSV_ADVISORY = {
+    # REQUIRED: id and modified; nothing else is required at the top level.
+    "id": "DISC-2024-0001",
+    "modified": "2024-03-01T12:00:00Z",  # RFC 3339 date-time, with a time zone ("Z")
+    "published": "2024-02-28T09:00:00Z",
+    "aliases": ["CVE-2024-12345", "GHSA-xxxx-yyyy-zzzz"],
+    "summary": "Cross-site scripting in examplelib's HTML renderer",
+    "details": "examplelib before 2.4.1 does not escape attribute values in `render()`.",
+    "severity": [
+        # type is one of CVSS_V2, CVSS_V3 in this schema version; score is the vector string.
+        {"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N"},
+    ],
+    "affected": [
+        {
+            # REQUIRED in package: ecosystem and name.
+            "package": {"ecosystem": "PyPI", "name": "examplelib", "purl": "pkg:pypi/examplelib"},
+            # REQUIRED in a range: type (GIT, SEMVER or ECOSYSTEM) and events, which must contain
+            # an "introduced" event; each event has exactly one of introduced, fixed,
+            # last_affected, limit ("fixed" and "last_affected" may not be mixed in one range).
+            # A GIT range also requires "repo".
+            "ranges": [
+                {
+                    "type": "ECOSYSTEM",
+                    "events": [{"introduced": "0"}, {"fixed": "2.4.1"}],
+                },
+            ],
+            "versions": ["2.3.0", "2.4.0"],
+        },
+        {
+            "package": {"ecosystem": "npm", "name": "examplelib-js"},
+            "ranges": [
+                {
+                    "type": "SEMVER",
+                    "events": [{"introduced": "1.0.0"}, {"fixed": "1.2.3"}],
+                },
+            ],
+        },
+    ],
+    "references": [
+        # REQUIRED per reference: type (ADVISORY, ARTICLE, DETECTION, REPORT, FIX, INTRODUCED,
+        # GIT, PACKAGE, EVIDENCE, WEB) and url (an absolute URI).
+        {"type": "ADVISORY", "url": "https://disclosure.example.org/advisories/DISC-2024-0001"},
+        {"type": "FIX", "url": "https://github.com/example/examplelib/commit/0123456789abcdef"},
+        {"type": "PACKAGE", "url": "https://pypi.org/project/examplelib/"},
+    ],
+    # REQUIRED per credit: name. type is optional (FINDER, REPORTER, ANALYST, ...).
+    "credits": [{"name": "Jane Doe", "contact": ["mailto:jane@example.org"], "type": "FINDER"}],
+    "database_specific": {"disclosure_report": "R-1042"},
+}
+
+
+def test_osv_reference_advisory_is_valid():
+    assert validate("osv", OSV_ADVISORY) == []
+
+
+def test_osv_without_modified_is_reported():
+    document = copy.deepcopy(OSV_ADVISORY)
+    del document["modified"]
+
+    assert validate("osv", document) == ["$: 'modified' is a required property"]
+
+
+def test_osv_timestamp_without_time_zone_is_not_a_date_time():
+    document = copy.deepcopy(OSV_ADVISORY)
+    document["modified"] = "2024-03-01 12:00:00"
+
+    assert validate("osv", document) == ["$.modified: '2024-03-01 12:00:00' is not a 'date-time'"]
+
+
+# --- CSAF 2.0 (OASIS, JSON Schema 2020-12; CVSS by FIRST's schemas) -------------------------------
+
+CSAF_SECURITY_ADVISORY = {
+    "document": {
+        # REQUIRED in document: category, csaf_version, publisher, title, tracking.
+        # category names the profile; "csaf_security_advisory" additionally requires (by the
+        # specification, not the schema) product_tree and vulnerabilities.
+        "category": "csaf_security_advisory",
+        "csaf_version": "2.0",  # the only value the schema accepts
+        "lang": "en",
+        "distribution": {"tlp": {"label": "WHITE", "url": "https://www.first.org/tlp/"}},
+        # REQUIRED in publisher: category (coordinator, discoverer, other, translator, user,
+        # vendor), name, namespace (an absolute URI under the publisher's control).
+        "publisher": {
+            "category": "vendor",
+            "name": "Example Project security team",
+            "namespace": "https://disclosure.example.org",
+            "contact_details": "security@example.org",
+        },
+        "title": "examplelib: cross-site scripting in the HTML renderer",
+        # REQUIRED in tracking: current_release_date, id, initial_release_date,
+        # revision_history (date, number, summary per entry), status (draft, final, interim),
+        # version (an integer or a semantic version, matching the last revision's number).
+        "tracking": {
+            "id": "DISC-2024-0001",
+            "status": "final",
+            "version": "1",
+            "revision_history": [
+                {"date": "2024-02-28T09:00:00Z", "number": "1", "summary": "Initial version."},
+            ],
+            "initial_release_date": "2024-02-28T09:00:00Z",
+            "current_release_date": "2024-02-28T09:00:00Z",
+            "generator": {
+                "date": "2024-02-28T08:59:00Z",
+                "engine": {"name": "disclosure", "version": "0.1.0"},  # engine.name REQUIRED
+            },
+        },
+        "notes": [
+            # REQUIRED per note: category (description, details, faq, general, legal_disclaimer,
+            # other, summary) and text.
+            {"category": "summary", "title": "Summary", "text": "Upgrade examplelib to 2.4.1."},
+        ],
+        "references": [
+            # REQUIRED per reference: summary and url; category is external (default) or self.
+            {
+                "category": "self",
+                "summary": "This advisory",
+                "url": "https://disclosure.example.org/advisories/DISC-2024-0001.json",
+            },
+        ],
+    },
+    "product_tree": {
+        # Every branch has exactly three properties: category, name, and either "branches" or
+        # "product" (minProperties = maxProperties = 3 in the schema).
+        "branches": [
+            {
+                "category": "vendor",
+                "name": "Example Project",
+                "branches": [
+                    {
+                        "category": "product_name",
+                        "name": "examplelib",
+                        "branches": [
+                            {
+                                "category": "product_version",
+                                "name": "2.4.0",
+                                # REQUIRED in a full product name: name and product_id.
+                                "product": {
+                                    "name": "examplelib 2.4.0",
+                                    "product_id": "CSAFPID-0001",
+                                    "product_identification_helper": {
+                                        "purl": "pkg:pypi/examplelib@2.4.0",
+                                    },
+                                },
+                            },
+                            {
+                                "category": "product_version",
+                                "name": "2.4.1",
+                                "product": {
+                                    "name": "examplelib 2.4.1",
+                                    "product_id": "CSAFPID-0002",
+                                    "product_identification_helper": {
+                                        "purl": "pkg:pypi/examplelib@2.4.1",
+                                    },
+                                },
+                            },
+                        ],
+                    },
+                ],
+            },
+        ],
+    },
+    "vulnerabilities": [
+        {
+            # Nothing is required in a vulnerability but at least one property.
+            "cve": "CVE-2024-12345",
+            "cwe": {
+                "id": "CWE-79",
+                "name": "Improper Neutralization of Input During Web Page Generation "
+                "('Cross-site Scripting')",
+            },
+            # REQUIRED per id: system_name and text.
+            "ids": [{"system_name": "Disclosure report", "text": "R-1042"}],
+            "notes": [
+                {
+                    "category": "description",
+                    "title": "Vulnerability description",
+                    "text": "render() does not escape attribute values.",
+                },
+            ],
+            # Lists of product IDs from the product tree (the schema does not check they exist).
+            "product_status": {
+                "known_affected": ["CSAFPID-0001"],
+                "fixed": ["CSAFPID-0002"],
+                "recommended": ["CSAFPID-0002"],
+            },
+            # REQUIRED per remediation: category (mitigation, no_fix_planned, none_available,
+            # vendor_fix, workaround) and details; the specification wants product_ids or
+            # group_ids too.
+            "remediations": [
+                {
+                    "category": "vendor_fix",
+                    "details": "Upgrade to examplelib 2.4.1.",
+                    "product_ids": ["CSAFPID-0001"],
+                    "url": "https://pypi.org/project/examplelib/2.4.1/",
+                },
+            ],
+            # REQUIRED per score: products, plus cvss_v2 and/or cvss_v3. cvss_v3 must match
+            # FIRST's CVSS v3.0 or v3.1 JSON schema: version, vectorString, baseScore and
+            # baseSeverity are REQUIRED there.
+            "scores": [
+                {
+                    "products": ["CSAFPID-0001"],
+                    "cvss_v3": {
+                        "version": "3.1",
+                        "vectorString": "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N",
+                        "baseScore": 6.1,
+                        "baseSeverity": "MEDIUM",
+                        "attackVector": "NETWORK",
+                        "attackComplexity": "LOW",
+                        "privilegesRequired": "NONE",
+                        "userInteraction": "REQUIRED",
+                        "scope": "CHANGED",
+                        "confidentialityImpact": "LOW",
+                        "integrityImpact": "LOW",
+                        "availabilityImpact": "NONE",
+                    },
+                },
+            ],
+        },
+    ],
+}
+
+
+def test_csaf_reference_security_advisory_is_valid():
+    assert validate("csaf", CSAF_SECURITY_ADVISORY) == []
+
+
+def test_csaf_without_tracking_status_is_reported():
+    document = copy.deepcopy(CSAF_SECURITY_ADVISORY)
+    del document["document"]["tracking"]["status"]
+
+    assert validate("csaf", document) == ["$.document.tracking: 'status' is a required property"]
+
+
+def test_csaf_cvss_is_checked_against_the_vendored_first_schema():
+    document = copy.deepcopy(CSAF_SECURITY_ADVISORY)
+    del document["vulnerabilities"][0]["scores"][0]["cvss_v3"]["baseSeverity"]
+
+    assert validate("csaf", document) == [
+        "$.vulnerabilities[0].scores[0].cvss_v3: 'baseSeverity' is a required property"
+    ]
+
+
+def test_csaf_nested_branches_are_checked():
+    document = copy.deepcopy(CSAF_SECURITY_ADVISORY)
+    del document["product_tree"]["branches"][0]["branches"][0]["name"]
+
+    errors = validate("csaf", document)
+
+    assert "$.product_tree.branches[0].branches[0]: 'name' is a required property" in errors
+
+
+# --- CVE JSON 5.1 (CVEProject/cve-schema, bundled record format, JSON Schema draft-07) ----------
+
+ORG_ID = "b3476cb9-2e3d-41a6-98d0-0f47421a65b6"  # CVE org UUIDs are version 4 UUIDs
+
+CVE_RECORD = {
+    # REQUIRED: dataType, dataVersion, cveMetadata, containers (and no other property).
+    "dataType": "CVE_RECORD",
+    "dataVersion": "5.1",
+    # REQUIRED in cveMetadata: cveId, assignerOrgId, state. Timestamps follow the schema's
+    # pattern: yyyy-MM-ddTHH:mm:ss[.fff][Z|+hh:mm].
+    "cveMetadata": {
+        "cveId": "CVE-2024-12345",
+        "assignerOrgId": ORG_ID,
+        "assignerShortName": "example",
+        "state": "PUBLISHED",
+        "dateReserved": "2024-02-01T10:00:00.000Z",
+        "datePublished": "2024-02-28T09:00:00.000Z",
+        "dateUpdated": "2024-02-28T09:00:00.000Z",
+    },
+    "containers": {
+        # REQUIRED in containers: cna. REQUIRED in a published CNA container: providerMetadata
+        # (orgId), descriptions (one in English at least), affected, references.
+        "cna": {
+            "providerMetadata": {"orgId": ORG_ID, "shortName": "example"},
+            "title": "Cross-site scripting in examplelib's HTML renderer",
+            "datePublic": "2024-02-28T09:00:00.000Z",
+            "descriptions": [
+                {
+                    "lang": "en",
+                    "value": "examplelib before 2.4.1 does not escape attribute values in "
+                    "render(), which allows cross-site scripting.",
+                },
+            ],
+            # Per product: vendor + product and/or collectionURL + packageName, and versions
+            # and/or defaultStatus. A version range has version, status, versionType and
+            # lessThan (or lessThanOrEqual).
+            "affected": [
+                {
+                    "vendor": "Example Project",
+                    "product": "examplelib",
+                    "collectionURL": "https://pypi.python.org",
+                    "packageName": "examplelib",
+                    "defaultStatus": "unaffected",
+                    "versions": [
+                        {
+                            "version": "0",
+                            "lessThan": "2.4.1",
+                            "status": "affected",
+                            "versionType": "python",
+                        },
+                    ],
+                },
+            ],
+            "problemTypes": [
+                {
+                    "descriptions": [
+                        {
+                            "lang": "en",
+                            "description": "CWE-79 Improper Neutralization of Input During Web "
+                            "Page Generation ('Cross-site Scripting')",
+                            "cweId": "CWE-79",
+                            "type": "CWE",
+                        },
+                    ],
+                },
+            ],
+            "references": [
+                {
+                    "url": "https://disclosure.example.org/advisories/DISC-2024-0001",
+                    "name": "DISC-2024-0001",
+                    "tags": ["vendor-advisory"],
+                },
+                {
+                    "url": "https://github.com/example/examplelib/commit/0123456789abcdef",
+                    "tags": ["patch"],
+                },
+            ],
+            # One of cvssV4_0, cvssV3_1, cvssV3_0, cvssV2_0, other per entry; in cvssV3_1,
+            # version, vectorString, baseScore, baseSeverity are REQUIRED and baseSeverity must
+            # match baseScore.
+            "metrics": [
+                {
+                    "format": "CVSS",
+                    "scenarios": [{"lang": "en", "value": "GENERAL"}],
+                    "cvssV3_1": {
+                        "version": "3.1",
+                        "vectorString": "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N",
+                        "baseScore": 6.1,
+                        "baseSeverity": "MEDIUM",
+                        "attackVector": "NETWORK",
+                        "attackComplexity": "LOW",
+                        "privilegesRequired": "NONE",
+                        "userInteraction": "REQUIRED",
+                        "scope": "CHANGED",
+                        "confidentialityImpact": "LOW",
+                        "integrityImpact": "LOW",
+                        "availabilityImpact": "NONE",
+                    },
+                },
+            ],
+            # REQUIRED per credit: lang and value; type is finder, reporter, analyst, ...
+            "credits": [{"lang": "en", "value": "Jane Doe", "type": "finder"}],
+        },
+    },
+}
+
+
+def test_cve_reference_record_is_valid():
+    assert validate("cve", CVE_RECORD) == []
+
+
+def test_cve_without_descriptions_is_reported():
+    document = copy.deepcopy(CVE_RECORD)
+    del document["containers"]["cna"]["descriptions"]
+
+    assert validate("cve", document) == ["$.containers.cna: 'descriptions' is a required property"]
+
+
+def test_cve_severity_must_match_score():
+    document = copy.deepcopy(CVE_RECORD)
+    document["containers"]["cna"]["metrics"][0]["cvssV3_1"]["baseSeverity"] = "CRITICAL"
+
+    errors = validate("cve", document)
+
+    assert any(
+        error.startswith("$.containers.cna.metrics[0].cvssV3_1.baseSeverity: ") for error in errors
+    ), errors
+
+
+# --- The helper itself ---------------------------------------------------------------------------
+
+
+def test_unknown_kind_is_refused():
+    with pytest.raises(ValueError, match="unknown kind"):
+        validate("cvrf", {})
+
+
+def test_schemas_outside_the_vendored_set_are_never_fetched():
+    with pytest.raises(Unresolvable):
+        registry().resolver().lookup("https://www.first.org/cvss/cvss-v4.0.json")
