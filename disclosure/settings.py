@@ -203,11 +203,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_ROUTES = {
-    "reports.tasks.notify_*": {"queue": "notifications"},
-    "reports.tasks.send_invitation": {"queue": "notifications"},
-    "reports.tasks.deliver_outbox": {"queue": "notifications"},
-}
+CELERY_TASK_ROUTES = {"reports.tasks.deliver_outbox": {"queue": "notifications"}}
 REMINDER_SWEEP_SECONDS = env_int("REMINDER_SWEEP_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     "sweep-reminders": {
@@ -215,6 +211,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": REMINDER_SWEEP_SECONDS,
     },
     "remind-end-of-support": {"task": "reports.tasks.remind_end_of_support", "schedule": 3600},
+    "score-unscored": {"task": "reports.tasks.score_unscored", "schedule": 300},
     # Retries what could not be delivered right after commit (mail server down, worker lost).
     "deliver-outbox": {"task": "reports.tasks.deliver_outbox", "schedule": 60},
 }

@@ -17,14 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from reports.models import (
-    Comment,
-    Invitation,
-    OutboundEmail,
-    Report,
-    ReportEvent,
-    ReportUserObjectPermission,
-)
+from reports.models import OutboundEmail, ReportUserObjectPermission
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +80,12 @@ def send(template, **kwargs):
 
 
 def deliver_after_commit():
+    """Have the outbox delivered once the transaction commits. robust: a broker that is down
+    must not fail the request that already committed; beat retries delivery every minute.
+    """
     from reports import tasks  # tasks import this module
 
-    tasks.deliver_outbox.delay_on_commit()
+    transaction.on_commit(tasks.deliver_outbox.delay, robust=True)
 
 
 def message_id(email):
@@ -137,12 +133,11 @@ def deliver_pending(*, batch_size=50, max_attempts=5):
             last_id = batch[-1].pk
 
 
-def _report(report_id):
-    return Report.objects.select_related("project", "reporter").get(pk=report_id)
+# Each function below is called by a service inside its transaction: the outbox rows commit or
+# roll back with the change they announce.
 
 
-def new_report(report_id):
-    report = _report(report_id)
+def new_report(report):
     send("report_received", report=report, subject="Report received", to=[report.reporter.email])
     send(
         "new_report",
@@ -152,10 +147,7 @@ def new_report(report_id):
     )
 
 
-def event(event_id):
-    entry = ReportEvent.objects.select_related("report__project", "report__reporter", "actor").get(
-        pk=event_id
-    )
+def event(entry):
     report = entry.report
     audience = members(report) + (reporter_side(report) if entry.public else [])
     send(
@@ -168,10 +160,7 @@ def event(event_id):
     )
 
 
-def comment(comment_id):
-    note = Comment.objects.select_related("report__project", "report__reporter", "author").get(
-        pk=comment_id
-    )
+def comment(note):
     report = note.report
     audience = members(report) + ([] if note.internal else reporter_side(report))
     send(
@@ -184,16 +173,11 @@ def comment(comment_id):
     )
 
 
-def collaborator_added(report_id, user_id):
-    report = _report(report_id)
-    user = get_user_model().objects.get(pk=user_id)
+def collaborator_added(report, user):
     send("collaborator_added", report=report, subject="You were added to a report", to=[user.email])
 
 
-def invitation(invitation_id):
-    invite = Invitation.objects.select_related("report__project", "report__reporter").get(
-        pk=invitation_id
-    )
+def invitation(invite):
     accept_url = settings.SITE_URL + reverse("reports:accept_invitation", args=[invite.token])
     send(
         "invitation",

@@ -14,6 +14,7 @@ import datetime
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from projects.models import Membership, SupportedVersion
@@ -98,7 +99,12 @@ def sync(report, *, now=None):
     pending = report.reminders.filter(sent_at__isnull=True)
     stale = [r.pk for r in pending if (r.kind, r.due_at) not in wanted]
     if stale:
-        Reminder.objects.filter(pk__in=stale).delete()
+        # Reminders a sweep holds right now are being sent: leave them (skip, don't wait, so a
+        # service and a sweep never wait on each other).
+        free = Reminder.objects.filter(pk__in=stale, sent_at__isnull=True).select_for_update(
+            skip_locked=True
+        )
+        Reminder.objects.filter(pk__in=list(free.values_list("pk", flat=True))).delete()
     # ignore_conflicts: a reminder already sent for the same deadline is not made again.
     Reminder.objects.bulk_create(
         [Reminder(report=report, kind=p.kind, due_at=p.due_at, send_at=p.send_at)
@@ -133,11 +139,11 @@ def _send(batch, *, now):
     """
     members = _members_by_project({r.report.project_id for r in batch})
     collaborators = _collaborators_by_report({r.report_id for r in batch if r.kind in TO_REPORTER})
-    outbox = []
+    outbox, closing = [], []
     for reminder in batch:
         report = reminder.report
         if reminder.kind == Kind.INFO_AUTO_CLOSE:
-            _auto_close(report)
+            closing.append(report)
             continue
         if reminder.kind in TO_REPORTER:
             to = [report.reporter.email, *collaborators.get(report.pk, [])]
@@ -155,6 +161,10 @@ def _send(batch, *, now):
         )
     OutboundEmail.objects.bulk_create(outbox)
     Reminder.objects.filter(pk__in=[r.pk for r in batch]).update(sent_at=now)
+    # Last: closing re-plans the report's reminders, which drops its still-pending ones; the
+    # batch's own are marked sent by now and stay as history.
+    for report in closing:
+        _auto_close(report)
     emails.deliver_after_commit()
 
 
@@ -210,6 +220,11 @@ def remind_end_of_support(*, today=None):
             SupportedVersion.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(supported=True, end_of_support__gte=today, end_of_support__lte=horizon,
                     end_of_support_notice__isnull=True, revision__project__active=True)
+            # A later revision repeating the series and date was already announced.
+            .exclude(Exists(EndOfSupportNotice.objects.filter(
+                version__revision__project=OuterRef("revision__project"),
+                version__series=OuterRef("series"),
+                version__end_of_support=OuterRef("end_of_support"))))
             .select_related("revision__project")
         )  # fmt: skip
         due = [

@@ -186,3 +186,10 @@ def acknowledgment_adherence(*, project, now):
     if counted["total"] < ADHERENCE_MINIMUM:
         return None
     return round(100 * counted["kept"] / counted["total"]), counted["total"]
+
+
+def member_project_ids(user):
+    """Projects whose internal figures the user may see (all of them for superusers)."""
+    if user.is_superuser:
+        return set(Project.objects.values_list("pk", flat=True))
+    return set(Membership.objects.filter(user=user).values_list("project_id", flat=True))

@@ -1,21 +1,25 @@
 """Writes to reports: intake, the lifecycle transitions, comments, collaborators, attachments.
 
 Every service runs in one transaction, locks the report row, writes a ReportEvent, recomputes the
-SLA deadlines and enqueues notifications with transaction.on_commit. Nothing else writes `state`.
+SLA deadlines and writes its notifications to the email outbox, delivered after commit. Nothing
+else writes `state`.
 """
 
 import secrets
 from decimal import Decimal
+from functools import partial
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from projects.models import Project
-from reports import cvss, reminders, sla, tasks
+from reports import cvss, emails, reminders, sla, tasks
 from reports.models import (
+    CLOSED_STATES,
     CLOSURES,
     Attachment,
     Comment,
@@ -75,9 +79,20 @@ def save_with_deadlines(report):
     reminders.sync(report)
 
 
+def _score_after_commit(report):
+    # robust: a broker that is down must not fail a request that committed; beat's
+    # score_unscored picks the report up later.
+    transaction.on_commit(partial(tasks.compute_cvss.delay, report.pk), robust=True)
+
+
 def lock_report(report):
+    # FOR NO KEY UPDATE: the reminder sweep inserts outbox rows pointing at the report (taking a
+    # key-share lock) while a service holds this one; a plain FOR UPDATE would make them wait on
+    # each other.
     return (
-        Report.objects.select_for_update().select_related("revision", "project").get(pk=report.pk)
+        Report.objects.select_for_update(no_key=True)
+        .select_related("revision", "project")
+        .get(pk=report.pk)
     )
 
 
@@ -93,7 +108,7 @@ def record_event(report, *, actor, kind, message="", public=True, from_state="",
         data=data or {},
         created_at=timezone.now(),
     )
-    tasks.notify_event.delay_on_commit(event.pk)
+    emails.event(event)
     return event
 
 
@@ -115,6 +130,15 @@ def transition(*, report, by, name, message="", **options):
         report.paused_for += now - report.paused_at
         report.paused_at = None
         report.state_before_pause = ""
+    if (
+        to_state in CLOSED_STATES | {State.NEEDS_INFO}
+        and report.acknowledged_at is None
+        and report.ack_due is not None
+        and now > report.ack_due
+    ):
+        # The acknowledgment clock stops unacknowledged after its deadline: a broken promise
+        # that closing the report must not erase from the public adherence figure.
+        report.acknowledged_on_time = False
     report.state = to_state
     report.last_update_at = now  # a transition is a status update to the reporter
     save_with_deadlines(report)
@@ -280,9 +304,9 @@ def _create_report(*, project, reporter, fields):
     ReportEvent.objects.create(
         report=report, actor=reporter, kind=Event.CREATED, to_state=State.NEW, created_at=now
     )
-    tasks.notify_new_report.delay_on_commit(report.pk)
+    emails.new_report(report)
     if report.reporter_cvss_vector:
-        tasks.compute_cvss.delay_on_commit(report.pk)
+        _score_after_commit(report)
     return report
 
 
@@ -330,7 +354,7 @@ def add_comment(*, report, by, body, internal, by_member):
     if not internal and by_member:
         report.last_update_at = now
         save_with_deadlines(report)
-    tasks.notify_comment.delay_on_commit(comment.pk)
+    emails.comment(comment)
     if not internal and not by_member and report.state == State.NEEDS_INFO:
         transition(report=report, by=by, name="provide_info", message="Answered in a comment.")
     return comment
@@ -373,7 +397,7 @@ def invite_collaborator(*, report, by, email):
         report=report, email=email, invited_by=by, token=secrets.token_urlsafe(32)
     )
     record_event(report, actor=by, kind=Event.COLLABORATOR_INVITED, message=email)
-    tasks.send_invitation.delay_on_commit(invitation.pk)
+    emails.invitation(invitation)
     return None
 
 
@@ -388,7 +412,7 @@ def _grant(report, *, user, by):
         raise ReportError(f"{user.email} is already a collaborator.")
     assign_perm("view_report", user, report)
     record_event(report, actor=by, kind=Event.COLLABORATOR_ADDED, message=user.email)
-    tasks.notify_collaborator_added.delay_on_commit(report.pk, user.pk)
+    emails.collaborator_added(report, user)
 
 
 @transaction.atomic
@@ -441,7 +465,7 @@ def set_cvss_vector(*, report, by, vector):
         ]
     )  # fmt: skip
     record_event(report, actor=by, kind=Event.CVSS, message=report.cvss_vector)
-    tasks.compute_cvss.delay_on_commit(report.pk)
+    _score_after_commit(report)
     return report
 
 
@@ -467,3 +491,16 @@ def compute_cvss(*, report_id):
         ]
     )  # fmt: skip
     return report
+
+
+def score_unscored():
+    """Score reports whose vector has no score yet (a scoring task lost with the broker)."""
+    pending = list(
+        Report.objects.filter(
+            Q(cvss_score__isnull=True) & ~Q(cvss_vector="")
+            | Q(reporter_cvss_score__isnull=True) & ~Q(reporter_cvss_vector="")
+        ).values_list("pk", flat=True)
+    )
+    for report_id in pending:
+        compute_cvss(report_id=report_id)
+    return len(pending)

@@ -7,37 +7,10 @@ from celery import shared_task
 
 from reports import emails, reminders, services
 
-# Notifications go to their own queue (task_routes in settings) so a burst of email does not
-# delay the sweeps.
-
-
-@shared_task
-def notify_new_report(report_id):
-    emails.new_report(report_id)
-
-
-@shared_task
-def notify_event(event_id):
-    emails.event(event_id)
-
-
-@shared_task
-def notify_comment(comment_id):
-    emails.comment(comment_id)
-
-
-@shared_task
-def notify_collaborator_added(report_id, user_id):
-    emails.collaborator_added(report_id, user_id)
-
-
-@shared_task
-def send_invitation(invitation_id):
-    emails.invitation(invitation_id)
-
 
 @shared_task
 def deliver_outbox():
+    # On the notifications queue (task_routes): a burst of email does not delay the sweeps.
     return emails.deliver_pending()
 
 
@@ -54,3 +27,8 @@ def remind_end_of_support():
 @shared_task
 def compute_cvss(report_id):
     services.compute_cvss(report_id=report_id)
+
+
+@shared_task
+def score_unscored():
+    return services.score_unscored()

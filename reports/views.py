@@ -76,6 +76,8 @@ def report_list(request):
             "states": State.choices,
             "severities": Severity.choices,
             "query": query.urlencode(),
+            # Checklist progress is internal: shown only on rows of the user's own projects.
+            "member_of": selectors.member_project_ids(request.user),
             "now": timezone.now(),
         },
     )

@@ -1,7 +1,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-
 from reports import services
+from reports.models import OutboundEmail
 from tests.factories import SupportedVersionFactory
 
 
@@ -31,6 +31,8 @@ def report(project, reporter, collaborator, maintainer, triager):
     filed = file(reporter, project)
     services.invite_collaborator(report=filed, by=reporter, email=collaborator.email)
     filed.refresh_from_db()
+    # The setup's own notifications are not under test: tests see only what they cause.
+    OutboundEmail.objects.all().delete()
     return filed
 
 

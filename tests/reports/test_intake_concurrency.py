@@ -5,15 +5,14 @@ reporters file at the same moment (PostgreSQL row locks; DESIGN §4 intake).
 import datetime as dt
 import re
 import threading
-import types
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import time_machine
-from django.db import connection, transaction
+from django.db import connection
 
-from reports import services, tasks
-from reports.models import Report, TrackingCounter
+from reports import services
+from reports.models import OutboundEmail, Report, TrackingCounter
 from tests.factories import PolicyRevisionFactory
 
 SUBMISSIONS = 50
@@ -28,19 +27,23 @@ def file(project, reporter, title="Heap overflow in the header parser"):
 
 
 @pytest.fixture
-def enqueued(monkeypatch):
-    """Report ids whose new-report notification was enqueued (on commit), instead of the broker:
-    no worker of this test database would consume them.
+def enqueued():
+    """Report ids whose "report received" email reached the outbox: written in the filing's
+    transaction, so one per committed report.
     """
-    ids = []
 
-    def record_on_commit(report_id):
-        transaction.on_commit(lambda: ids.append(report_id))
+    class Received:
+        def ids(self):
+            rows = OutboundEmail.objects.filter(subject__endswith="Report received")
+            return list(rows.values_list("report_id", flat=True))
 
-    monkeypatch.setattr(
-        tasks, "notify_new_report", types.SimpleNamespace(delay_on_commit=record_on_commit)
-    )
-    return ids
+        def __iter__(self):
+            return iter(self.ids())
+
+        def __len__(self):
+            return len(self.ids())
+
+    return Received()
 
 
 def file_concurrently(jobs):

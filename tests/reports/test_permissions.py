@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from reports import services, tasks
+from reports import emails, services
 from reports.models import ReportEvent, State
 from tests.factories import UserFactory
 from tests.reports.conftest import file
@@ -375,7 +375,7 @@ def test_internal_content_never_reaches_the_reporter_side(
             public=False,
             created_at=report.created_at,
         )
-        tasks.notify_event.delay(event.pk)
+        emails.event(event)
         steps = [
             (maintainer, "comment", {"body": f"Members only {SENTINEL}", "internal": "on"}),
             (maintainer, "comment", {"body": "We are looking into it."}),
