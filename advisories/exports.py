@@ -1,18 +1,55 @@
-"""Affected ranges and the standard exports (OSV, CSAF 2.0, CVE JSON 5) of a published advisory.
+"""Affected ranges and the standard exports (OSV, CSAF 2.0, CVE JSON 5.1) of a published advisory.
 Written against the official schemas vendored in tests/schemas/ (and validated there).
+
+Each export is a pure function of a published advisory (it reads the advisory, its credits, its
+project and the version matrix of the report's policy revision, nothing else) and returns a dict.
+Decisions shared by the three formats:
+
+- Affected versions come from the version matrix: one range per affected series, from the
+  series' first version to the advisory's fixed version in that series; a "< x" row (unsupported,
+  never fixed) ends at x; a supported series without a fix of its own ends where the series
+  ends (0.13.x -> 0.14.0), since every release of it is affected. Versions are read as semantic
+  versions (the matrices are "0.13.x", "1.x.x", "< 0.11").
+- Anonymous credits are left out entirely, in every format: no name, no handle, no placeholder.
+  Nothing about a credited person is read beyond `Credit.public_name`; never the user account.
+- OSV: the platform's projects belong to no OSV ecosystem this platform can vouch for (Stalwart
+  is a server released from its repository, not a crates.io package), and the vendored schema
+  lets `affected[].package` be omitted, so the record names no package: it gives SEMVER ranges
+  and says which project they are about in `affected[].database_specific`. A CVSS 4.0 vector goes
+  to `database_specific.cvss_v4`, as the vendored schema has no CVSS_V4 severity type.
+- CSAF 2.0 has no CVSS 4.0 either: a 4.0 vector is given as a vulnerability note, not a score.
+- CVE: a record needs a CVE ID, so `cve()` raises `NoCveId` for an advisory without one (the
+  download answers 404). The orgId is this platform's own, derived from SITE_URL (see `org_id`);
+  a CNA submitting the record uses its containers.cna with its own orgId.
 """
 
 import datetime
 import re
+import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.urls import reverse
 
+from advisories.models import Credit
+from reports import cvss
+
 SERIES = re.compile(r"^(\d+)((?:\.(?:\d+|x))*)$")
+CVE_TEXT_LIMIT = 4096  # maxLength of every free text of a CVE record
+
+
+class NoCveId(LookupError):  # noqa: N818 -- the name the views map to 404
+    """The advisory has no CVE ID, so there is no CVE record to give."""
+
+
+class NotPublishedError(ValueError):
+    """Exports exist for published advisories only; a draft must never be exported."""
 
 
 def series_bounds(series):
-    """("0.12.x") -> ("0.12.0", "0.12."), ("< 0.11") -> ("0", None, limit "0.11.0")."""
+    """("0.12.x") -> ("0.12.0", "0.12.", None); ("< 0.11") -> ("0", None, "0.11.0"): the first
+    version of the series, the prefix its versions share, and the limit of a "< x" row.
+    """
     label = series.strip()
     if label.startswith("<"):
         upper = label.lstrip("< ").strip()
@@ -24,6 +61,13 @@ def series_bounds(series):
 def _padded(version):
     parts = version.split(".")
     return ".".join(parts + ["0"] * (3 - len(parts)))
+
+
+def _series_end(prefix):
+    """The first version after a series: "0.13." -> "0.14.0", "1." -> "2.0.0"."""
+    parts = prefix.rstrip(".").split(".")
+    parts[-1] = str(int(parts[-1]) + 1)
+    return _padded(".".join(parts))
 
 
 def affected_ranges(advisory, matrix):
@@ -41,6 +85,27 @@ def affected_ranges(advisory, matrix):
     return ranges
 
 
+def _ranges(advisory):
+    """affected_ranges with the exclusive upper bound of each range under "end": the fixed
+    version, the limit of a "< x" row, or the end of a series that has no fix of its own.
+    """
+    ranges = []
+    for affected in affected_ranges(advisory, _matrix(advisory)):
+        _, prefix, _ = series_bounds(affected["series"])
+        end = affected["fixed"] or affected["limit"] or _series_end(prefix)
+        ranges.append({**affected, "end": _padded(end)})
+    return ranges
+
+
+# --- Shared reading of the advisory -------------------------------------------------------------
+
+
+def _published(advisory):
+    if not advisory.is_published or advisory.published_at is None:
+        raise NotPublishedError(f"{advisory.identifier} is not published.")
+    return advisory
+
+
 def _iso(moment):
     return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -53,29 +118,105 @@ def _matrix(advisory):
     return [v.series for v in advisory.report.revision.versions.all()]
 
 
-def _cvss_type(vector):
-    return "CVSS_V4" if vector.startswith("CVSS:4.0/") else "CVSS_V3"
-
-
 def _page(advisory):
     return _absolute(reverse("advisories:advisory_page", args=[advisory.identifier]))
 
 
-def _credits(advisory):
-    """(public name, credit type) for every credit; anonymous credits carry no name at all."""
-    return [(c.public_name, c.type) for c in advisory.credits.all()]
+def _unique(items):
+    return list(dict.fromkeys(items))
+
+
+def _external_references(advisory):
+    """The advisory's references without the page itself and without repeats."""
+    page = _page(advisory)
+    return [url for url in _unique(advisory.references) if url != page]
+
+
+def _named_credits(advisory):
+    """(public name, credit type) of the credits that name someone. Anonymous credits are left
+    out, and so is a credit that has nothing to show (public_name would say "Anonymous").
+    """
+    return _unique(
+        (credit.public_name, credit.type)
+        for credit in advisory.credits.all()
+        if credit.display != Credit.Display.ANONYMOUS and (credit.name or credit.handle)
+    )
+
+
+def org_id():
+    """This platform's organization UUID: stable for a SITE_URL. The CVE schema wants a version 4
+    UUID, so the version bits of the uuid5 are set to 4 (it stays deterministic).
+    """
+    derived = uuid.uuid5(uuid.NAMESPACE_URL, settings.SITE_URL)
+    return str(uuid.UUID(bytes=derived.bytes, version=4))
+
+
+# --- CVSS ---------------------------------------------------------------------------------------
+
+
+def _cvss(advisory):
+    """{"version", "vectorString", "baseScore", "baseSeverity"} of the advisory's vector, or None.
+    The severity is derived from the score with the CVSS bands (the same for 3.x and 4.0), so
+    it always matches the score, as the CVE schema checks.
+    """
+    vector = advisory.cvss_vector.strip()
+    if not vector:
+        return None
+    score = advisory.cvss_score
+    if score is None:  # the scoring task has not run yet
+        score = cvss.score(vector).base_score
+    score = float(Decimal(str(score)).quantize(Decimal("0.1")))
+    return {
+        "version": vector[len("CVSS:") : len("CVSS:") + 3],
+        "vectorString": vector,
+        "baseScore": score,
+        "baseSeverity": _severity(score),
+    }
+
+
+def _severity(score):
+    if score == 0:
+        return "NONE"
+    if score < 4:
+        return "LOW"
+    if score < 7:
+        return "MEDIUM"
+    if score < 9:
+        return "HIGH"
+    return "CRITICAL"
+
+
+# --- OSV ----------------------------------------------------------------------------------------
 
 
 def osv(advisory):
-    """OSV (https://ossf.github.io/osv-schema/) record of a published advisory."""
+    """OSV (https://ossf.github.io/osv-schema/) record of a published advisory. No package (see
+    the module docstring): one SEMVER range per affected series, events introduced then fixed,
+    or limit for a series that gets no fix; the `versions` list is left out.
+    """
+    advisory = _published(advisory)
     project = advisory.project
-    events = []
-    for affected in affected_ranges(advisory, _matrix(advisory)):
-        events.append({"introduced": affected["introduced"]})
-        if affected["fixed"]:
-            events.append({"fixed": affected["fixed"]})
-        elif affected["limit"]:
-            events.append({"limit": affected["limit"]})
+    affected = {
+        "database_specific": {
+            "project": project.slug,
+            "name": project.name,
+            **({"repository": project.repository_url} if project.repository_url else {}),
+            "fixed_versions": list(advisory.fixed_versions),
+        },
+    }
+    ranges = [
+        {
+            "type": "SEMVER",
+            "events": [
+                {"introduced": r["introduced"]},
+                {"fixed": r["end"]} if r["fixed"] else {"limit": r["end"]},
+            ],
+            "database_specific": {"series": r["series"]},
+        }
+        for r in _ranges(advisory)
+    ]
+    if ranges:
+        affected["ranges"] = ranges
     record = {
         "schema_version": "1.6.0",
         "id": advisory.identifier,
@@ -84,31 +225,307 @@ def osv(advisory):
         "aliases": [i for i in (advisory.cve_id, advisory.ghsa_id) if i],
         "summary": advisory.summary,
         "details": advisory.details,
-        "affected": [
-            {
-                "package": {"name": project.name, "ecosystem": "GIT"}
-                if not project.repository_url
-                else {"name": project.repository_url, "ecosystem": "GIT"},
-                "ranges": [{"type": "ECOSYSTEM", "events": events}],
-            }
-        ],
+        "affected": [affected],
         "references": [{"type": "ADVISORY", "url": _page(advisory)}]
-        + [{"type": "WEB", "url": url} for url in advisory.references],
-        "credits": [
-            {"name": name, "type": credit_type.upper()} for name, credit_type in _credits(advisory)
-        ],
+        + [{"type": "WEB", "url": url} for url in _external_references(advisory)],
         "database_specific": {"cwe_ids": [advisory.cwe] if advisory.cwe else []},
     }
-    if advisory.cvss_vector:
-        record["severity"] = [
-            {"type": _cvss_type(advisory.cvss_vector), "score": advisory.cvss_vector}
-        ]
+    credits = [{"name": name, "type": kind.upper()} for name, kind in _named_credits(advisory)]
+    if credits:
+        record["credits"] = credits
+    score = _cvss(advisory)
+    if score and score["version"].startswith("3."):
+        record["severity"] = [{"type": "CVSS_V3", "score": score["vectorString"]}]
+    elif score:
+        record["database_specific"]["cvss_v4"] = score["vectorString"]
     return record
 
 
+# --- CSAF 2.0 -----------------------------------------------------------------------------------
+
+
 def csaf(advisory):
-    raise ValueError("CSAF export is written against the vendored schema; see tests")
+    """CSAF 2.0 security advisory (https://docs.oasis-open.org/csaf/csaf/v2.0/) of a published
+    advisory, published by this platform as coordinator. The product tree has one
+    product_version_range per affected series (a vers range, e.g. "vers:semver/>=0.13.0|<0.13.4")
+    and one product_version per fixed version.
+    """
+    advisory = _published(advisory)
+    project = advisory.project
+    ranges = _ranges(advisory)
+    affected_ids = [f"CSAFPID-{n:04d}" for n in range(1, len(ranges) + 1)]
+    fixed_ids = {
+        version: f"CSAFPID-{n:04d}"
+        for n, version in enumerate(advisory.fixed_versions, start=len(ranges) + 1)
+    }
+    branches = [
+        _csaf_branch("product_version_range", _vers(r), f"{project.name} {r['series']}", pid)
+        for r, pid in zip(ranges, affected_ids, strict=True)
+    ] + [
+        _csaf_branch("product_version", version, f"{project.name} {version}", pid)
+        for version, pid in fixed_ids.items()
+    ]
+    document = {
+        "category": "csaf_security_advisory",
+        "csaf_version": "2.0",
+        "lang": "en",
+        "distribution": {"tlp": {"label": "WHITE", "url": "https://www.first.org/tlp/"}},
+        "publisher": {
+            "category": "coordinator",
+            "name": settings.SITE_NAME,
+            "namespace": settings.SITE_URL,
+        },
+        "title": advisory.title,
+        "tracking": {
+            "id": advisory.identifier,
+            "status": "final",
+            "version": "1",
+            "revision_history": [
+                {"date": _iso(advisory.published_at), "number": "1", "summary": "Published."}
+            ],
+            "initial_release_date": _iso(advisory.published_at),
+            "current_release_date": _iso(max(advisory.published_at, advisory.updated_at)),
+        },
+        "notes": [{"category": "summary", "title": "Summary", "text": advisory.summary}],
+        "references": [
+            {
+                "category": "self",
+                "summary": f"{advisory.identifier} on {settings.SITE_NAME}",
+                "url": _page(advisory),
+            },
+        ],
+    }
+    acknowledgments = [
+        {"names": [name], "summary": Credit.Type(kind).label}
+        for name, kind in _named_credits(advisory)
+    ]
+    if acknowledgments:
+        document["acknowledgments"] = acknowledgments
+    return {
+        "document": document,
+        "product_tree": {
+            "branches": [
+                {
+                    "category": "vendor",
+                    "name": project.name,
+                    "branches": [
+                        {"category": "product_name", "name": project.name, "branches": branches}
+                    ],
+                }
+            ]
+        },
+        "vulnerabilities": [
+            _csaf_vulnerability(advisory, ranges, affected_ids, list(fixed_ids.values()))
+        ],
+    }
+
+
+def _vers(affected):
+    """The vers range (https://github.com/package-url/purl-spec, VERS) of an affected range."""
+    end = f"<{affected['end']}"
+    if affected["introduced"] == "0":
+        return f"vers:semver/{end}"
+    return f"vers:semver/>={affected['introduced']}|{end}"
+
+
+def _csaf_branch(category, name, product_name, product_id):
+    return {
+        "category": category,
+        "name": name,
+        "product": {"name": product_name, "product_id": product_id},
+    }
+
+
+def _csaf_vulnerability(advisory, ranges, affected_ids, fixed_ids):
+    vulnerability = {}
+    if advisory.cve_id:
+        vulnerability["cve"] = advisory.cve_id
+    if advisory.cwe:
+        # No CWE catalogue ships with the platform: the name repeats the ID.
+        vulnerability["cwe"] = {"id": advisory.cwe, "name": advisory.cwe}
+    vulnerability["ids"] = [
+        {"system_name": f"{settings.SITE_NAME} advisory", "text": advisory.identifier}
+    ]
+    if advisory.ghsa_id:
+        vulnerability["ids"].append(
+            {"system_name": "GitHub Security Advisories", "text": advisory.ghsa_id}
+        )
+    vulnerability["title"] = advisory.title
+    vulnerability["release_date"] = _iso(advisory.published_at)
+    vulnerability["notes"] = [
+        {"category": "summary", "title": "Summary", "text": advisory.summary},
+        {
+            "category": "description",
+            "title": "Details",
+            "text": advisory.details or advisory.summary,
+        },
+    ]
+    status = {}
+    if affected_ids:
+        status["known_affected"] = affected_ids
+    if fixed_ids:
+        status["fixed"] = fixed_ids
+        status["recommended"] = fixed_ids
+    if status:
+        vulnerability["product_status"] = status
+    remediations = _csaf_remediations(advisory, ranges, affected_ids)
+    if remediations:
+        vulnerability["remediations"] = remediations
+    score = _cvss(advisory)
+    if score and score["version"].startswith("3.") and affected_ids:
+        vulnerability["scores"] = [{"products": affected_ids, "cvss_v3": score}]
+    elif score and not score["version"].startswith("3."):
+        # CSAF 2.0 scores know CVSS v2 and v3 only.
+        vulnerability["notes"].append(
+            {
+                "category": "other",
+                "title": f"CVSS v{score['version']}",
+                "text": f"{score['vectorString']} (base score {score['baseScore']}, "
+                f"{score['baseSeverity'].lower()})",
+            }
+        )
+    references = [
+        {"category": "external", "summary": "Reference", "url": url}
+        for url in _external_references(advisory)
+    ]
+    if references:
+        vulnerability["references"] = references
+    return vulnerability
+
+
+def _csaf_remediations(advisory, ranges, affected_ids):
+    project = advisory.project
+    upgrade = _upgrade_sentence(advisory)
+    remediations = []
+    for affected, product_id in zip(ranges, affected_ids, strict=True):
+        if affected["fixed"]:
+            category = "vendor_fix"
+            details = f"Upgrade to {project.name} {affected['fixed']} or a later version."
+        elif affected["limit"]:
+            category = "no_fix_planned"
+            details = f"{project.name} {affected['series']} is not supported. {upgrade}"
+        else:
+            category = "none_available"
+            details = f"No fixed release of {project.name} {affected['series']}. {upgrade}"
+        remediations.append(
+            {
+                "category": category,
+                "details": details,
+                "product_ids": [product_id],
+                "url": _page(advisory),
+            }
+        )
+    if not ranges and advisory.fixed_versions:
+        remediations.append({"category": "vendor_fix", "details": upgrade, "url": _page(advisory)})
+    if advisory.workaround:
+        workaround = {"category": "workaround", "details": advisory.workaround}
+        if affected_ids:
+            workaround["product_ids"] = affected_ids
+        remediations.append(workaround)
+    return remediations
+
+
+def _upgrade_sentence(advisory):
+    versions = [f"{advisory.project.name} {v}" for v in advisory.fixed_versions]
+    if not versions:
+        return "No fixed release is available yet."
+    return f"Upgrade to a fixed release: {', '.join(versions)}."
+
+
+# --- CVE JSON 5.1 -------------------------------------------------------------------------------
 
 
 def cve(advisory):
-    raise ValueError("CVE export is written against the vendored schema; see tests")
+    """CVE JSON 5.1 record (https://github.com/CVEProject/cve-schema) of a published advisory with
+    a CVE ID; NoCveId without one. Affected: one semver range per affected series ("lessThan" the
+    fixed version, the limit of a "< x" row or the end of an unfixed series); every other version
+    is unaffected. For a project without a version matrix only the fixed versions are known:
+    they are listed as unaffected and the rest is "unknown".
+    """
+    advisory = _published(advisory)
+    if not advisory.cve_id:
+        raise NoCveId(f"{advisory.identifier} has no CVE ID.")
+    project = advisory.project
+    ranges = _ranges(advisory)
+    product = {"vendor": project.name, "product": project.name}
+    if project.repository_url:
+        product["repo"] = project.repository_url
+    if ranges:
+        product["versions"] = [
+            {
+                "version": r["introduced"],
+                "status": "affected",
+                "lessThan": r["end"],
+                "versionType": "semver",
+            }
+            for r in ranges
+        ]
+        product["defaultStatus"] = "unaffected"
+    else:
+        fixed = [{"version": v, "status": "unaffected"} for v in _unique(advisory.fixed_versions)]
+        if fixed:
+            product["versions"] = fixed
+        product["defaultStatus"] = "unknown"
+    cna = {
+        "providerMetadata": {"orgId": org_id(), "dateUpdated": _iso(advisory.updated_at)},
+        "title": advisory.title,
+        "datePublic": _iso(advisory.published_at),
+        "descriptions": [
+            {"lang": "en", "value": _clip(advisory.details or advisory.summary or advisory.title)}
+        ],
+        "affected": [product],
+        "references": [
+            {"url": _page(advisory), "name": advisory.identifier, "tags": ["vendor-advisory"]}
+        ]
+        + [{"url": url} for url in _external_references(advisory)],
+    }
+    if advisory.cwe:
+        cna["problemTypes"] = [
+            {
+                "descriptions": [
+                    {
+                        "lang": "en",
+                        "description": advisory.cwe,
+                        "cweId": advisory.cwe,
+                        "type": "CWE",
+                    }
+                ]
+            }
+        ]
+    metric = _cve_metric(advisory)
+    if metric:
+        cna["metrics"] = [metric]
+    if advisory.workaround:
+        cna["workarounds"] = [{"lang": "en", "value": _clip(advisory.workaround)}]
+    if advisory.fixed_versions:
+        cna["solutions"] = [{"lang": "en", "value": _clip(_upgrade_sentence(advisory))}]
+    credits = [
+        {"lang": "en", "value": _clip(name), "type": kind.replace("_", " ")}
+        for name, kind in _named_credits(advisory)
+    ]
+    if credits:
+        cna["credits"] = credits
+    return {
+        "dataType": "CVE_RECORD",
+        "dataVersion": "5.1",
+        "cveMetadata": {
+            "cveId": advisory.cve_id,
+            "assignerOrgId": org_id(),
+            "state": "PUBLISHED",
+            "datePublished": _iso(advisory.published_at),
+            "dateUpdated": _iso(advisory.updated_at),
+        },
+        "containers": {"cna": cna},
+    }
+
+
+def _cve_metric(advisory):
+    score = _cvss(advisory)
+    if score is None:
+        return None
+    key = {"3.0": "cvssV3_0", "3.1": "cvssV3_1", "4.0": "cvssV4_0"}[score["version"]]
+    return {"format": "CVSS", "scenarios": [{"lang": "en", "value": "GENERAL"}], key: score}
+
+
+def _clip(text, limit=CVE_TEXT_LIMIT):
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -18,8 +18,13 @@ class ProjectAdvisoriesFeed(Feed):
     def title(self, project):
         return f"{project.name} security advisories"
 
+    # Absolute URLs from SITE_URL: the syndication framework would otherwise take the domain of
+    # django.contrib.sites, which this platform does not maintain.
     def link(self, project):
-        return reverse("advisories:project_advisories", args=[project.slug])
+        return settings.SITE_URL + reverse("advisories:project_advisories", args=[project.slug])
+
+    def feed_url(self, project):
+        return settings.SITE_URL + reverse("advisories:feed", args=[project.slug])
 
     def subtitle(self, project):
         return f"Published vulnerabilities of {project.name} on {settings.SITE_NAME}."
@@ -34,7 +39,7 @@ class ProjectAdvisoriesFeed(Feed):
         return advisory.summary
 
     def item_link(self, advisory):
-        return reverse("advisories:advisory_page", args=[advisory.identifier])
+        return settings.SITE_URL + reverse("advisories:advisory_page", args=[advisory.identifier])
 
     def item_pubdate(self, advisory):
         return advisory.published_at
@@ -43,4 +48,5 @@ class ProjectAdvisoriesFeed(Feed):
         return advisory.published_at
 
     def item_guid(self, advisory):
-        return advisory.identifier
+        # Atom ids are IRIs: the advisory's permanent page.
+        return self.item_link(advisory)

@@ -38,7 +38,7 @@ class ChecklistForm(forms.Form):
         values = {
             i.pk: self.cleaned_data[f"item_{i.pk}"] for i in self.items if i.kind == i.Kind.FIELD
         }
-        return done, values  # fmt: skip
+        return done, values
 
 
 class DisclosureProposalForm(forms.Form):
@@ -87,10 +87,22 @@ class AdvisoryForm(forms.ModelForm):
 
     class Meta:
         model = Advisory
-        fields = ("title", "summary", "details", "affected_series", "fixed_versions",
-                  "workaround", "cwe", "ghsa_id", "cve_id", "references")  # fmt: skip
-        widgets = {"details": forms.Textarea(attrs={"rows": 6}),
-                   "workaround": forms.Textarea(attrs={"rows": 3})}  # fmt: skip
+        fields = (
+            "title",
+            "summary",
+            "details",
+            "affected_series",
+            "fixed_versions",
+            "workaround",
+            "cwe",
+            "ghsa_id",
+            "cve_id",
+            "references",
+        )
+        widgets = {
+            "details": forms.Textarea(attrs={"rows": 6}),
+            "workaround": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def __init__(self, *args, matrix, **kwargs):
         super().__init__(*args, **kwargs)

@@ -119,10 +119,12 @@ class Advisory(models.Model):
     summary = models.CharField(max_length=300)
     details = models.TextField(help_text="Markdown.")
     affected_series = models.JSONField(
-        default=list, help_text="Series of the version matrix that are affected."
+        default=list, blank=True, help_text="Series of the version matrix that are affected."
     )
     fixed_versions = models.JSONField(
-        default=list, help_text='Released versions with the fix, e.g. ["0.13.4", "0.12.9"].'
+        default=list,
+        blank=True,
+        help_text='Released versions with the fix, e.g. ["0.13.4", "0.12.9"].',
     )
     workaround = models.TextField(blank=True)
     cwe = models.CharField(max_length=20, blank=True, validators=[CWE])

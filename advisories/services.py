@@ -61,11 +61,16 @@ def start_checklist(*, report, by):
         raise AdvisoryError(f"{report.project.name} has no incident checklist template.")
     items, order = [], 0
     for phase in template.phases:
-        for kind, labels in ((ChecklistItem.Kind.TASK, phase["tasks"]),
-                             (ChecklistItem.Kind.FIELD, phase["fields"])):  # fmt: skip
+        for kind, labels in (
+            (ChecklistItem.Kind.TASK, phase["tasks"]),
+            (ChecklistItem.Kind.FIELD, phase["fields"]),
+        ):
             for label in labels:
-                items.append(ChecklistItem(report=report, phase=phase["title"], order=order,
-                                           kind=kind, label=label))  # fmt: skip
+                items.append(
+                    ChecklistItem(
+                        report=report, phase=phase["title"], order=order, kind=kind, label=label
+                    )
+                )
                 order += 1
     ChecklistItem.objects.bulk_create(items)
     _store_progress(report)
@@ -134,11 +139,16 @@ def propose_disclosure(*, report, by, date, reason, actively_exploited=False):
     if early:
         report.actively_exploited = True
         _set_disclosure_date(report, date)
-        _event(report, by=by, public=True,
-               message=f"Disclosure moved to {date:%Y-%m-%d}: actively exploited. {reason}")  # fmt: skip
+        _event(
+            report,
+            by=by,
+            public=True,
+            message=f"Disclosure moved to {date:%Y-%m-%d}: actively exploited. {reason}",
+        )
     else:
-        _event(report, by=by, public=True,
-               message=f"Disclosure proposed for {date:%Y-%m-%d}: {reason}")  # fmt: skip
+        _event(
+            report, by=by, public=True, message=f"Disclosure proposed for {date:%Y-%m-%d}: {reason}"
+        )
     return proposal
 
 
@@ -159,8 +169,12 @@ def respond_to_disclosure(*, proposal, by, agree, response=""):
     if agree:
         _set_disclosure_date(report, proposal.proposed_date)
     verdict = "agreed to" if agree else "objected to"
-    _event(report, by=by, public=True,
-           message=f"Reporter {verdict} disclosure on {proposal.proposed_date:%Y-%m-%d}. {response}")  # fmt: skip
+    _event(
+        report,
+        by=by,
+        public=True,
+        message=f"Reporter {verdict} disclosure on {proposal.proposed_date:%Y-%m-%d}. {response}",
+    )
     return proposal
 
 
@@ -183,8 +197,9 @@ def set_fix_release(*, report, by, released_on):
 
 
 def _next_identifier(project, year):
-    taken = Advisory.objects.filter(project=project, identifier__startswith=(
-        f"{project.tracking_prefix}-ADV-{year}-")).count()  # fmt: skip
+    taken = Advisory.objects.filter(
+        project=project, identifier__startswith=(f"{project.tracking_prefix}-ADV-{year}-")
+    ).count()
     return f"{project.tracking_prefix}-ADV-{year}-{taken + 1:04d}"
 
 
@@ -233,9 +248,17 @@ def _locked_advisory(advisory):
 
 
 ADVISORY_FIELDS = (
-    "title", "summary", "details", "affected_series", "fixed_versions", "workaround", "cwe",
-    "ghsa_id", "cve_id", "references",
-)  # fmt: skip
+    "title",
+    "summary",
+    "details",
+    "affected_series",
+    "fixed_versions",
+    "workaround",
+    "cwe",
+    "ghsa_id",
+    "cve_id",
+    "references",
+)
 
 
 @transaction.atomic
@@ -254,8 +277,12 @@ def update_advisory(*, advisory, by, fields):
     advisory.reporter_approved_at = None
     advisory.full_clean(exclude=["report", "project", "identifier"])
     advisory.save()
-    _event(report, by=by, public=advisory.state != Advisory.State.DRAFT,
-           message=f"Advisory {advisory.identifier} edited.")  # fmt: skip
+    _event(
+        report,
+        by=by,
+        public=advisory.state != Advisory.State.DRAFT,
+        message=f"Advisory {advisory.identifier} edited.",
+    )
     return advisory
 
 
@@ -267,8 +294,12 @@ def share_for_review(*, advisory, by):
         raise AdvisoryError("Only a draft can be shared for review.")
     advisory.state = Advisory.State.IN_REVIEW
     advisory.save(update_fields=["state", "updated_at"])
-    _event(advisory.report, by=by, public=True,
-           message=f"Advisory {advisory.identifier} shared with the reporter for review.")  # fmt: skip
+    _event(
+        advisory.report,
+        by=by,
+        public=True,
+        message=f"Advisory {advisory.identifier} shared with the reporter for review.",
+    )
     return advisory
 
 
@@ -279,8 +310,12 @@ def approve(*, advisory, by):
         raise AdvisoryError("Only an advisory in review can be approved.")
     advisory.reporter_approved_at = timezone.now()
     advisory.save(update_fields=["reporter_approved_at", "updated_at"])
-    _event(advisory.report, by=by, public=True,
-           message=f"Reporter approved advisory {advisory.identifier}.")  # fmt: skip
+    _event(
+        advisory.report,
+        by=by,
+        public=True,
+        message=f"Reporter approved advisory {advisory.identifier}.",
+    )
     return advisory
 
 

@@ -134,7 +134,7 @@ def advisory(request, tracking_id):
                     "handle": own_credit.handle,
                 }
                 if own_credit
-                else None  # fmt: skip
+                else None
             ),
             "needs_review": report.revision.reporter_reviews_fix,
             "can_publish": access.allows("publish"),
@@ -163,7 +163,7 @@ def _edit_advisory(request, access, draft):
                 "form": form,
                 "ranges": exports.affected_ranges(draft, matrix),
                 "needs_review": report.revision.reporter_reviews_fix,
-            },  # fmt: skip
+            },
             status=400,
         )
     fields = form.advisory_fields()
@@ -244,7 +244,11 @@ def _download(builder, suffix):
     @require_safe
     def view(request, identifier):
         published = selectors.public_advisory(identifier)
-        response = JsonResponse(builder(published), json_dumps_params={"indent": 2})
+        try:
+            document = builder(published)
+        except exports.NoCveId as error:
+            raise Http404(str(error)) from error
+        response = JsonResponse(document, json_dumps_params={"indent": 2})
         response["Content-Disposition"] = f'attachment; filename="{identifier}.{suffix}"'
         return response
 

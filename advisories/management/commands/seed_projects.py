@@ -4,9 +4,8 @@ This app comes before projects in INSTALLED_APPS, so Django runs this command fo
 keeps projects/ free of any import of advisories/ (DESIGN §1).
 """
 
-from projects.management.commands.seed_projects import Command as ProjectsSeedCommand
-
 from advisories.services import seed_checklists
+from projects.management.commands.seed_projects import Command as ProjectsSeedCommand
 
 
 class Command(ProjectsSeedCommand):
