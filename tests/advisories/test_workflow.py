@@ -1,0 +1,949 @@
+"""Incident response and disclosure, worked through the URLs (issue: checklist, disclosure date,
+advisory with reporter review, publication).
+
+- `seed_projects` ships Stalwart's incident checklist (SECURITY_PROCESS.md) and nothing else.
+- The checklist is copied onto a report by a member and ticked through its page; progress is kept
+  on the report for the report page and the queue.
+- Disclosure dates follow the policy of the report's revision (Stalwart: 90 days after the
+  report, earlier if actively exploited; TeamMail: 7 days after the fix release; mailtri-router:
+  no rule); proposals are answered by the reporter; every change is a ReportEvent.
+- The advisory is drafted from the triaged report, shared with the reporter, approved, published.
+
+Time is frozen at T0 (all seed policies are in force then). The cast of tests/conftest.py is
+used with `project` = the seeded Stalwart.
+"""
+
+import datetime as dt
+import io
+import tomllib
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.contrib.messages import get_messages
+from django.core.management import call_command
+from django.test import Client
+from django.utils.html import escape
+
+import advisories
+from advisories.models import Advisory, ChecklistItem, ChecklistTemplate, Credit, DisclosureProposal
+from advisories.services import draft_advisory, update_advisory
+from projects.models import Membership, Project
+from reports import services
+from reports.models import Report, ReportEvent, State
+from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+T0 = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
+DAY = dt.timedelta(days=1)
+VECTOR = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"  # 9.8 critical
+SEED_FILE = Path(advisories.__file__).resolve().parent / "seeds" / "stalwart-checklist.toml"
+
+# Stalwart's SECURITY_PROCESS.md checklist: (phase, number of tasks, number of summary fields).
+STALWART_PHASES = [
+    ("Phase 1: Initial Assessment & Validation", 6, 7),
+    ("Phase 2: Immediate Response & Mitigation", 7, 4),
+    ("Phase 3: Impact Assessment & User Analysis", 6, 5),
+    ("Phase 4: Communication & Release", 19, 5),
+    ("Post-Incident Review", 0, 4),
+]
+CHECKLIST_TOTAL = sum(tasks + fields for _, tasks, fields in STALWART_PHASES)  # 63
+
+REPORT_FIELDS = {
+    "title": "SMTP smuggling in the relay",
+    "vulnerability_type": "SMTP smuggling",
+    "affected_versions": ["0.13.x", "0.12.x", "other/unknown"],
+    "affected_components": "smtp-inbound",
+    "description": "The relay accepts a bare LF dot LF as the end of DATA.",
+    "steps_to_reproduce": "Send a bare LF dot LF inside DATA.",
+    "impact": "Spoofed mail from any local sender.",
+}
+
+
+# --- Fixtures and helpers -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(T0, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def seeded(db):
+    call_command("seed_projects", stdout=io.StringIO())
+
+
+@pytest.fixture
+def project(seeded):
+    """The cast's project is the seeded Stalwart (overrides tests/conftest.py)."""
+    return Project.objects.get(slug="stalwart")
+
+
+@pytest.fixture
+def teammail(seeded):
+    return Project.objects.get(slug="teammail")
+
+
+@pytest.fixture
+def mailtri(seeded):
+    return Project.objects.get(slug="mailtri-router")
+
+
+@pytest.fixture
+def cast(
+    stranger, other_member, reporter, collaborator, triager, maintainer, project_admin, superuser
+):
+    return {
+        "anonymous": None,
+        "stranger": stranger,
+        "other_member": other_member,
+        "reporter": reporter,
+        "collaborator": collaborator,
+        "triager": triager,
+        "maintainer": maintainer,
+        "project_admin": project_admin,
+        "superuser": superuser,
+    }
+
+
+def file(project, reporter, **fields):
+    return services.file_report(
+        project=project, reporter=reporter, fields={**REPORT_FIELDS, **fields}
+    )
+
+
+@pytest.fixture
+def report(project, clock, reporter, collaborator, maintainer, triager, project_admin):
+    """A Stalwart report filed at T0, shared with the collaborator."""
+    filed = file(project, reporter)
+    services.invite_collaborator(report=filed, by=reporter, email=collaborator.email)
+    return fresh(filed)
+
+
+def member_of(project, user, role=Membership.Role.MAINTAINER):
+    MembershipFactory(project=project, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def teammail_report(teammail, clock, reporter, maintainer, triager):
+    member_of(teammail, maintainer)
+    member_of(teammail, triager, Membership.Role.TRIAGER)
+    return fresh(file(teammail, reporter, affected_versions=[]))
+
+
+@pytest.fixture
+def mailtri_report(mailtri, clock, reporter, maintainer):
+    member_of(mailtri, maintainer)
+    return fresh(file(mailtri, reporter, affected_versions=[]))
+
+
+def fresh(report):
+    return Report.objects.select_related("project", "revision").get(pk=report.pk)
+
+
+def client_for(user):
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def errors(response):
+    return [str(m) for m in get_messages(response.wsgi_request) if m.level_tag == "error"]
+
+
+def act(report, name, by, **options):
+    return services.transition(report=fresh(report), by=by, name=name, **options)
+
+
+def triage(report, by):
+    return act(report, "triage", by, severity="high", message="Confirmed: spoofing works.")
+
+
+def fixed(report, by):
+    triage(report, by)
+    return act(report, "mark_fixed", by, message="Fixed in the next release.")
+
+
+def disclosure_events(report):
+    return list(
+        ReportEvent.objects.filter(report=report, kind=ReportEvent.Kind.DISCLOSURE)
+        .order_by("id")
+        .values_list("actor_id", "public", "message")
+    )
+
+
+def midnight(day):
+    return dt.datetime.combine(day, dt.time(), dt.UTC)
+
+
+# --- The seeded checklist template ----------------------------------------------------------------
+
+
+def test_seed_creates_stalwart_checklist_template_once(db):
+    out = io.StringIO()
+    call_command("seed_projects", stdout=out)
+    assert "created stalwart incident checklist" in out.getvalue()
+    (template,) = ChecklistTemplate.objects.select_related("project")
+    assert template.project.slug == "stalwart"
+    counts = [(p["title"], len(p["tasks"]), len(p["fields"])) for p in template.phases]
+    assert counts == STALWART_PHASES
+    with SEED_FILE.open("rb") as handle:
+        assert template.phases == tomllib.load(handle)["phases"]
+
+    # Idempotent, and a template edited by the project since is kept as it is.
+    edited = [
+        *template.phases[:4],
+        {"title": "Retrospective", "tasks": ["Blog post"], "fields": []},
+    ]
+    ChecklistTemplate.objects.filter(pk=template.pk).update(phases=edited)
+    before = ChecklistTemplate.objects.get().updated_at
+    out = io.StringIO()
+    call_command("seed_projects", stdout=out)
+    assert "incident checklist" not in out.getvalue()
+    (again,) = ChecklistTemplate.objects.all()
+    assert (again.pk, again.phases, again.updated_at) == (template.pk, edited, before)
+
+
+def test_seed_creates_no_checklist_for_teammail_or_mailtri(seeded):
+    assert not ChecklistTemplate.objects.filter(
+        project__slug__in=["teammail", "mailtri-router"]
+    ).exists()
+
+
+# --- Checklist: who may start and work it --------------------------------------------------------
+
+
+def checklist_url(report):
+    return f"/reports/{report.tracking_id}/checklist/"
+
+
+# Refused and hidden actions change nothing, so one report serves the whole cast; the allowed
+# ones get a report each.
+REFUSED = {
+    "anonymous": 302,
+    "stranger": 404,
+    "other_member": 404,
+    "reporter": 403,
+    "collaborator": 403,
+}
+MEMBERS = ("triager", "maintainer", "project_admin", "superuser")
+
+
+def assert_refused(response, who):
+    assert response.status_code == REFUSED[who], who
+    if who == "anonymous":
+        assert response.url.startswith("/accounts/login/?next=")
+
+
+def test_only_members_start_the_checklist(cast, report, project, reporter):
+    for who in REFUSED:
+        assert_refused(client_for(cast[who]).post(checklist_url(report), {"start": "1"}), who)
+    report.refresh_from_db()
+    assert not report.checklist_items.exists()
+    assert (report.checklist_done, report.checklist_total) == (0, 0)
+    assert not disclosure_events(report)
+
+    for who in MEMBERS:
+        filed = file(project, reporter)
+        response = client_for(cast[who]).post(checklist_url(filed), {"start": "1"})
+        assert (response.status_code, response.url) == (302, checklist_url(filed)), who
+        filed = fresh(filed)
+        assert filed.checklist_items.count() == CHECKLIST_TOTAL
+        assert (filed.checklist_done, filed.checklist_total) == (0, CHECKLIST_TOTAL)
+        assert disclosure_events(filed) == [(cast[who].pk, False, "Incident checklist started.")]
+
+
+def test_only_members_open_the_checklist(cast, report, triager):
+    client_for(triager).post(checklist_url(report), {"start": "1"})
+    for who in REFUSED:
+        assert_refused(client_for(cast[who]).get(checklist_url(report)), who)
+    for who in MEMBERS:
+        response = client_for(cast[who]).get(checklist_url(report))
+        assert response.status_code == 200, who
+        body = response.content.decode()
+        assert f"0 of {CHECKLIST_TOTAL} done." in body
+        for title, _, _ in STALWART_PHASES:
+            assert escape(title) in body
+        assert "Reproduce the vulnerability in test environment" in body
+
+
+def test_only_members_tick_the_checklist(cast, report, triager):
+    client_for(triager).post(checklist_url(report), {"start": "1"})
+    task = report.checklist_items.filter(kind=ChecklistItem.Kind.TASK).first()
+    for who in REFUSED:
+        assert_refused(
+            client_for(cast[who]).post(checklist_url(report), {f"item_{task.pk}": "on"}), who
+        )
+    assert fresh(report).checklist_done == 0
+    assert not report.checklist_items.filter(done=True).exists()
+
+
+def test_checklist_copies_the_template_in_order(report, triager):
+    client_for(triager).post(checklist_url(report), {"start": "1"})
+    items = list(report.checklist_items.order_by("order"))
+    assert [i.order for i in items] == list(range(CHECKLIST_TOTAL))
+    per_phase = {}
+    for item in items:
+        tasks, fields = per_phase.get(item.phase, (0, 0))
+        per_phase[item.phase] = (
+            (tasks + 1, fields) if item.kind == ChecklistItem.Kind.TASK else (tasks, fields + 1)
+        )
+    assert [(phase, *counts) for phase, counts in per_phase.items()] == [
+        (title, tasks, fields) for title, tasks, fields in STALWART_PHASES if tasks + fields
+    ]
+    assert (items[0].kind, items[0].label) == (
+        "task",
+        "Reproduce the vulnerability in test environment",
+    )
+    assert (items[-1].kind, items[-1].label) == ("field", "Process improvements")
+    assert not any(i.done or i.value for i in items)
+
+    # Starting again changes nothing; later template edits don't move a started checklist.
+    ChecklistTemplate.objects.filter(project=report.project).update(phases=[])
+    response = client_for(triager).post(checklist_url(report), {"start": "1"})
+    assert response.status_code == 302
+    assert list(report.checklist_items.order_by("order")) == items
+
+
+def tick(report, by, *, tasks=(), fields=None):
+    """Post the checklist form: `tasks` are the indexes (among tasks) ticked, `fields` maps field
+    indexes (among fields) to values; everything else is posted unticked or empty.
+    """
+    items = list(report.checklist_items.order_by("order"))
+    all_tasks = [i for i in items if i.kind == ChecklistItem.Kind.TASK]
+    all_fields = [i for i in items if i.kind == ChecklistItem.Kind.FIELD]
+    data = {f"item_{all_tasks[n].pk}": "on" for n in tasks}
+    data |= {f"item_{f.pk}": "" for f in all_fields}
+    data |= {f"item_{all_fields[n].pk}": value for n, value in (fields or {}).items()}
+    response = client_for(by).post(checklist_url(report), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert response.url == checklist_url(report)
+    return fresh(report)
+
+
+def test_ticking_and_filling_updates_progress_on_report_page_and_queue(report, triager, maintainer):
+    client_for(triager).post(checklist_url(report), {"start": "1"})
+    updated = tick(
+        report, triager, tasks=(0, 1, 37), fields={0: "High", 1: "   ", 24: "More tests"}
+    )
+    # Three tasks and two filled fields (whitespace is not a value).
+    assert (updated.checklist_done, updated.checklist_total) == (5, CHECKLIST_TOTAL)
+    assert disclosure_events(report)[-1] == (triager.pk, False, "Checklist: 5 item(s) updated.")
+    item = report.checklist_items.get(kind="field", order=6)
+    assert (item.done, item.value, item.updated_by, item.updated_at) == (True, "High", triager, T0)
+
+    for user in (triager, maintainer):
+        client = client_for(user)
+        page = client.get(f"/reports/{report.tracking_id}/").content.decode()
+        assert f"Checklist: 5 of {CHECKLIST_TOTAL} done." in page
+        queue = client.get("/reports/").content.decode()
+        assert f"<td>5/{CHECKLIST_TOTAL}</td>" in queue
+    assert f"5 of {CHECKLIST_TOTAL} done." in client.get(checklist_url(report)).content.decode()
+
+    # Unticking a task and clearing a field count down again.
+    updated = tick(report, maintainer, tasks=(0, 37), fields={0: "High"})
+    assert (updated.checklist_done, updated.checklist_total) == (3, CHECKLIST_TOTAL)
+    assert disclosure_events(report)[-1] == (maintainer.pk, False, "Checklist: 2 item(s) updated.")
+    assert (
+        f"<td>3/{CHECKLIST_TOTAL}</td>" in client_for(maintainer).get("/reports/").content.decode()
+    )
+
+    # Saving without a change writes no event.
+    events = len(disclosure_events(report))
+    tick(report, maintainer, tasks=(0, 37), fields={0: "High"})
+    assert len(disclosure_events(report)) == events
+
+
+def test_the_reporter_side_never_sees_checklist_progress(report, triager, reporter, collaborator):
+    """The checklist is internal to the members: its progress is no business of the reporter."""
+    client_for(triager).post(checklist_url(report), {"start": "1"})
+    tick(report, triager, tasks=(0, 1), fields={0: "High"})
+    for user in (reporter, collaborator):
+        client = client_for(user)
+        page = client.get(f"/reports/{report.tracking_id}/").content.decode()
+        assert "Checklist:" not in page
+        assert checklist_url(report) not in page
+        queue = client.get("/reports/").content.decode()
+        assert report.tracking_id in queue
+        assert f"3/{CHECKLIST_TOTAL}" not in queue, "the queue shows internal checklist progress"
+
+
+def test_a_project_without_template_gives_a_clear_error(teammail_report, maintainer):
+    response = client_for(maintainer).post(checklist_url(teammail_report), {"start": "1"})
+    assert response.status_code == 302
+    assert response.url == f"/reports/{teammail_report.tracking_id}/"
+    assert errors(response) == ["TeamMail has no incident checklist template."]
+    assert not teammail_report.checklist_items.exists()
+    assert not disclosure_events(teammail_report)
+
+
+# --- Disclosure date ------------------------------------------------------------------------------
+
+
+def propose(report, by, date, reason="The fix ships in early January.", **extra):
+    data = {"date": f"{date:%Y-%m-%d}", "reason": reason, **extra}
+    return client_for(by).post(f"/reports/{report.tracking_id}/disclosure/", data)
+
+
+def respond(report, by, proposal, agree, response=""):
+    data = {"agree": "yes" if agree else "no", "response": response}
+    url = f"/reports/{report.tracking_id}/disclosure/{proposal.pk}/respond/"
+    return client_for(by).post(url, data)
+
+
+def test_stalwart_disclosure_is_due_90_days_after_the_report(report, reporter, maintainer):
+    assert report.disclosure_due == T0 + 90 * DAY
+    for user in (reporter, maintainer):
+        page = client_for(user).get(f"/reports/{report.tracking_id}/").content.decode()
+        assert "Planned disclosure: <strong>2027-03-01</strong>" in page
+
+
+def test_reporter_agrees_to_a_proposed_date(report, reporter, maintainer):
+    day = dt.date(2027, 1, 15)
+    response = propose(report, maintainer, day)
+    assert response.status_code == 302
+    assert not errors(response)
+    proposal = DisclosureProposal.objects.get(report=report)
+    assert (proposal.status, proposal.proposed_date, proposal.proposed_by) == (
+        DisclosureProposal.Status.PENDING,
+        day,
+        maintainer,
+    )
+    assert fresh(report).disclosure_due == T0 + 90 * DAY  # unchanged until the reporter agrees
+    assert disclosure_events(report) == [
+        (maintainer.pk, True, "Disclosure proposed for 2027-01-15: The fix ships in early January.")
+    ]
+    page = client_for(reporter).get(f"/reports/{report.tracking_id}/").content.decode()
+    assert "Proposed 2027-01-15: The fix ships in early January." in page
+    assert f"/disclosure/{proposal.pk}/respond/" in page  # the reporter may answer
+
+    response = respond(report, reporter, proposal, agree=True, response="Fine by me.")
+    assert response.status_code == 302
+    assert not errors(response)
+    proposal.refresh_from_db()
+    assert (proposal.status, proposal.responded_by, proposal.responded_at) == (
+        DisclosureProposal.Status.AGREED,
+        reporter,
+        T0,
+    )
+    updated = fresh(report)
+    assert updated.disclosure_agreed_on == day
+    assert updated.disclosure_due == dt.datetime(2027, 1, 15, tzinfo=dt.UTC)
+    assert disclosure_events(report)[-1] == (
+        reporter.pk,
+        True,
+        "Reporter agreed to disclosure on 2027-01-15. Fine by me.",
+    )
+    page = client_for(maintainer).get(f"/reports/{report.tracking_id}/").content.decode()
+    assert "Planned disclosure: <strong>2027-01-15</strong> (agreed)" in page
+
+    # An answered proposal cannot be answered again.
+    response = respond(report, reporter, proposal, agree=False, response="Changed my mind.")
+    assert errors(response) == ["This proposal has already been answered or replaced."]
+    assert fresh(report).disclosure_due == dt.datetime(2027, 1, 15, tzinfo=dt.UTC)
+
+
+def test_reporter_objects_with_a_reason_only(report, reporter, maintainer):
+    propose(report, maintainer, dt.date(2027, 1, 15))
+    proposal = DisclosureProposal.objects.get(report=report)
+    events = len(disclosure_events(report))
+
+    response = respond(report, reporter, proposal, agree=False, response="  ")
+    assert errors(response) == ["Say why you object, so the maintainers can propose another date."]
+    proposal.refresh_from_db()
+    assert proposal.status == DisclosureProposal.Status.PENDING
+    assert len(disclosure_events(report)) == events
+
+    response = respond(report, reporter, proposal, agree=False, response="Too early for distros.")
+    assert not errors(response)
+    proposal.refresh_from_db()
+    assert (proposal.status, proposal.response) == (
+        DisclosureProposal.Status.OBJECTED,
+        "Too early for distros.",
+    )
+    updated = fresh(report)
+    assert (updated.disclosure_agreed_on, updated.disclosure_due) == (None, T0 + 90 * DAY)
+    assert disclosure_events(report)[-1] == (
+        reporter.pk,
+        True,
+        "Reporter objected to disclosure on 2027-01-15. Too early for distros.",
+    )
+
+
+def test_a_new_proposal_supersedes_the_pending_one(report, reporter, maintainer):
+    propose(report, maintainer, dt.date(2027, 1, 15))
+    first = DisclosureProposal.objects.get(report=report)
+    propose(report, maintainer, dt.date(2027, 2, 1), reason="Distributions need two more weeks.")
+    second = DisclosureProposal.objects.exclude(pk=first.pk).get(report=report)
+    first.refresh_from_db()
+    assert first.status == DisclosureProposal.Status.WITHDRAWN
+    assert second.status == DisclosureProposal.Status.PENDING
+
+    response = respond(report, reporter, first, agree=True)
+    assert errors(response) == ["This proposal has already been answered or replaced."]
+    assert fresh(report).disclosure_due == T0 + 90 * DAY
+
+    respond(report, reporter, second, agree=True)
+    assert fresh(report).disclosure_due == dt.datetime(2027, 2, 1, tzinfo=dt.UTC)
+
+
+def test_actively_exploited_moves_stalwarts_date_at_once(report, maintainer):
+    day = T0.date() + 3 * DAY
+    response = propose(
+        report, maintainer, day, reason="Exploited in the wild.", actively_exploited="on"
+    )
+    assert not errors(response)
+    proposal = DisclosureProposal.objects.get(report=report)
+    assert proposal.status == DisclosureProposal.Status.EXPLOITED
+    updated = fresh(report)
+    assert updated.actively_exploited is True
+    assert updated.disclosure_due == midnight(day)
+    assert disclosure_events(report) == [
+        (
+            maintainer.pk,
+            True,
+            "Disclosure moved to 2026-12-04: actively exploited. Exploited in the wild.",
+        )
+    ]
+    page = client_for(maintainer).get(f"/reports/{report.tracking_id}/").content.decode()
+    assert "actively exploited" in page
+    assert "Planned disclosure: <strong>2026-12-04</strong>" in page
+
+
+def test_actively_exploited_is_refused_under_teammails_policy(teammail_report, maintainer):
+    response = propose(
+        teammail_report,
+        maintainer,
+        T0.date() + 3 * DAY,
+        reason="Exploited in the wild.",
+        actively_exploited="on",
+    )
+    assert errors(response) == ["This policy does not allow early disclosure for exploitation."]
+    assert not DisclosureProposal.objects.exists()
+    updated = fresh(teammail_report)
+    assert (updated.actively_exploited, updated.disclosure_due) == (False, None)
+    assert not disclosure_events(teammail_report)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"date": "2026-11-30", "reason": "Yesterday."},
+            "The disclosure date cannot be in the past.",
+        ),
+        ({"date": "2027-01-15", "reason": ""}, "This field is required."),
+        ({"date": "next week", "reason": "Soon."}, "Enter a valid date."),
+    ],
+)
+def test_invalid_proposals_are_refused(report, maintainer, data, message):
+    response = client_for(maintainer).post(f"/reports/{report.tracking_id}/disclosure/", data)
+    assert response.status_code == 302
+    assert errors(response) == [message]
+    assert not DisclosureProposal.objects.exists()
+    assert not disclosure_events(report)
+    assert fresh(report).disclosure_due == T0 + 90 * DAY
+
+
+def test_today_is_not_in_the_past(report, maintainer):
+    assert not errors(propose(report, maintainer, T0.date()))
+    assert DisclosureProposal.objects.get().proposed_date == T0.date()
+
+
+def test_teammail_has_no_date_until_the_fix_release(teammail_report, maintainer, reporter):
+    assert teammail_report.disclosure_due is None
+    page = client_for(reporter).get(f"/reports/{teammail_report.tracking_id}/").content.decode()
+    assert "No disclosure date yet: 7 days after the fixed release." in page
+
+    url = f"/reports/{teammail_report.tracking_id}/fix-release/"
+    response = client_for(maintainer).post(url, {"released_on": "2026-12-10"})
+    assert response.status_code == 302
+    updated = fresh(teammail_report)
+    assert updated.fix_released_on == dt.date(2026, 12, 10)
+    assert updated.disclosure_due == dt.datetime(2026, 12, 17, tzinfo=dt.UTC)
+    assert disclosure_events(teammail_report) == [
+        (maintainer.pk, True, "Fix released on 2026-12-10.")
+    ]
+    page = client_for(reporter).get(f"/reports/{teammail_report.tracking_id}/").content.decode()
+    assert "Planned disclosure: <strong>2026-12-17</strong>" in page
+
+
+def test_mailtri_router_has_no_disclosure_date(mailtri_report, maintainer):
+    assert mailtri_report.disclosure_due is None
+    url = f"/reports/{mailtri_report.tracking_id}/fix-release/"
+    assert client_for(maintainer).post(url, {"released_on": "2026-12-10"}).status_code == 302
+    assert fresh(mailtri_report).disclosure_due is None
+
+
+def test_only_maintainers_propose_or_record_the_release(cast, report):
+    for who in (*REFUSED, "triager"):
+        expected = REFUSED.get(who, 403)
+        assert propose(report, cast[who], dt.date(2027, 1, 15)).status_code == expected, who
+        url = f"/reports/{report.tracking_id}/fix-release/"
+        response = client_for(cast[who]).post(url, {"released_on": "2026-12-10"})
+        assert response.status_code == expected, who
+    assert not DisclosureProposal.objects.exists()
+    assert fresh(report).fix_released_on is None
+    assert not disclosure_events(report)
+
+
+def test_only_the_reporter_responds(cast, report, maintainer):
+    propose(report, maintainer, dt.date(2027, 1, 15))
+    proposal = DisclosureProposal.objects.get()
+    for who in ("anonymous", "stranger", "other_member", "collaborator", *MEMBERS):
+        expected = REFUSED.get(who, 403)
+        assert respond(report, cast[who], proposal, agree=True).status_code == expected, who
+    proposal.refresh_from_db()
+    assert proposal.status == DisclosureProposal.Status.PENDING
+    assert fresh(report).disclosure_due == T0 + 90 * DAY
+
+
+def test_respond_to_another_reports_proposal_is_404(project, report, reporter, maintainer):
+    other = file(project, reporter, title="Another one")
+    propose(other, maintainer, dt.date(2027, 1, 15))
+    proposal = DisclosureProposal.objects.get(report=other)
+    assert respond(report, reporter, proposal, agree=True).status_code == 404
+    proposal.refresh_from_db()
+    assert proposal.status == DisclosureProposal.Status.PENDING
+
+
+# --- Advisory: draft, review, publication ---------------------------------------------------------
+
+
+def advisory_url(report, step=""):
+    return f"/reports/{report.tracking_id}/advisory/{step + '/' if step else ''}"
+
+
+def draft(report, by):
+    return client_for(by).post(advisory_url(report))
+
+
+def advisory_form(advisory, **changes):
+    data = {
+        "title": advisory.title,
+        "summary": advisory.summary,
+        "details": advisory.details,
+        "affected_series": advisory.affected_series,
+        "fixed_versions": "\n".join(advisory.fixed_versions),
+        "workaround": advisory.workaround,
+        "cwe": advisory.cwe,
+        "ghsa_id": advisory.ghsa_id,
+        "cve_id": advisory.cve_id,
+        "references": "\n".join(advisory.references),
+    }
+    return data | changes
+
+
+def edit(report, by, **changes):
+    advisory = Advisory.objects.get(report=report)
+    return client_for(by).post(advisory_url(report), advisory_form(advisory, **changes))
+
+
+def scored(report, by):
+    services.set_cvss_vector(report=report, by=by, vector=VECTOR)
+    services.compute_cvss(report_id=report.pk)  # the task enqueued on commit
+    return fresh(report)
+
+
+def test_the_advisory_is_drafted_once_the_report_is_triaged(report, maintainer):
+    response = draft(report, maintainer)
+    assert response.status_code == 302
+    assert errors(response) == ["Draft the advisory once the report is triaged."]
+    assert not Advisory.objects.exists()
+
+    triage(report, maintainer)
+    scored(report, maintainer)
+    response = draft(report, maintainer)
+    assert response.status_code == 302
+    assert response.url == advisory_url(report)
+    advisory = Advisory.objects.get(report=report)
+    assert advisory.identifier == "STW-ADV-2026-0001"
+    assert advisory.project == report.project
+    assert advisory.state == Advisory.State.DRAFT
+    assert (advisory.title, advisory.summary) == (REPORT_FIELDS["title"], REPORT_FIELDS["title"])
+    assert advisory.details == REPORT_FIELDS["impact"]
+    assert advisory.affected_series == ["0.13.x", "0.12.x"]  # the matrix's series only
+    assert (advisory.cvss_vector, str(advisory.cvss_score), advisory.cvss_severity) == (
+        VECTOR,
+        "9.8",
+        "Critical",
+    )
+    assert advisory.published_at is None
+    (credit,) = advisory.credits.all()
+    assert (credit.user, credit.type, credit.public_name) == (
+        report.reporter,
+        Credit.Type.FINDER,
+        "Anonymous",
+    )
+    assert disclosure_events(report)[-1] == (
+        maintainer.pk,
+        False,
+        "Advisory STW-ADV-2026-0001 drafted.",
+    )
+
+    page = client_for(maintainer).get(advisory_url(report)).content.decode()
+    assert "STW-ADV-2026-0001: SMTP smuggling in the relay" in page
+    assert VECTOR in page
+
+    # Drafting again returns the same advisory.
+    assert draft_advisory(report=fresh(report), by=maintainer) == advisory
+    assert Advisory.objects.count() == 1
+
+
+def test_only_maintainers_draft(cast, report, maintainer):
+    triage(report, maintainer)
+    for who in (*REFUSED, "triager"):
+        assert draft(report, cast[who]).status_code == REFUSED.get(who, 403), who
+    assert not Advisory.objects.exists()
+
+
+def test_the_reporter_side_sees_the_advisory_once_shared(
+    report, reporter, collaborator, maintainer, triager, stranger
+):
+    triage(report, maintainer)
+    assert client_for(maintainer).get(advisory_url(report)).status_code == 404  # none yet
+    draft(report, maintainer)
+    for user in (reporter, collaborator):
+        assert client_for(user).get(advisory_url(report)).status_code == 404
+        page = client_for(user).get(f"/reports/{report.tracking_id}/").content.decode()
+        assert "STW-ADV-2026-0001" not in page
+    assert client_for(stranger).get(advisory_url(report)).status_code == 404
+    assert client_for(triager).get(advisory_url(report)).status_code == 200
+    # Approving or choosing a credit needs a shared advisory too.
+    assert client_for(reporter).post(advisory_url(report, "approve")).status_code == 404
+    credit = {"display": "handle", "handle": "h4x"}
+    assert client_for(reporter).post(advisory_url(report, "credit"), credit).status_code == 404
+
+    # Only maintainers share.
+    assert client_for(triager).post(advisory_url(report, "share")).status_code == 403
+    assert client_for(reporter).post(advisory_url(report, "share")).status_code == 403
+    assert Advisory.objects.get().state == Advisory.State.DRAFT
+    response = client_for(maintainer).post(advisory_url(report, "share"))
+    assert response.status_code == 302
+    assert Advisory.objects.get().state == Advisory.State.IN_REVIEW
+    assert disclosure_events(report)[-1] == (
+        maintainer.pk,
+        True,
+        "Advisory STW-ADV-2026-0001 shared with the reporter for review.",
+    )
+
+    for user in (reporter, collaborator):
+        response = client_for(user).get(advisory_url(report))
+        assert response.status_code == 200
+        assert "SMTP smuggling in the relay" in response.content.decode()
+        page = client_for(user).get(f"/reports/{report.tracking_id}/").content.decode()
+        assert "STW-ADV-2026-0001" in page
+    assert "Approve the advisory" in client_for(reporter).get(advisory_url(report)).content.decode()
+    # The reporter side neither edits nor publishes.
+    assert edit(report, reporter, title="Mine now").status_code == 403
+    assert client_for(reporter).post(advisory_url(report, "publish")).status_code == 403
+    assert Advisory.objects.get().title == REPORT_FIELDS["title"]
+
+
+def test_the_reporter_approves_and_collaborators_cannot(report, reporter, collaborator, maintainer):
+    triage(report, maintainer)
+    draft(report, maintainer)
+    client_for(maintainer).post(advisory_url(report, "share"))
+    assert client_for(collaborator).post(advisory_url(report, "approve")).status_code == 403
+    assert client_for(maintainer).post(advisory_url(report, "approve")).status_code == 403
+    assert Advisory.objects.get().reporter_approved_at is None
+
+    response = client_for(reporter).post(advisory_url(report, "approve"))
+    assert response.status_code == 302
+    assert not errors(response)
+    assert Advisory.objects.get().reporter_approved_at == T0
+    assert disclosure_events(report)[-1] == (
+        reporter.pk,
+        True,
+        "Reporter approved advisory STW-ADV-2026-0001.",
+    )
+
+
+def test_the_reporter_chooses_how_to_be_credited(report, reporter, maintainer):
+    triage(report, maintainer)
+    draft(report, maintainer)
+    client_for(maintainer).post(advisory_url(report, "share"))
+    url = advisory_url(report, "credit")
+    response = client_for(reporter).post(url, {"display": "handle", "handle": ""})
+    assert errors(response) == ["Give the handle to credit."]
+    client_for(reporter).post(url, {"display": "handle", "handle": " h4x "})
+    (credit,) = Credit.objects.all()
+    assert (credit.display, credit.handle, credit.public_name) == ("handle", "h4x", "h4x")
+    client_for(reporter).post(url, {"display": "anonymous", "name": "Ann Other", "handle": "h4x"})
+    credit.refresh_from_db()
+    assert (credit.display, credit.name, credit.handle, credit.public_name) == (
+        "anonymous",
+        "",
+        "",
+        "Anonymous",
+    )
+
+
+def make_teammail_advisory(report, maintainer):
+    fixed(report, maintainer)
+    draft(report, maintainer)
+    response = edit(report, maintainer, fixed_versions="1.2.3")
+    assert (response.status_code, errors(response)) == (302, [])
+    return Advisory.objects.get(report=report)
+
+
+def test_teammail_publishes_only_with_the_reporters_approval(teammail_report, reporter, maintainer):
+    make_teammail_advisory(teammail_report, maintainer)
+    response = client_for(maintainer).post(advisory_url(teammail_report, "publish"))
+    assert response.status_code == 302
+    assert response.url == advisory_url(teammail_report)
+    assert errors(response) == [
+        "TeamMail's policy has the reporter review the advisory: share it and wait for the "
+        "approval."
+    ]
+    advisory = Advisory.objects.get()
+    assert (advisory.state, advisory.published_at) == (Advisory.State.DRAFT, None)
+    assert fresh(teammail_report).state == State.FIXED
+    page = client_for(maintainer).get(advisory_url(teammail_report)).content.decode()
+    assert "The policy requires the reporter's approval before publication" in page
+
+    client_for(maintainer).post(advisory_url(teammail_report, "share"))
+    response = client_for(maintainer).post(advisory_url(teammail_report, "publish"))
+    assert errors(response)
+    assert Advisory.objects.get().state == Advisory.State.IN_REVIEW
+
+    client_for(reporter).post(advisory_url(teammail_report, "approve"))
+    response = client_for(maintainer).post(advisory_url(teammail_report, "publish"))
+    assert not errors(response)
+    advisory = Advisory.objects.get()
+    assert (advisory.state, advisory.published_at) == (Advisory.State.PUBLISHED, T0)
+    assert fresh(teammail_report).state == State.DISCLOSED
+
+
+def test_a_draft_with_no_series_or_fixed_version_yet_can_be_saved(
+    teammail_report, report, maintainer
+):
+    """Editing the text before the fix is released is the usual order of work; TeamMail's policy
+    has no version matrix, so its advisories never have affected series.
+    """
+    triage(report, maintainer)
+    triage(teammail_report, maintainer)
+    for filed in (report, teammail_report):
+        draft(filed, maintainer)
+        response = edit(filed, maintainer, details="Better details.", fixed_versions="")
+        assert response.status_code == 302
+        assert not errors(response)
+        advisory = Advisory.objects.get(report=filed)
+        assert (advisory.details, advisory.fixed_versions) == ("Better details.", [])
+
+
+@pytest.mark.parametrize("slug", ["stalwart", "teammail"])
+def test_an_edit_after_approval_asks_for_approval_again(
+    slug, report, teammail_report, reporter, maintainer
+):
+    filed = {"stalwart": report, "teammail": teammail_report}[slug]
+    fixed(filed, maintainer)
+    draft(filed, maintainer)
+    response = edit(filed, maintainer, fixed_versions="0.13.4\n0.12.9")
+    assert response.status_code == 302
+    client_for(maintainer).post(advisory_url(filed, "share"))
+    client_for(reporter).post(advisory_url(filed, "approve"))
+    assert Advisory.objects.get(report=filed).reporter_approved_at == T0
+
+    response = edit(filed, maintainer, summary="A shorter summary.")
+    assert response.status_code == 302
+    assert not errors(response)
+    advisory = Advisory.objects.get(report=filed)
+    assert (advisory.summary, advisory.reporter_approved_at) == ("A shorter summary.", None)
+    assert disclosure_events(filed)[-1] == (
+        maintainer.pk,
+        True,
+        f"Advisory {advisory.identifier} edited.",
+    )
+    assert "Approve the advisory" in client_for(reporter).get(advisory_url(filed)).content.decode()
+    if slug == "teammail":
+        response = client_for(maintainer).post(advisory_url(filed, "publish"))
+        assert errors(response)
+        assert Advisory.objects.get(report=filed).state == Advisory.State.IN_REVIEW
+
+
+def test_the_edit_form_validates(report, maintainer):
+    triage(report, maintainer)
+    draft(report, maintainer)
+    response = edit(report, maintainer, fixed_versions="0.13.4\nlatest", cwe="79")
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Not a version number: latest" in body
+    assert "A CWE identifier, e.g. CWE-79." in body
+    advisory = Advisory.objects.get()
+    assert (advisory.fixed_versions, advisory.cwe) == ([], "")
+
+
+def test_publish_needs_a_fixed_report_and_fixed_versions(report, maintainer):
+    triage(report, maintainer)
+    draft(report, maintainer)
+    edit(report, maintainer, fixed_versions="0.13.4")
+    response = client_for(maintainer).post(advisory_url(report, "publish"))
+    assert errors(response) == ["Publish once the report is fixed."]
+    assert Advisory.objects.get().state == Advisory.State.DRAFT
+
+    act(report, "mark_fixed", maintainer, message="Fixed.")
+    Advisory.objects.update(fixed_versions=[])
+    response = client_for(maintainer).post(advisory_url(report, "publish"))
+    assert errors(response) == ["Name the fixed versions first."]
+    assert Advisory.objects.get().state == Advisory.State.DRAFT
+    assert fresh(report).state == State.FIXED
+
+
+def test_only_maintainers_publish(cast, report, maintainer):
+    fixed(report, maintainer)
+    draft(report, maintainer)
+    edit(report, maintainer, fixed_versions="0.13.4")
+    for who in (*REFUSED, "triager"):
+        response = client_for(cast[who]).post(advisory_url(report, "publish"))
+        assert response.status_code == REFUSED.get(who, 403), who
+    assert Advisory.objects.get().state == Advisory.State.DRAFT
+    assert fresh(report).state == State.FIXED
+
+
+def test_publishing_discloses_the_report_and_freezes_the_advisory(report, maintainer, clock):
+    fixed(report, maintainer)
+    draft(report, maintainer)
+    edit(report, maintainer, fixed_versions="0.13.4\n0.12.9", cwe="CWE-93")
+    clock.move_to(T0 + DAY)
+    response = client_for(maintainer).post(advisory_url(report, "publish"))
+    assert response.status_code == 302
+    assert not errors(response)
+    advisory = Advisory.objects.get()
+    assert (advisory.state, advisory.published_at) == (Advisory.State.PUBLISHED, T0 + DAY)
+    updated = fresh(report)
+    assert updated.state == State.DISCLOSED
+    last = ReportEvent.objects.filter(report=report).latest("id")
+    assert (last.kind, last.actor, last.from_state, last.to_state, last.message) == (
+        ReportEvent.Kind.TRANSITION,
+        maintainer,
+        State.FIXED,
+        State.DISCLOSED,
+        "Advisory STW-ADV-2026-0001 published.",
+    )
+    assert client_for(None).get("/advisories/STW-ADV-2026-0001/").status_code == 200
+
+    # Published: no more edits, no second publication.
+    page = client_for(maintainer).get(advisory_url(report)).content.decode()
+    assert "Edit the advisory" not in page
+    response = edit(report, maintainer, title="Rewritten history")
+    assert errors(response) == ["A published advisory cannot be edited."]
+    response = client_for(maintainer).post(advisory_url(report, "publish"))
+    assert errors(response) == ["The advisory is already published."]
+    advisory.refresh_from_db()
+    assert (advisory.title, advisory.published_at) == (REPORT_FIELDS["title"], T0 + DAY)
+    # Nor does the service allow it.
+    with pytest.raises(services.ReportError, match="cannot be edited"):
+        update_advisory(advisory=advisory, by=maintainer, fields={"title": "Again"})
+
+
+def test_nobody_discloses_without_publishing(report, maintainer, superuser):
+    fixed(report, maintainer)
+    for user in (maintainer, superuser):
+        url = f"/reports/{report.tracking_id}/disclose/"
+        client_for(user).post(url, {"message": "Going public."})
+    assert fresh(report).state == State.FIXED
