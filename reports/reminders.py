@@ -128,8 +128,9 @@ def sweep(*, now=None, batch_size=None):
             )
             if not batch:
                 break
-            _send(batch, now=now)
-        total += len(batch)
+            total += _send(batch, now=now)
+    if total:
+        emails.deliver_after_commit()  # one delivery run for the whole sweep
     return total
 
 
@@ -143,7 +144,7 @@ def _send(batch, *, now):
     for reminder in batch:
         report = reminder.report
         if reminder.kind == Kind.INFO_AUTO_CLOSE:
-            closing.append(report)
+            closing.append(reminder)
             continue
         if reminder.kind in TO_REPORTER:
             to = [report.reporter.email, *collaborators.get(report.pk, [])]
@@ -163,9 +164,9 @@ def _send(batch, *, now):
     Reminder.objects.filter(pk__in=[r.pk for r in batch]).update(sent_at=now)
     # Last: closing re-plans the report's reminders, which drops its still-pending ones; the
     # batch's own are marked sent by now and stay as history.
-    for report in closing:
-        _auto_close(report)
-    emails.deliver_after_commit()
+    for reminder in closing:
+        _auto_close(reminder)
+    return len(batch)
 
 
 def _members_by_project(project_ids):
@@ -195,9 +196,18 @@ def _collaborators_by_report(report_ids):
     return found
 
 
-def _auto_close(report):
+def _auto_close(reminder):
+    """Withdraw the report if it still waits for the same answer. The reporter may have answered
+    while this sweep held the reminder (re-planning skips held reminders rather than wait).
+    """
     from reports import services  # services call sync() here
 
+    report = services.lock_report(reminder.report)
+    if report.state != State.NEEDS_INFO or (
+        _waiting_for_reporter(report)[-1]
+        != Planned(Kind.INFO_AUTO_CLOSE, reminder.due_at, reminder.due_at)
+    ):
+        return
     services.transition(
         report=report,
         by=None,

@@ -1,5 +1,6 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+
 from reports import services
 from reports.models import OutboundEmail
 from tests.factories import SupportedVersionFactory

@@ -1,0 +1,238 @@
+"""How the reminder sweep and outbox delivery scale: 1,000 and 10,000 due reminders, one run.
+
+    DJANGO_DEBUG=1 .venv/bin/python benchmarks/sweep_reminders.py [--reminders 10000] ...
+
+Works on a database of its own, created and dropped here: with DATABASE_URL pointing at
+PostgreSQL, a database named disclosure_bench on that server (the configured database itself is
+never touched); otherwise a throwaway SQLite file under /tmp (never var/db.sqlite3). See
+benchmarks/README.md for what the figures mean.
+"""
+
+import argparse
+import datetime as dt
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_DATABASE = "disclosure_bench"
+# Member-side kinds (to every member, the escalation to the backup and the admins) and one
+# reporter-side kind, so the collaborator lookup is part of the figure.
+KINDS = (
+    "ack_warning", "ack_overdue", "backup_escalation", "detail_warning", "detail_overdue",
+    "update_warning", "update_overdue", "resolve_warning", "resolve_overdue", "info_nudge",
+)  # fmt: skip
+
+
+def arguments():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reminders", type=int, default=10_000, help="the large run")
+    parser.add_argument("--small", type=int, default=1_000, help="the run it is compared with")
+    parser.add_argument("--reports", type=int, default=300, help="reports they are spread over")
+    parser.add_argument("--batch-size", type=int, default=None, help="REMINDER_BATCH_SIZE")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per size; the median counts")
+    return parser.parse_args()
+
+
+def private_database():
+    """Point DATABASE_URL at a database of our own; returns a function that removes it."""
+    configured = os.environ.get("DATABASE_URL", "")
+    if urlsplit(configured).scheme in {"postgres", "postgresql", "pgsql"}:
+        import psycopg
+
+        parts = urlsplit(configured)
+        if parts.path.lstrip("/") == BENCH_DATABASE:
+            sys.exit(f"DATABASE_URL already names {BENCH_DATABASE}; point it at another database")
+        server = urlunsplit(parts._replace(path="/postgres", query=""))
+
+        def admin(statement):
+            with psycopg.connect(server, autocommit=True) as connection:
+                connection.execute(statement)
+
+        admin(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+        admin(f'CREATE DATABASE "{BENCH_DATABASE}"')
+        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
+        return lambda: admin(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+    handle, path = tempfile.mkstemp(prefix="disclosure-bench-", suffix=".sqlite3", dir="/tmp")
+    os.close(handle)
+    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+    return lambda: Path(path).unlink(missing_ok=True)
+
+
+def set_up_django():
+    sys.path.insert(0, str(REPO))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "disclosure.settings")
+    os.environ.pop("CELERY_BROKER_URL", None)  # tasks in-process; no broker needed
+    os.environ.pop("EMAIL_URL", None)
+    os.environ["DJANGO_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    os.environ["DATABASE_CONN_MAX_AGE"] = "0"
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    # Production does not keep every query in memory; DJANGO_DEBUG=1 is only for the secret key.
+    settings.DEBUG = False
+
+
+def populate(count, *, reports, cast):
+    """`count` due reminders over `reports` Stalwart reports, each its own deadline."""
+    from reports.models import Reminder, Report, ReportUserObjectPermission
+
+    project, revision, reporter, collaborator, view_report = cast
+    now = dt.datetime.now(tz=dt.UTC)
+    filed = now - dt.timedelta(days=120)
+    year = filed.year
+    start = Report.objects.filter(project=project, year=year).count()
+    made = Report.objects.bulk_create(
+        Report(
+            project=project,
+            revision=revision,
+            reporter=reporter,
+            year=year,
+            sequence=start + n + 1,
+            tracking_id=f"STW-{year}-{start + n + 1:05d}",
+            title=f"Benchmark report {n}",
+            created_at=filed,
+            last_update_at=filed,
+        )
+        for n in range(reports)
+    )
+    ReportUserObjectPermission.objects.bulk_create(
+        ReportUserObjectPermission(user=collaborator, permission=view_report, content_object=r)
+        for r in made
+    )
+    base = now - dt.timedelta(days=1, seconds=count)
+    Reminder.objects.bulk_create(
+        (
+            Reminder(
+                report=made[n % reports],
+                kind=KINDS[n % len(KINDS)],
+                due_at=base + dt.timedelta(seconds=n),
+                send_at=base + dt.timedelta(seconds=n),
+            )
+            for n in range(count)
+        ),
+        batch_size=2000,
+    )
+
+
+def clear():
+    from reports.models import OutboundEmail, Reminder, Report, ReportUserObjectPermission
+
+    OutboundEmail.objects.all().delete()
+    Reminder.objects.all().delete()
+    ReportUserObjectPermission.objects.all().delete()
+    Report.objects.all().delete()
+
+
+def timed_sweep(count, *, reports, cast, batch_size):
+    from reports import reminders
+
+    clear()
+    populate(count, reports=reports, cast=cast)
+    began = time.perf_counter()
+    swept = reminders.sweep(batch_size=batch_size)
+    seconds = time.perf_counter() - began
+    if swept != count:
+        raise RuntimeError(f"the sweep sent {swept} reminders of {count}")
+    return seconds, swept
+
+
+def main():
+    options = arguments()
+    remove = private_database()
+    try:
+        set_up_django()
+        run(options)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        remove()
+
+
+def run(options):
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+    from django.core.management import call_command
+
+    from projects.models import Membership, Project
+    from reports import emails
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_projects", stdout=io.StringIO())
+    # Timed separately below: the sweep must not deliver right after its commits.
+    emails.deliver_after_commit = lambda: None
+
+    users = get_user_model().objects
+    project = Project.objects.get(slug="stalwart")
+    for role in Membership.Role.values:
+        user = users.create_user(username=f"{role}@bench.example", email=f"{role}@bench.example")
+        Membership.objects.create(project=project, user=user, role=role)
+    cast = (
+        project,
+        project.revision_in_force(),
+        users.create_user(username="reporter@bench.example", email="reporter@bench.example"),
+        users.create_user(username="helper@bench.example", email="helper@bench.example"),
+        Permission.objects.get(codename="view_report", content_type__app_label="reports"),
+    )
+    batch_size = options.batch_size or settings.REMINDER_BATCH_SIZE
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    print(f"database: {engine}; batch size {batch_size}; {options.reports} reports; 3 members")
+
+    timed_sweep(200, reports=options.reports, cast=cast, batch_size=batch_size)  # warm-up
+    timed_delivery()
+    sweeps, deliveries = {}, {}
+    for count in (options.small, options.reminders):
+        runs = [
+            timed_sweep(count, reports=options.reports, cast=cast, batch_size=batch_size)
+            for _ in range(options.repeat)
+        ]
+        seconds = statistics.median(s for s, _ in runs)
+        sweeps[count] = seconds
+        print(
+            f"sweep {count:>6,} reminders: {seconds:7.3f} s  {count / seconds:8,.0f} reminders/s"
+            f"  (median of {', '.join(f'{s:.3f}' for s, _ in runs)})"
+        )
+        # The outbox the last sweep left, delivered with the locmem backend.
+        delivered, seconds = timed_delivery()
+        deliveries[count] = seconds
+        print(
+            f"  deliver_pending {delivered:>6,} emails: {seconds:7.3f} s"
+            f"  {delivered / seconds:8,.0f} emails/s"
+        )
+
+    linear = options.reminders / options.small
+    for name, figures in (("sweep", sweeps), ("deliver_pending", deliveries)):
+        ratio = figures[options.reminders] / figures[options.small]
+        print(
+            f"{name} ratio {options.reminders:,} / {options.small:,}: {ratio:5.2f}"
+            f"  (linear: {linear:.0f})"
+        )
+
+
+def timed_delivery():
+    from django.core import mail
+
+    from reports import emails
+    from reports.models import OutboundEmail
+
+    mail.outbox = []
+    pending = OutboundEmail.objects.filter(sent_at__isnull=True).count()
+    began = time.perf_counter()
+    delivered = emails.deliver_pending()
+    seconds = time.perf_counter() - began
+    if not delivered == pending == len(mail.outbox):
+        raise RuntimeError(f"delivered {delivered} of {pending}; locmem got {len(mail.outbox)}")
+    return delivered, seconds
+
+
+if __name__ == "__main__":
+    main()
