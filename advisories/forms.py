@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from advisories.models import VERSION, Advisory, Credit
+from advisories.services import ADVISORY_FIELDS
 
 
 class ChecklistForm(forms.Form):
@@ -87,18 +88,7 @@ class AdvisoryForm(forms.ModelForm):
 
     class Meta:
         model = Advisory
-        fields = (
-            "title",
-            "summary",
-            "details",
-            "affected_series",
-            "fixed_versions",
-            "workaround",
-            "cwe",
-            "ghsa_id",
-            "cve_id",
-            "references",
-        )
+        fields = ADVISORY_FIELDS
         widgets = {
             "details": forms.Textarea(attrs={"rows": 6}),
             "workaround": forms.Textarea(attrs={"rows": 3}),
