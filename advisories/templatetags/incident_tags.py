@@ -1,6 +1,7 @@
 from django import template
 
 from advisories import forms, selectors
+from reports.models import OPEN_STATES
 
 register = template.Library()
 
@@ -17,7 +18,8 @@ def incident_panel(access):
         "report": report,
         "proposals": list(report.disclosure_proposals.all()[:5]),
         "advisory": advisory if selectors.can_read_advisory(access, advisory) else None,
-        "can_propose": access.allows("propose_disclosure"),
+        # Open states include "fixed", which waits for its disclosure.
+        "can_propose": access.allows("propose_disclosure") and report.state in OPEN_STATES,
         "can_respond": access.allows("respond_disclosure"),
         "can_checklist": access.allows("checklist"),
         "can_draft": access.allows("edit_advisory") and advisory is None,
