@@ -4,8 +4,11 @@ Visibility is `Report.objects.visible_to` (DESIGN §3); invisible reports answer
 missing ones. Among those who see a report, actions depend on the role:
 - participants (reporter, collaborators, members) comment publicly and attach files;
 - members of the project (triager < maintainer < admin) see and write internal content;
-- the reporter withdraws; reporter and collaborators answer a request for information;
-- the reporter and maintainers manage collaborators.
+- the reporter withdraws, answers disclosure-date proposals, approves the advisory and chooses
+  how they are credited; reporter and collaborators answer a request for information;
+- the reporter and maintainers manage collaborators; maintainers propose disclosure dates and
+  edit and publish advisories (the advisories app asks here too);
+- nobody triggers `disclose` directly: publishing the advisory does.
 Superusers act as project admins everywhere.
 """
 
