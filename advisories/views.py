@@ -9,17 +9,7 @@ from advisories import exports, forms, selectors, services
 from advisories.models import DisclosureProposal
 from projects.selectors import public_project
 from reports.access import access_report
-
-
-def _back(request, access, error=None, to="reports:detail"):
-    if error:
-        messages.error(request, error)
-    return redirect(to, access.report.tracking_id)
-
-
-def _form_errors(form):
-    return "; ".join(f"{e}" for errors in form.errors.values() for e in errors)
-
+from reports.views import back_to_report, form_errors
 
 # --- Incident checklist (members) ---------------------------------------------------------------
 
@@ -32,7 +22,7 @@ def checklist(request, tracking_id):
         try:
             services.start_checklist(report=report, by=request.user)
         except services.AdvisoryError as error:
-            return _back(request, access, str(error))
+            return back_to_report(request, access, str(error))
         return redirect("advisories:checklist", tracking_id)
     items = report.checklist_items.all()
     form = forms.ChecklistForm(request.POST or None, items=items)
@@ -53,7 +43,7 @@ def propose_disclosure(request, tracking_id):
     access = access_report(request.user, tracking_id).require("propose_disclosure")
     form = forms.DisclosureProposalForm(request.POST)
     if not form.is_valid():
-        return _back(request, access, _form_errors(form))
+        return back_to_report(request, access, form_errors(form))
     try:
         services.propose_disclosure(
             report=access.report,
@@ -63,8 +53,8 @@ def propose_disclosure(request, tracking_id):
             actively_exploited=form.cleaned_data["actively_exploited"],
         )
     except services.AdvisoryError as error:
-        return _back(request, access, str(error))
-    return _back(request, access)
+        return back_to_report(request, access, str(error))
+    return back_to_report(request, access)
 
 
 @login_required
@@ -74,7 +64,7 @@ def respond_disclosure(request, tracking_id, proposal_id):
     proposal = get_object_or_404(DisclosureProposal, pk=proposal_id, report=access.report)
     form = forms.DisclosureResponseForm(request.POST)
     if not form.is_valid():
-        return _back(request, access, _form_errors(form))
+        return back_to_report(request, access, form_errors(form))
     try:
         services.respond_to_disclosure(
             proposal=proposal,
@@ -83,8 +73,8 @@ def respond_disclosure(request, tracking_id, proposal_id):
             response=form.cleaned_data["response"],
         )
     except services.AdvisoryError as error:
-        return _back(request, access, str(error))
-    return _back(request, access)
+        return back_to_report(request, access, str(error))
+    return back_to_report(request, access)
 
 
 @login_required
@@ -93,11 +83,11 @@ def fix_release(request, tracking_id):
     access = access_report(request.user, tracking_id).require("propose_disclosure")
     form = forms.FixReleaseForm(request.POST)
     if not form.is_valid():
-        return _back(request, access, _form_errors(form))
+        return back_to_report(request, access, form_errors(form))
     services.set_fix_release(
         report=access.report, by=request.user, released_on=form.cleaned_data["released_on"]
     )
-    return _back(request, access)
+    return back_to_report(request, access)
 
 
 # --- Advisory draft, review and publication -----------------------------------------------------
@@ -148,7 +138,7 @@ def _edit_advisory(request, access, draft):
         try:
             services.draft_advisory(report=report, by=request.user)
         except services.AdvisoryError as error:
-            return _back(request, access, str(error))
+            return back_to_report(request, access, str(error))
         return redirect("advisories:advisory", report.tracking_id)
     matrix = [v.series for v in report.revision.versions.all()]
     form = forms.AdvisoryForm(request.POST, instance=draft, matrix=matrix)
@@ -171,7 +161,7 @@ def _edit_advisory(request, access, draft):
     try:
         services.update_advisory(advisory=draft, by=request.user, fields=fields)
     except services.AdvisoryError as error:
-        return _back(request, access, str(error), to="advisories:advisory")
+        return back_to_report(request, access, str(error), to="advisories:advisory")
     messages.success(request, "Advisory saved.")
     return redirect("advisories:advisory", report.tracking_id)
 
@@ -187,7 +177,7 @@ def _advisory_step(action, service):
         try:
             service(advisory=draft, by=request.user)
         except services.AdvisoryError as error:
-            return _back(request, access, str(error), to="advisories:advisory")
+            return back_to_report(request, access, str(error), to="advisories:advisory")
         return redirect("advisories:advisory", tracking_id)
 
     return view
@@ -207,11 +197,11 @@ def credit_preference(request, tracking_id):
         raise Http404("No advisory yet.")
     form = forms.CreditPreferenceForm(request.POST)
     if not form.is_valid():
-        return _back(request, access, _form_errors(form), to="advisories:advisory")
+        return back_to_report(request, access, form_errors(form), to="advisories:advisory")
     try:
         services.set_credit_preference(advisory=draft, by=request.user, **form.cleaned_data)
     except services.AdvisoryError as error:
-        return _back(request, access, str(error), to="advisories:advisory")
+        return back_to_report(request, access, str(error), to="advisories:advisory")
     messages.success(request, "Your credit preference is saved.")
     return redirect("advisories:advisory", tracking_id)
 

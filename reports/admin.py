@@ -7,18 +7,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from guardian.admin import GuardedModelAdmin
 
+from projects.admin import MemberProjectsOnly
 from reports import services
 from reports.models import Attachment, Comment, Report, ReportEvent
-
-
-class MemberReportsOnly:
-    report_path = "report__"
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(**{f"{self.report_path}project__memberships__user": request.user})
 
 
 class CommentInline(admin.StackedInline):
@@ -44,8 +35,7 @@ class EventInline(admin.TabularInline):
 
 
 @admin.register(Report)
-class ReportAdmin(MemberReportsOnly, GuardedModelAdmin):
-    report_path = ""
+class ReportAdmin(MemberProjectsOnly, GuardedModelAdmin):
     list_display = (
         "tracking_id",
         "title",
@@ -90,7 +80,8 @@ class ReportAdmin(MemberReportsOnly, GuardedModelAdmin):
 
 
 @admin.register(Comment)
-class CommentAdmin(MemberReportsOnly, admin.ModelAdmin):
+class CommentAdmin(MemberProjectsOnly, admin.ModelAdmin):
+    member_lookup = "report__project__memberships__user"
     list_display = ("report", "author", "internal", "created_at")
     list_filter = ("internal",)
     list_select_related = ("report", "author")
@@ -98,7 +89,8 @@ class CommentAdmin(MemberReportsOnly, admin.ModelAdmin):
 
 
 @admin.register(ReportEvent)
-class ReportEventAdmin(MemberReportsOnly, admin.ModelAdmin):
+class ReportEventAdmin(MemberProjectsOnly, admin.ModelAdmin):
+    member_lookup = "report__project__memberships__user"
     """The audit trail is append-only: no add, change or delete, also for superusers."""
 
     list_display = ("report", "kind", "from_state", "to_state", "actor", "public", "created_at")
@@ -116,7 +108,8 @@ class ReportEventAdmin(MemberReportsOnly, admin.ModelAdmin):
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(MemberReportsOnly, admin.ModelAdmin):
+class AttachmentAdmin(MemberProjectsOnly, admin.ModelAdmin):
+    member_lookup = "report__project__memberships__user"
     list_display = ("name", "report", "size", "uploaded_by", "created_at")
     list_select_related = ("report", "uploaded_by")
     fields = ("report", "uploaded_by", "name", "size", "download")

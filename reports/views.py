@@ -115,10 +115,15 @@ def report_detail(request, tracking_id):
     )
 
 
-def _back(request, access, error=None):
+def back_to_report(request, access, error=None, to="reports:detail"):
+    """After a POST on a report: back to its page (or `to`), with the error if there was one."""
     if error:
         messages.error(request, error)
-    return redirect("reports:detail", access.report.tracking_id)
+    return redirect(to, access.report.tracking_id)
+
+
+def form_errors(form):
+    return "; ".join(str(error) for errors in form.errors.values() for error in errors)
 
 
 TRANSITION_FORMS = {"triage": forms.TriageForm, "close": forms.CloseForm}
@@ -135,8 +140,7 @@ def report_transition(request, tracking_id, name):
     extra = {"report": access.report} if name == "close" else {}
     form = form_class(request.POST, **extra)
     if not form.is_valid():
-        errors = "; ".join(str(e) for errors in form.errors.values() for e in errors)
-        return _back(request, access, errors)
+        return back_to_report(request, access, form_errors(form))
     options = {k: v for k, v in form.cleaned_data.items() if k != "message"}
     try:
         services.transition(
@@ -147,8 +151,8 @@ def report_transition(request, tracking_id, name):
             **options,
         )
     except services.ReportError as error:
-        return _back(request, access, str(error))
-    return _back(request, access)
+        return back_to_report(request, access, str(error))
+    return back_to_report(request, access)
 
 
 @login_required
@@ -157,7 +161,7 @@ def comment(request, tracking_id):
     access = access_report(request.user, tracking_id)
     form = forms.CommentForm(request.POST, can_write_internal=access.allows("comment_internal"))
     if not form.is_valid():
-        return _back(request, access, "Write something first.")
+        return back_to_report(request, access, "Write something first.")
     try:
         services.add_comment(
             report=access.report,
@@ -167,8 +171,8 @@ def comment(request, tracking_id):
             by_member=access.is_member,
         )
     except services.ReportError as error:
-        return _back(request, access, str(error))
-    return _back(request, access)
+        return back_to_report(request, access, str(error))
+    return back_to_report(request, access)
 
 
 @login_required
@@ -177,11 +181,11 @@ def score(request, tracking_id):
     access = access_report(request.user, tracking_id).require("score")
     form = forms.CvssForm(request.POST)
     if not form.is_valid():
-        return _back(request, access, " ".join(form.errors["vector"]))
+        return back_to_report(request, access, " ".join(form.errors["vector"]))
     services.set_cvss_vector(
         report=access.report, by=request.user, vector=form.cleaned_data["vector"]
     )
-    return _back(request, access)
+    return back_to_report(request, access)
 
 
 @login_required
@@ -203,11 +207,11 @@ def upload(request, tracking_id):
     access = access_report(request.user, tracking_id).require("upload")
     form = forms.AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _back(request, access, " ".join(form.errors.get("attachments", [])))
+        return back_to_report(request, access, " ".join(form.errors.get("attachments", [])))
     services.add_attachments(
         report=access.report, by=request.user, files=form.cleaned_data["attachments"]
     )
-    return _back(request, access)
+    return back_to_report(request, access)
 
 
 @login_required
@@ -232,15 +236,15 @@ def invite(request, tracking_id):
     access = access_report(request.user, tracking_id).require("invite")
     form = forms.InviteForm(request.POST)
     if not form.is_valid():
-        return _back(request, access, "Enter a valid email address.")
+        return back_to_report(request, access, "Enter a valid email address.")
     try:
         services.invite_collaborator(
             report=access.report, by=request.user, email=form.cleaned_data["email"]
         )
     except services.ReportError as error:
-        return _back(request, access, str(error))
+        return back_to_report(request, access, str(error))
     messages.success(request, f"{form.cleaned_data['email']} can now follow this report.")
-    return _back(request, access)
+    return back_to_report(request, access)
 
 
 @login_required
@@ -251,7 +255,7 @@ def remove_collaborator(request, tracking_id, user_id):
         services.remove_collaborator(report=access.report, by=request.user, user_id=user_id)
     except services.ReportError as error:
         raise Http404(str(error)) from error
-    return _back(request, access)
+    return back_to_report(request, access)
 
 
 @login_required
