@@ -51,7 +51,7 @@ class ChecklistTemplateAdmin(MemberProjectsOnly, admin.ModelAdmin):
 
 @admin.register(DisclosureProposal)
 class DisclosureProposalAdmin(MemberProjectsOnly, admin.ModelAdmin):
-    member_lookup = "report__project__memberships__user"
+    project_field = "report__project_id"
     list_display = ("report", "proposed_date", "status", "proposed_by", "created_at")
     list_filter = ("status",)
     list_select_related = ("report", "proposed_by")

@@ -5,6 +5,7 @@ Nothing here is public before `Advisory.published_at` is set; public pages, feed
 read through `advisories.selectors.published`.
 """
 
+import datetime
 import re
 
 from django.conf import settings
@@ -13,6 +14,60 @@ from django.db import models
 
 from projects.models import Project
 from reports.models import Report
+
+
+def start_of_day(day):
+    return datetime.datetime.combine(day, datetime.time(), datetime.UTC)
+
+
+class Disclosure(models.Model):
+    """When a report's vulnerability becomes public, and the incident work towards it.
+
+    One per report, opened in the transaction that files it (advisories.services.open_disclosure,
+    registered as an intake hook by the glue).
+    """
+
+    report = models.OneToOneField(
+        Report, on_delete=models.CASCADE, primary_key=True, related_name="disclosure"
+    )
+    agreed_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Agreed with the reporter, or set early for active exploitation; "
+        "overrides the policy's rule.",
+    )
+    fix_released_on = models.DateField(
+        null=True, blank=True, help_text='Starts TeamMail\'s "one week after the release".'
+    )
+    actively_exploited = models.BooleanField(default=False)
+    checklist_done = models.PositiveSmallIntegerField(default=0)
+    checklist_total = models.PositiveSmallIntegerField(default=0)
+    due = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="The disclosure date (compute_due)."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Disclosure of report {self.report_id}"
+
+    def compute_due(self):
+        """The agreed date if there is one, else the policy's rule: days after the report
+        (Stalwart: "90 days after the report") or days after the fixed release (TeamMail: "one
+        week after the release"; unknown until the release date is set).
+
+        It follows the revision the report was filed under, from the filing time and these
+        fields only: waiting for the reporter does not move it.
+        """
+        policy = self.report.revision
+        if self.agreed_on:
+            return start_of_day(self.agreed_on)
+        if policy.disclosure_days_after_report:
+            days = policy.disclosure_days_after_report
+            return self.report.created_at + datetime.timedelta(days=days)
+        if policy.disclosure_days_after_release and self.fix_released_on:
+            days = policy.disclosure_days_after_release
+            return start_of_day(self.fix_released_on) + datetime.timedelta(days=days)
+        return None
 
 
 class ChecklistTemplate(models.Model):

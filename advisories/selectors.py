@@ -4,7 +4,7 @@ report side reads through reports.access first.
 
 from django.shortcuts import get_object_or_404
 
-from advisories.models import Advisory, Credit
+from advisories.models import Advisory, Credit, Disclosure
 
 
 def published_for_project(project):
@@ -36,10 +36,21 @@ def advisory_of(report):
     return Advisory.objects.filter(report=report).prefetch_related("credits").first()
 
 
-def can_read_advisory(access, advisory):
-    """Members read drafts; the reporter side once it is shared for review or published."""
-    if advisory is None:
-        return False
-    if access.is_member:
-        return True
-    return advisory.state != Advisory.State.DRAFT
+def disclosure_of(report):
+    """(the report's Disclosure, its advisory or None), in one query."""
+    disclosure = Disclosure.objects.filter(pk=report.pk).select_related("report__advisory").first()
+    if disclosure is None:  # reports filed before the Disclosure existed and not migrated
+        return None, advisory_of(report)
+    advisory = getattr(disclosure.report, "advisory", None)  # joined: no query when missing
+    disclosure.report = report  # the caller's instance, with what it has loaded
+    return disclosure, advisory
+
+
+def checklist_progress(reports):
+    """{report id: (done, total)} of the reports' started checklists, one query for a page."""
+    return {
+        report_id: (done, total)
+        for report_id, done, total in Disclosure.objects.filter(
+            pk__in=[report.pk for report in reports], checklist_total__gt=0
+        ).values_list("pk", "checklist_done", "checklist_total")
+    }

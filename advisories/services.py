@@ -1,5 +1,6 @@
 """Writes of incident response and disclosure. Each service runs in one transaction on the locked
-report, writes the report's audit event and notifies through the reports app.
+report, writes the report's audit event and notifies through the reports app. The report's
+Disclosure (dates, exploitation, checklist progress) is written only here.
 """
 
 import tomllib
@@ -8,8 +9,16 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from advisories.models import Advisory, ChecklistItem, ChecklistTemplate, Credit, DisclosureProposal
+from advisories.models import (
+    Advisory,
+    ChecklistItem,
+    ChecklistTemplate,
+    Credit,
+    Disclosure,
+    DisclosureProposal,
+)
 from projects.models import Project
+from reports import reminders
 from reports import services as report_services
 from reports.models import ReportEvent, State
 
@@ -28,6 +37,26 @@ def _event(report, *, by, message, public):
     return report_services.record_event(
         report, actor=by, kind=Event.DISCLOSURE, message=message, public=public
     )
+
+
+# --- Disclosure ---------------------------------------------------------------------------------
+
+
+def open_disclosure(report):
+    """The report's Disclosure, with the policy's date (intake hook: called as it is filed)."""
+    disclosure, created = Disclosure.objects.get_or_create(report=report)
+    disclosure.report = report  # the caller's (locked) instance, revision loaded
+    if created:
+        disclosure.due = disclosure.compute_due()
+        disclosure.save(update_fields=["due"])
+    return disclosure
+
+
+def _save(disclosure, *fields):
+    """Store changed Disclosure fields with the date they imply, and re-plan the reminders."""
+    disclosure.due = disclosure.compute_due()
+    disclosure.save(update_fields=[*fields, "due", "updated_at"])
+    reminders.sync(disclosure.report)
 
 
 # --- Checklist ----------------------------------------------------------------------------------
@@ -107,8 +136,9 @@ def checklist_progress(report):
 
 
 def _store_progress(report):
-    report.checklist_done, report.checklist_total = checklist_progress(report)
-    report.save(update_fields=["checklist_done", "checklist_total", "updated_at"])
+    disclosure = open_disclosure(report)
+    disclosure.checklist_done, disclosure.checklist_total = checklist_progress(report)
+    disclosure.save(update_fields=["checklist_done", "checklist_total", "updated_at"])
 
 
 # --- Disclosure date ----------------------------------------------------------------------------
@@ -137,8 +167,9 @@ def propose_disclosure(*, report, by, date, reason, actively_exploited=False):
         report=report, proposed_date=date, reason=reason, proposed_by=by, status=status
     )
     if early:
-        report.actively_exploited = True
-        _set_disclosure_date(report, date)
+        disclosure = open_disclosure(report)
+        disclosure.actively_exploited, disclosure.agreed_on = True, date
+        _save(disclosure, "actively_exploited", "agreed_on")
         _event(
             report,
             by=by,
@@ -167,7 +198,9 @@ def respond_to_disclosure(*, proposal, by, agree, response=""):
     proposal.response, proposal.responded_by, proposal.responded_at = response, by, timezone.now()
     proposal.save()
     if agree:
-        _set_disclosure_date(report, proposal.proposed_date)
+        disclosure = open_disclosure(report)
+        disclosure.agreed_on = proposal.proposed_date
+        _save(disclosure, "agreed_on")
     verdict = "agreed to" if agree else "objected to"
     _event(
         report,
@@ -178,17 +211,13 @@ def respond_to_disclosure(*, proposal, by, agree, response=""):
     return proposal
 
 
-def _set_disclosure_date(report, date):
-    report.disclosure_agreed_on = date
-    report_services.save_with_deadlines(report)
-
-
 @transaction.atomic
 def set_fix_release(*, report, by, released_on):
     """The fixed release is out: policies counting from the release (TeamMail) get their date."""
     report = _locked(report)
-    report.fix_released_on = released_on
-    report_services.save_with_deadlines(report)
+    disclosure = open_disclosure(report)
+    disclosure.fix_released_on = released_on
+    _save(disclosure, "fix_released_on")
     _event(report, by=by, public=True, message=f"Fix released on {released_on:%Y-%m-%d}.")
     return report
 

@@ -13,6 +13,9 @@ urlpatterns = [
     path("advisories/<str:identifier>.csaf.json", views.csaf_json, name="csaf"),
     path("advisories/<str:identifier>.cve.json", views.cve_json, name="cve"),
     path("reports/<str:tracking_id>/checklist/", views.checklist, name="checklist"),
+    path(
+        "reports/<str:tracking_id>/checklist/start/", views.start_checklist, name="start_checklist"
+    ),
     path("reports/<str:tracking_id>/disclosure/", views.propose_disclosure, name="propose"),
     path(
         "reports/<str:tracking_id>/disclosure/<int:proposal_id>/respond/",

@@ -6,32 +6,41 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from advisories import exports, forms, selectors, services
+from advisories.access import access_disclosure
 from advisories.models import DisclosureProposal
 from projects.selectors import public_project
-from reports.access import access_report
-from reports.views import back_to_report, form_errors
+from reports.postback import back_to_report, form_errors
 
 # --- Incident checklist (members) ---------------------------------------------------------------
 
 
 @login_required
+@require_POST
+def start_checklist(request, tracking_id):
+    access = access_disclosure(request.user, tracking_id).require("checklist")
+    try:
+        services.start_checklist(report=access.report, by=request.user)
+    except services.AdvisoryError as error:
+        return back_to_report(request, access, str(error))
+    return redirect("advisories:checklist", tracking_id)
+
+
+@login_required
 def checklist(request, tracking_id):
-    access = access_report(request.user, tracking_id).require("checklist")
+    access = access_disclosure(request.user, tracking_id).require("checklist")
     report = access.report
-    if request.method == "POST" and "start" in request.POST:
-        try:
-            services.start_checklist(report=report, by=request.user)
-        except services.AdvisoryError as error:
-            return back_to_report(request, access, str(error))
-        return redirect("advisories:checklist", tracking_id)
-    items = report.checklist_items.all()
+    items = list(report.checklist_items.all())
     form = forms.ChecklistForm(request.POST or None, items=items)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and items and form.is_valid():
         done, values = form.done_and_values()
         services.update_checklist(report=report, by=request.user, done=done, values=values)
         messages.success(request, "Checklist saved.")
         return redirect("advisories:checklist", tracking_id)
-    return render(request, "advisories/checklist.html", {"report": report, "form": form})
+    return render(
+        request,
+        "advisories/checklist.html",
+        {"report": report, "form": form, "disclosure": selectors.disclosure_of(report)[0]},
+    )
 
 
 # --- Disclosure date ----------------------------------------------------------------------------
@@ -40,7 +49,7 @@ def checklist(request, tracking_id):
 @login_required
 @require_POST
 def propose_disclosure(request, tracking_id):
-    access = access_report(request.user, tracking_id).require("propose_disclosure")
+    access = access_disclosure(request.user, tracking_id).require("propose_disclosure")
     form = forms.DisclosureProposalForm(request.POST)
     if not form.is_valid():
         return back_to_report(request, access, form_errors(form))
@@ -60,7 +69,7 @@ def propose_disclosure(request, tracking_id):
 @login_required
 @require_POST
 def respond_disclosure(request, tracking_id, proposal_id):
-    access = access_report(request.user, tracking_id).require("respond_disclosure")
+    access = access_disclosure(request.user, tracking_id).require("respond_disclosure")
     proposal = get_object_or_404(DisclosureProposal, pk=proposal_id, report=access.report)
     form = forms.DisclosureResponseForm(request.POST)
     if not form.is_valid():
@@ -80,7 +89,7 @@ def respond_disclosure(request, tracking_id, proposal_id):
 @login_required
 @require_POST
 def fix_release(request, tracking_id):
-    access = access_report(request.user, tracking_id).require("propose_disclosure")
+    access = access_disclosure(request.user, tracking_id).require("record_fix_release")
     form = forms.FixReleaseForm(request.POST)
     if not form.is_valid():
         return back_to_report(request, access, form_errors(form))
@@ -95,40 +104,44 @@ def fix_release(request, tracking_id):
 
 @login_required
 def advisory(request, tracking_id):
-    access = access_report(request.user, tracking_id)
-    report = access.report
-    draft = selectors.advisory_of(report)
+    access = access_disclosure(request.user, tracking_id)
+    draft = selectors.advisory_of(access.report)
     if request.method == "POST":
         access.require("edit_advisory")
         return _edit_advisory(request, access, draft)
-    if not selectors.can_read_advisory(access, draft):
+    if not access.can_read(draft):
         raise Http404("No advisory to show.")
-    matrix = [v.series for v in report.revision.versions.all()]
     form = None
     if access.allows("edit_advisory") and not draft.is_published:
-        form = forms.AdvisoryForm(instance=draft, matrix=matrix)
+        form = forms.AdvisoryForm(instance=draft, matrix=_matrix(access.report))
+    return _review_page(request, access, draft, form)
+
+
+def _matrix(report):
+    return [v.series for v in report.revision.versions.all()]
+
+
+def _review_page(request, access, draft, form, status=200):
+    report = access.report
     own_credit = next((c for c in draft.credits.all() if c.user_id == request.user.pk), None)
+    credit = own_credit and {
+        "display": own_credit.display,
+        "name": own_credit.name,
+        "handle": own_credit.handle,
+    }
     return render(
         request,
         "advisories/advisory_review.html",
         {
-            "access": access,
+            "can": access.can,
             "report": report,
             "advisory": draft,
             "form": form,
-            "ranges": exports.affected_ranges(draft, matrix),
-            "credit_form": forms.CreditPreferenceForm(
-                initial={
-                    "display": own_credit.display,
-                    "name": own_credit.name,
-                    "handle": own_credit.handle,
-                }
-                if own_credit
-                else None
-            ),
+            "ranges": exports.affected_ranges(draft, _matrix(report)),
+            "credit_form": forms.CreditPreferenceForm(initial=credit),
             "needs_review": report.revision.reporter_reviews_fix,
-            "can_publish": access.allows("publish"),
         },
+        status=status,
     )
 
 
@@ -140,22 +153,9 @@ def _edit_advisory(request, access, draft):
         except services.AdvisoryError as error:
             return back_to_report(request, access, str(error))
         return redirect("advisories:advisory", report.tracking_id)
-    matrix = [v.series for v in report.revision.versions.all()]
-    form = forms.AdvisoryForm(request.POST, instance=draft, matrix=matrix)
+    form = forms.AdvisoryForm(request.POST, instance=draft, matrix=_matrix(report))
     if not form.is_valid():
-        return render(
-            request,
-            "advisories/advisory_review.html",
-            {
-                "access": access,
-                "report": report,
-                "advisory": draft,
-                "form": form,
-                "ranges": exports.affected_ranges(draft, matrix),
-                "needs_review": report.revision.reporter_reviews_fix,
-            },
-            status=400,
-        )
+        return _review_page(request, access, draft, form, status=400)
     fields = form.advisory_fields()
     draft.refresh_from_db()  # the form wrote onto the instance; the service owns the write
     try:
@@ -170,9 +170,9 @@ def _advisory_step(action, service):
     @login_required
     @require_POST
     def view(request, tracking_id):
-        access = access_report(request.user, tracking_id).require(action)
+        access = access_disclosure(request.user, tracking_id).require(action)
         draft = selectors.advisory_of(access.report)
-        if not selectors.can_read_advisory(access, draft):
+        if not access.can_read(draft):
             raise Http404("No advisory to act on.")
         try:
             service(advisory=draft, by=request.user)
@@ -191,9 +191,9 @@ publish = _advisory_step("publish", services.publish)
 @login_required
 @require_POST
 def credit_preference(request, tracking_id):
-    access = access_report(request.user, tracking_id).require("credit_preference")
+    access = access_disclosure(request.user, tracking_id).require("credit_preference")
     draft = selectors.advisory_of(access.report)
-    if not selectors.can_read_advisory(access, draft):
+    if not access.can_read(draft):
         raise Http404("No advisory yet.")
     form = forms.CreditPreferenceForm(request.POST)
     if not form.is_valid():

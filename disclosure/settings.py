@@ -116,11 +116,13 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
-    # advisories first: its seed_projects command (projects' seed plus checklist templates) takes
-    # precedence over the projects app's one of the same name.
-    "advisories",
+    # The platform's apps, in floors (DESIGN §1); the glue wires them at start-up. The order
+    # carries no meaning: each name (command, template, URL) has exactly one owner.
     "projects",
+    "mailer",
     "reports",
+    "advisories",
+    "disclosure",
 ]
 
 MIDDLEWARE = [
@@ -203,17 +205,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_ROUTES = {"reports.tasks.deliver_outbox": {"queue": "notifications"}}
+CELERY_TASK_ROUTES = {"mailer.tasks.deliver_outbox": {"queue": "notifications"}}
 REMINDER_SWEEP_SECONDS = env_int("REMINDER_SWEEP_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
+    # Every registered reminder: SLA clocks, disclosure dates, end of support (reports.sweep).
     "sweep-reminders": {
         "task": "reports.tasks.sweep_reminders",
         "schedule": REMINDER_SWEEP_SECONDS,
     },
-    "remind-end-of-support": {"task": "reports.tasks.remind_end_of_support", "schedule": 3600},
     "score-unscored": {"task": "reports.tasks.score_unscored", "schedule": 300},
     # Retries what could not be delivered right after commit (mail server down, worker lost).
-    "deliver-outbox": {"task": "reports.tasks.deliver_outbox", "schedule": 60},
+    "deliver-outbox": {"task": "mailer.tasks.deliver_outbox", "schedule": 60},
 }
 # Warn this fraction of a clock's window before its deadline (24 h to acknowledge: 6 h before).
 REMINDER_LEAD_FRACTION = env_float("REMINDER_LEAD_FRACTION", 0.25)

@@ -13,7 +13,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("projects.urls")),
-    # advisories before reports: reports' catch-all transition URL would shadow its pages.
-    path("", include("advisories.urls")),
     path("", include("reports.urls")),
+    path("", include("advisories.urls")),
 ]

@@ -1,19 +1,23 @@
 from django.contrib import admin
 from django.utils import timezone
 
+from projects.access import member_project_ids
 from projects.models import Membership, PolicyRevision, Project, SupportedVersion
 
 
 class MemberProjectsOnly:
-    """Staff who are not superusers administer only the projects they are members of."""
+    """Staff who are not superusers administer only the projects they are members of: rows are
+    filtered by project id (projects.access), `project_field` being the path to it.
+    """
 
-    member_lookup = "project__memberships__user"
+    project_field = "project_id"
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return queryset.filter(**{self.member_lookup: request.user}).distinct()
+        project_ids = member_project_ids(request.user)
+        return queryset.filter(**{f"{self.project_field}__in": project_ids})
 
 
 class PolicyRevisionInline(admin.TabularInline):
@@ -37,7 +41,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Project)
 class ProjectAdmin(MemberProjectsOnly, admin.ModelAdmin):
-    member_lookup = "memberships__user"
+    project_field = "pk"
     list_display = ("name", "slug", "tracking_prefix", "security_email", "cve_threshold", "active")
     list_filter = ("active",)
     search_fields = ("name", "slug")

@@ -238,6 +238,7 @@ class Membership(models.Model):
         MAINTAINER = "maintainer", "Maintainer"
         ADMIN = "admin", "Admin"
 
+    # Roles are ordered: triager < maintainer < admin (projects.access.has_role).
     RANK = {Role.TRIAGER: 1, Role.MAINTAINER: 2, Role.ADMIN: 3}
 
     user = models.ForeignKey(
@@ -256,6 +257,14 @@ class Membership(models.Model):
     def __str__(self):
         return f"{self.user} — {self.project} ({self.get_role_display()})"
 
-    def has_role(self, role):
-        """Roles are ordered: triager < maintainer < admin."""
-        return self.RANK[self.Role(self.role)] >= self.RANK[self.Role(role)]
+
+class EndOfSupportNotice(models.Model):
+    """Members were told, once, that a supported series is about to reach its end of support."""
+
+    version = models.OneToOneField(
+        SupportedVersion, on_delete=models.CASCADE, related_name="end_of_support_notice"
+    )
+    sent_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"End-of-support notice for {self.version_id}"

@@ -1,15 +1,10 @@
 """Who may do what to a report: the one permission helper behind every view and admin action.
 
 Visibility is `Report.objects.visible_to` (DESIGN §3); invisible reports answer 404 exactly like
-missing ones. Among those who see a report, actions depend on the role:
-- participants (reporter, collaborators, members) comment publicly and attach files;
-- members of the project (triager < maintainer < admin) see and write internal content;
-- the reporter withdraws, answers disclosure-date proposals, approves the advisory and chooses
-  how they are credited; reporter and collaborators answer a request for information;
-- the reporter and maintainers manage collaborators; maintainers propose disclosure dates and
-  edit and publish advisories (the advisories app asks here too);
-- nobody triggers `disclose` directly: publishing the advisory does.
-Superusers act as project admins everywhere.
+missing ones. Among those who see a report, actions depend on who they are, one rule per action
+in ACTIONS below. Roles come from projects.access (triager < maintainer < admin; superusers act
+as project admins everywhere). Apps above reports keep their own tables built on `ReportAccess`
+and the rules here (advisories.access).
 """
 
 import dataclasses
@@ -17,42 +12,100 @@ import dataclasses
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
-from projects.models import Membership
-from reports.models import Report, ReportUserObjectPermission
+from projects.access import MAINTAINER, TRIAGER, has_role, role_of
+from reports.models import Report, Viewer
 
-TRIAGER = Membership.Role.TRIAGER
-MAINTAINER = Membership.Role.MAINTAINER
-ADMIN = Membership.Role.ADMIN
+# --- Rules: who, among those who see the report, may take an action -----------------------------
 
-# action -> minimum project role; actions of the reporter side are listed in `allows`.
-MEMBER_ACTIONS = {
-    "view_internal": TRIAGER,
-    "comment_internal": TRIAGER,
-    "acknowledge": TRIAGER,
-    "triage": TRIAGER,
-    "request_info": TRIAGER,
-    "close": TRIAGER,
-    "score": TRIAGER,
-    "view_sla": TRIAGER,
-    "start_fix": MAINTAINER,
-    "mark_fixed": MAINTAINER,
-    "reopen": MAINTAINER,
-    "manage_collaborators": MAINTAINER,
-    # Incident response and disclosure (advisories app).
-    "checklist": TRIAGER,
-    "propose_disclosure": MAINTAINER,
-    "edit_advisory": MAINTAINER,
-    "publish": MAINTAINER,
+
+def participant(access):
+    """Everyone who sees the report: reporter, collaborators, members."""
+    return True
+
+
+def member(minimum):
+    def rule(access):
+        return has_role(access.role, minimum)
+
+    rule.__doc__ = f"Members of the project with at least the {minimum} role."
+    return rule
+
+
+def reporter(access):
+    return access.is_reporter
+
+
+def reporter_side(access):
+    """The reporter and the collaborators."""
+    return access.is_reporter or access.is_collaborator
+
+
+def reporter_or(minimum):
+    def rule(access):
+        return access.is_reporter or has_role(access.role, minimum)
+
+    rule.__doc__ = f"The reporter, and members with at least the {minimum} role."
+    return rule
+
+
+def nobody(access):
+    """Happens only as the effect of another action."""
+    return False
+
+
+ACTIONS = {
+    "view": participant,
+    "comment": participant,
+    "upload": participant,
+    "view_internal": member(TRIAGER),
+    "comment_internal": member(TRIAGER),
+    "acknowledge": member(TRIAGER),
+    "triage": member(TRIAGER),
+    "request_info": member(TRIAGER),
+    "close": member(TRIAGER),
+    "score": member(TRIAGER),
+    "start_fix": member(MAINTAINER),
+    "mark_fixed": member(MAINTAINER),
+    "reopen": member(MAINTAINER),
+    "provide_info": reporter_side,
+    "withdraw": reporter,
+    "manage_collaborators": reporter_or(MAINTAINER),
+    # Disclosing happens by publishing the advisory (advisories.services.publish).
+    "disclose": nobody,
 }
-PARTICIPANT_ACTIONS = {"view", "comment", "upload"}
-# Actions of the reporter alone.
-REPORTER_ACTIONS = {"withdraw", "respond_disclosure", "approve_advisory", "credit_preference"}
-# Transitions no one triggers directly: `disclose` happens by publishing the advisory.
-INDIRECT_ACTIONS = {"disclose"}
+
+
+class ActionTable:
+    """allows / require / can over a table of {action: rule}; each rule takes a ReportAccess."""
+
+    actions = {}
+
+    def rules_apply_to(self):
+        return self
+
+    def allows(self, action):
+        try:
+            rule = self.actions[action]
+        except KeyError:
+            raise ValueError(f"unknown action {action!r}") from None
+        return rule(self.rules_apply_to())
+
+    def require(self, action):
+        if not self.allows(action):
+            raise PermissionDenied(f"You may not {action.replace('_', ' ')} on this report.")
+        return self
+
+    @property
+    def can(self):
+        """{action: allowed} for templates: `{% if can.comment_internal %}`."""
+        subject = self.rules_apply_to()
+        return {action: rule(subject) for action, rule in self.actions.items()}
 
 
 @dataclasses.dataclass(frozen=True)
-class ReportAccess:
+class ReportAccess(ActionTable):
+    actions = ACTIONS
+
     report: Report
     user: object
     role: str | None  # project role, ADMIN for superusers, None for the reporter side
@@ -63,60 +116,34 @@ class ReportAccess:
     def is_member(self):
         return self.role is not None
 
-    def has_role(self, minimum):
-        return self.role is not None and Membership(role=self.role).has_role(minimum)
-
-    def allows(self, action):
-        if action in PARTICIPANT_ACTIONS:
-            return True
-        if action in MEMBER_ACTIONS:
-            return self.has_role(MEMBER_ACTIONS[action])
-        if action in REPORTER_ACTIONS:
-            return self.is_reporter
-        if action in INDIRECT_ACTIONS:
-            return False
-        if action == "provide_info":
-            return self.is_reporter or self.is_collaborator
-        if action == "invite":
-            return self.is_reporter or self.has_role(MAINTAINER)
-        raise ValueError(f"unknown action {action!r}")
-
-    def require(self, action):
-        if not self.allows(action):
-            raise PermissionDenied(f"You may not {action.replace('_', ' ')} on this report.")
-        return self
-
 
 def access_report(user, tracking_id):
-    """The report with `tracking_id` as `user` may see it, or 404 (missing and hidden alike)."""
+    """The report with `tracking_id` as `user` may see it, or 404 (missing and hidden alike).
+
+    Roles and shared reports are read once (Viewer) for both the visibility filter and the
+    access object.
+    """
+    viewer = Viewer.of(user)
     report = get_object_or_404(
-        Report.objects.visible_to(user).select_related("project", "revision", "reporter"),
+        Report.objects.visible_to(user, viewer=viewer).select_related(
+            "project", "revision", "reporter"
+        ),
         tracking_id=tracking_id,
     )
-    return access_for(user, report)
+    return access_for(viewer, report)
 
 
-def access_for(user, report):
-    if user.is_superuser:
-        role = ADMIN
-    else:
-        role = (
-            Membership.objects.filter(user=user, project_id=report.project_id)
-            .values_list("role", flat=True)
-            .first()
-        )
-    is_collaborator = ReportUserObjectPermission.objects.filter(
-        user=user, content_object=report, permission__codename="view_report"
-    ).exists()
+def access_for(viewer, report):
+    """The access of a viewer to a report it was allowed to load."""
     return ReportAccess(
         report=report,
-        user=user,
-        role=role,
-        is_reporter=report.reporter_id == user.pk,
-        is_collaborator=is_collaborator,
+        user=viewer.user,
+        role=viewer.role_in(report.project_id),
+        is_reporter=report.reporter_id == viewer.user.pk,
+        is_collaborator=report.pk in viewer.shared_ids,
     )
 
 
 def can_view_sla(user, project):
     """The SLA dashboard is for the project's members (any role) and superusers."""
-    return user.is_superuser or Membership.objects.filter(user=user, project=project).exists()
+    return role_of(user, project) is not None

@@ -55,7 +55,7 @@ class ReportAdmin(MemberProjectsOnly, GuardedModelAdmin):
     readonly_fields = (
         "tracking_id", "project", "revision", "reporter", "state", "created_at", "acknowledged_at",
         "triaged_at", "fixed_at", "closed_at", "paused_at", "paused_for", "ack_due", "detail_due",
-        "next_update_due", "resolve_due", "disclosure_due", "next_due", "duplicate_of",
+        "next_update_due", "resolve_due", "next_due", "duplicate_of",
         "reporter_cvss_vector", "reporter_cvss_score", "reporter_cvss_severity", "cvss_score",
         "cvss_severity", "cve_request_needed", "acknowledged_on_time",
     )  # fmt: skip
@@ -81,7 +81,7 @@ class ReportAdmin(MemberProjectsOnly, GuardedModelAdmin):
 
 @admin.register(Comment)
 class CommentAdmin(MemberProjectsOnly, admin.ModelAdmin):
-    member_lookup = "report__project__memberships__user"
+    project_field = "report__project_id"
     list_display = ("report", "author", "internal", "created_at")
     list_filter = ("internal",)
     list_select_related = ("report", "author")
@@ -90,8 +90,9 @@ class CommentAdmin(MemberProjectsOnly, admin.ModelAdmin):
 
 @admin.register(ReportEvent)
 class ReportEventAdmin(MemberProjectsOnly, admin.ModelAdmin):
-    member_lookup = "report__project__memberships__user"
     """The audit trail is append-only: no add, change or delete, also for superusers."""
+
+    project_field = "report__project_id"
 
     list_display = ("report", "kind", "from_state", "to_state", "actor", "public", "created_at")
     list_filter = ("kind", "public")
@@ -109,7 +110,7 @@ class ReportEventAdmin(MemberProjectsOnly, admin.ModelAdmin):
 
 @admin.register(Attachment)
 class AttachmentAdmin(MemberProjectsOnly, admin.ModelAdmin):
-    member_lookup = "report__project__memberships__user"
+    project_field = "report__project_id"
     list_display = ("name", "report", "size", "uploaded_by", "created_at")
     list_select_related = ("report", "uploaded_by")
     fields = ("report", "uploaded_by", "name", "size", "download")

@@ -1,25 +1,19 @@
 """Outgoing email about reports. Recipients follow visibility: internal content goes to members
 only, never to the reporter side. Subjects carry the tracking ID: "[STW-2026-0001] ...".
 
-Messages are written to the outbox (OutboundEmail) in the caller's transaction and delivered by
-`deliver_pending` (the deliver_outbox task) after commit: nothing is sent for work that rolled
-back, and nothing decided is lost when the mail server is down.
+Messages go to the outbox (mailer) in the caller's transaction and are delivered after commit:
+nothing is sent for work that rolled back, and nothing decided is lost when the mail server is
+down. Each function here is called by a service inside its transaction.
 """
-
-import logging
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
-from reports.models import OutboundEmail, ReportUserObjectPermission
-
-logger = logging.getLogger(__name__)
+from mailer import outbox
+from mailer.models import reference
+from projects.access import member_emails
+from reports.models import ReportUserObjectPermission
 
 
 def report_url(report):
@@ -36,105 +30,25 @@ def reporter_side(report):
 
 
 def members(report):
-    users = get_user_model().objects.filter(memberships__project=report.project, is_active=True)
-    return list(users.values_list("email", flat=True))
+    return member_emails([report.project_id])[report.project_id]
 
 
-def compose(template, *, report, subject, to, context=None, exclude=None, reminder=None):
-    """Unsaved outbox rows: one message per recipient, text and HTML from templates/emails/."""
-    recipients = sorted({address for address in to if address and address != exclude})
-    context = {"report": report, "url": report_url(report), "site_name": settings.SITE_NAME,
-               **(context or {})}  # fmt: skip
-    body = render_to_string(f"emails/{template}.txt", context)
-    html = render_to_string(f"emails/{template}.html", context)
-    return [
-        OutboundEmail(
-            report=report,
-            reminder=reminder,
-            to=address,
-            subject=f"[{report.tracking_id}] {subject}",
-            body=body,
-            html=html,
-        )
-        for address in recipients
-    ]
-
-
-def compose_for_project(template, *, project, subject, to, context=None):
-    """Outbox rows about a project rather than a report (e.g. end of support)."""
-    context = {"project": project, "site_name": settings.SITE_NAME,
-               "url": settings.SITE_URL + reverse("projects:detail", args=[project.slug]),
-               **(context or {})}  # fmt: skip
-    body = render_to_string(f"emails/{template}.txt", context)
-    html = render_to_string(f"emails/{template}.html", context)
-    return [
-        OutboundEmail(to=address, subject=f"[{project.name}] {subject}", body=body, html=html)
-        for address in sorted(set(to))
-    ]
+def compose(template, *, report, subject, to, context=None, exclude=None, dedup_key=None):
+    """Unsaved outbox rows about `report`, one per recipient."""
+    return outbox.compose(
+        template,
+        to=to,
+        subject=f"[{report.tracking_id}] {subject}",
+        context={"report": report, "url": report_url(report), **(context or {})},
+        about=reference(report),
+        dedup_key=dedup_key,
+        exclude=exclude,
+    )
 
 
 def send(template, **kwargs):
     """Queue the messages in the outbox and have them delivered after commit."""
-    OutboundEmail.objects.bulk_create(compose(template, **kwargs))
-    deliver_after_commit()
-
-
-def deliver_after_commit():
-    """Have the outbox delivered once the transaction commits. robust: a broker that is down
-    must not fail the request that already committed; beat retries delivery every minute.
-    """
-    from reports import tasks  # tasks import this module
-
-    transaction.on_commit(tasks.deliver_outbox.delay, robust=True)
-
-
-def message_id(email):
-    """Stable per outbox row: a redelivery after a crash is the same message to mail clients."""
-    return f"<outbound-{email.pk}@{urlsplit(settings.SITE_URL).hostname}>"
-
-
-def deliver_pending(*, batch_size=50, max_attempts=5):
-    """Send pending outbox messages; rows locked by another worker are skipped, not waited for.
-
-    Each row is tried at most once per call; failures are counted and retried by the next call
-    (beat runs it every minute) until max_attempts.
-    """
-    delivered, last_id = 0, 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                OutboundEmail.objects.select_for_update(skip_locked=True)
-                .filter(sent_at__isnull=True, attempts__lt=max_attempts, pk__gt=last_id)
-                .order_by("pk")[:batch_size]
-            )
-            if not batch:
-                return delivered
-            connection = get_connection()
-            for email in batch:
-                message = EmailMultiAlternatives(
-                    subject=email.subject,
-                    body=email.body,
-                    to=[email.to],
-                    headers={"Message-ID": message_id(email)},
-                    connection=connection,
-                )
-                if email.html:
-                    message.attach_alternative(email.html, "text/html")
-                try:
-                    message.send()
-                except Exception as error:  # any mail server failure: count it, retry later
-                    logger.warning("delivery of outbound email %s failed: %s", email.pk, error)
-                    email.attempts += 1
-                    email.last_error = f"{type(error).__name__}: {error}"
-                else:
-                    email.sent_at = timezone.now()
-                    delivered += 1
-            OutboundEmail.objects.bulk_update(batch, ["sent_at", "attempts", "last_error"])
-            last_id = batch[-1].pk
-
-
-# Each function below is called by a service inside its transaction: the outbox rows commit or
-# roll back with the change they announce.
+    outbox.send(compose(template, **kwargs))
 
 
 def new_report(report):

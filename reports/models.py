@@ -4,6 +4,7 @@ Nobody else may learn that a report exists: every read goes through `Report.obje
 (or `reports.access`), and `state` is written only by the transitions in `reports.services`.
 """
 
+import dataclasses
 import datetime
 import os
 
@@ -13,7 +14,8 @@ from django.db import models
 from django.db.models import Q
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from projects.models import Membership, PolicyRevision, Project
+from projects.access import role_in, roles_of
+from projects.models import PolicyRevision, Project
 
 
 class State(models.TextChoices):
@@ -52,26 +54,50 @@ class Severity(models.TextChoices):
     CRITICAL = "critical", "Critical"
 
 
+@dataclasses.dataclass(frozen=True)
+class Viewer:
+    """What a user is to reports, read once per request: their roles by project
+    (projects.access) and the ids of the reports shared with them (collaborator permission).
+    Both the visibility filter and the access object of one request are built from it.
+    """
+
+    user: object
+    roles: dict = dataclasses.field(default_factory=dict)
+    shared_ids: frozenset = frozenset()
+
+    @classmethod
+    def of(cls, user):
+        if not user.is_authenticated or not user.is_active or user.is_superuser:
+            return cls(user=user)
+        shared = ReportUserObjectPermission.objects.filter(
+            user=user, permission__codename="view_report"
+        ).values_list("content_object_id", flat=True)
+        return cls(user=user, roles=roles_of(user), shared_ids=frozenset(shared))
+
+    def role_in(self, project_id):
+        """The role in the project: ADMIN for superusers, None for non-members."""
+        return role_in(self.user, self.roles, project_id)
+
+    @property
+    def sees_everything(self):
+        return self.user.is_active and self.user.is_superuser
+
+
 class ReportQuerySet(models.QuerySet):
-    def visible_to(self, user):
+    def visible_to(self, user, *, viewer=None):
         """Reports `user` may know exist (DESIGN §3), ids first, never guardian's generic join.
 
         Reporter, collaborator (view_report object permission), member of the report's project
-        (any role), or superuser.
+        (any role), or superuser. Pass the request's `viewer` when it has been read already.
         """
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        if user.is_superuser:
+        viewer = viewer or Viewer.of(user)
+        if viewer.sees_everything:
             return self.all()
-        project_ids = list(
-            Membership.objects.filter(user=user).values_list("project_id", flat=True)
+        return self.filter(
+            Q(reporter=user) | Q(project_id__in=list(viewer.roles)) | Q(pk__in=viewer.shared_ids)
         )
-        shared_ids = list(
-            ReportUserObjectPermission.objects.filter(
-                user=user, permission__codename="view_report"
-            ).values_list("content_object_id", flat=True)
-        )
-        return self.filter(Q(reporter=user) | Q(project_id__in=project_ids) | Q(pk__in=shared_ids))
 
 
 class Report(models.Model):
@@ -117,15 +143,6 @@ class Report(models.Model):
         default=False, help_text="The maintainers' CVSS score reaches the project's CVE threshold."
     )
 
-    # Disclosure (advisories app): the agreed date overrides the policy's rule; the fix release
-    # date starts TeamMail's "one week after the release".
-    fix_released_on = models.DateField(null=True, blank=True)
-    disclosure_agreed_on = models.DateField(null=True, blank=True)
-    actively_exploited = models.BooleanField(default=False)
-    # Incident checklist progress (advisories app), kept here for the queue.
-    checklist_done = models.PositiveSmallIntegerField(default=0)
-    checklist_total = models.PositiveSmallIntegerField(default=0)
-
     # Closure.
     resolution_reason = models.TextField(blank=True, help_text="Shown to the reporter.")
     duplicate_of = models.ForeignKey(
@@ -154,7 +171,6 @@ class Report(models.Model):
     detail_due = models.DateTimeField(null=True, blank=True, db_index=True)
     next_update_due = models.DateTimeField(null=True, blank=True, db_index=True)
     resolve_due = models.DateTimeField(null=True, blank=True, db_index=True)
-    disclosure_due = models.DateTimeField(null=True, blank=True, db_index=True)
     next_due = models.DateTimeField(null=True, blank=True, help_text="Earliest open SLA deadline.")
 
     updated_at = models.DateTimeField(auto_now=True)
@@ -330,29 +346,16 @@ class ReportEvent(models.Model):
 
 
 class Reminder(models.Model):
-    """One nag about one deadline, sent once: unique on (report, kind, due_at).
+    """One reminder of one date of a report, sent once: unique on (report, kind, due_at).
 
-    Pending reminders follow the report's deadlines (reports.reminders.sync); the beat sweep sends
-    those whose send_at has come and marks them in the same transaction.
+    Each app plans its own kinds (reports.reminders: SLA clocks; advisories: disclosure dates);
+    pending reminders follow the report's dates (reports.reminders.sync) and the beat sweep
+    (reports.sweep) sends those whose send_at has come and marks them in the same transaction.
     """
 
-    class Kind(models.TextChoices):
-        ACK_WARNING = "ack_warning", "Acknowledgment due soon"
-        ACK_OVERDUE = "ack_overdue", "Acknowledgment overdue"
-        BACKUP_ESCALATION = "backup_escalation", "No acknowledgment: backup contact"
-        DETAIL_WARNING = "detail_warning", "Detailed response due soon"
-        DETAIL_OVERDUE = "detail_overdue", "Detailed response overdue"
-        UPDATE_WARNING = "update_warning", "Status update due soon"
-        UPDATE_OVERDUE = "update_overdue", "Status update overdue"
-        RESOLVE_WARNING = "resolve_warning", "Resolution due soon"
-        RESOLVE_OVERDUE = "resolve_overdue", "Resolution overdue"
-        INFO_NUDGE = "info_nudge", "Reporter reminded of the open question"
-        INFO_CLOSE_WARNING = "info_close_warning", "Reporter warned of automatic closure"
-        INFO_AUTO_CLOSE = "info_auto_close", "Closed: no answer from the reporter"
-
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="reminders")
-    kind = models.CharField(max_length=30, choices=Kind.choices)
-    due_at = models.DateTimeField(help_text="The deadline this reminder is about.")
+    kind = models.CharField(max_length=30, help_text="Named by the app that planned it.")
+    due_at = models.DateTimeField(help_text="The date this reminder is about.")
     send_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -372,50 +375,4 @@ class Reminder(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} for report {self.report_id}"
-
-
-class OutboundEmail(models.Model):
-    """The outbox: every email is written here inside the transaction that decided to send it,
-    then delivered by reports.tasks.deliver_outbox. Delivery is retried with the same Message-ID,
-    so a worker dying after the hand-over cannot produce a second, different message.
-    """
-
-    report = models.ForeignKey(
-        Report, null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
-    )
-    reminder = models.ForeignKey(
-        Reminder, null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
-    )
-    to = models.EmailField()
-    subject = models.CharField(max_length=300)
-    body = models.TextField()
-    html = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-
-    class Meta:
-        indexes = [
-            models.Index(
-                fields=["created_at", "id"],
-                condition=Q(sent_at__isnull=True),
-                name="outbound_pending_idx",
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.subject} to {self.to}"
-
-
-class EndOfSupportNotice(models.Model):
-    """Members were told, once, that a supported series is about to reach its end of support."""
-
-    version = models.OneToOneField(
-        "projects.SupportedVersion", on_delete=models.CASCADE, related_name="end_of_support_notice"
-    )
-    sent_at = models.DateTimeField()
-
-    def __str__(self):
-        return f"End-of-support notice for {self.version_id}"
+        return f"{self.kind} for report {self.report_id}"

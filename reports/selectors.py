@@ -7,7 +7,7 @@ import statistics
 from django.core import signing
 from django.db.models import Count, F, Q
 
-from projects.models import Membership, Project
+from projects.models import Project
 from reports.models import OPEN_STATES, Attachment, Comment, Report, ReportEvent, State
 
 CURSOR_SALT = "reports.queue.cursor"
@@ -36,13 +36,13 @@ def decode_cursor(cursor):
         raise BadCursorError("This page link is not valid; start from the first page.") from error
 
 
-def report_queue(*, user, now, project=None, state="", severity="", overdue=False, cursor=None,
-                 page_size=25):  # fmt: skip
+def report_queue(*, user, now, viewer=None, project=None, state="", severity="", overdue=False,
+                 cursor=None, page_size=25):  # fmt: skip
     """The user's reports and their projects' queue, soonest deadline first (nulls last).
 
     Keyset pagination on (next_due, id): each page is one indexed range scan, however deep.
     """
-    reports = Report.objects.visible_to(user).select_related("project")
+    reports = Report.objects.visible_to(user, viewer=viewer).select_related("project")
     if project is not None:
         reports = reports.filter(project=project)
     if state == "open":
@@ -66,13 +66,14 @@ def report_queue(*, user, now, project=None, state="", severity="", overdue=Fals
     return QueuePage(reports=rows[:page_size], next_cursor=next_cursor)
 
 
-def queue_projects(user):
+def queue_projects(viewer):
     """Projects to filter the portal by: those the user is a member of, or has reported to."""
-    if user.is_superuser:
+    if viewer.sees_everything:
         return Project.objects.order_by("name")
-    member_of = Membership.objects.filter(user=user).values("project_id")
-    reported_to = Report.objects.filter(reporter=user).values("project_id")
-    return Project.objects.filter(Q(pk__in=member_of) | Q(pk__in=reported_to)).order_by("name")
+    reported_to = Report.objects.filter(reporter=viewer.user).values("project_id")
+    return Project.objects.filter(Q(pk__in=list(viewer.roles)) | Q(pk__in=reported_to)).order_by(
+        "name"
+    )
 
 
 @dataclasses.dataclass
@@ -96,12 +97,6 @@ def timeline(report, *, include_internal):
 
 def attachments(report):
     return list(Attachment.objects.filter(report=report).select_related("uploaded_by"))
-
-
-def member_ids(report):
-    return set(
-        Membership.objects.filter(project_id=report.project_id).values_list("user_id", flat=True)
-    )
 
 
 CLOCK_COLUMNS = {
@@ -186,10 +181,3 @@ def acknowledgment_adherence(*, project, now):
     if counted["total"] < ADHERENCE_MINIMUM:
         return None
     return round(100 * counted["kept"] / counted["total"]), counted["total"]
-
-
-def member_project_ids(user):
-    """Projects whose internal figures the user may see (all of them for superusers)."""
-    if user.is_superuser:
-        return set(Project.objects.values_list("pk", flat=True))
-    return set(Membership.objects.filter(user=user).values_list("project_id", flat=True))

@@ -7,7 +7,6 @@ else writes `state`.
 
 import secrets
 from decimal import Decimal
-from functools import partial
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -16,8 +15,10 @@ from django.db.models import Q
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
+from mailer.background import enqueue_on_commit
+from projects.access import role_of
 from projects.models import Project
-from reports import cvss, emails, reminders, sla, tasks
+from reports import cvss, emails, extensions, reminders, sla
 from reports.models import (
     CLOSED_STATES,
     CLOSURES,
@@ -80,9 +81,8 @@ def save_with_deadlines(report):
 
 
 def _score_after_commit(report):
-    # robust: a broker that is down must not fail a request that committed; beat's
-    # score_unscored picks the report up later.
-    transaction.on_commit(partial(tasks.compute_cvss.delay, report.pk), robust=True)
+    # A broker that is down does not fail the request; beat's score_unscored picks it up later.
+    enqueue_on_commit("reports.tasks.compute_cvss", report.pk)
 
 
 def lock_report(report):
@@ -300,10 +300,15 @@ def _create_report(*, project, reporter, fields):
         last_update_at=now,
         **fields,
     )
-    save_with_deadlines(report)
+    sla.apply_deadlines(report)
+    report.save()
     ReportEvent.objects.create(
         report=report, actor=reporter, kind=Event.CREATED, to_state=State.NEW, created_at=now
     )
+    # What the apps above keep per report exists before anything plans from it.
+    for hook in extensions.intake_hooks():
+        hook(report)
+    reminders.sync(report)
     emails.new_report(report)
     if report.reporter_cvss_vector:
         _score_after_commit(report)
@@ -404,7 +409,7 @@ def invite_collaborator(*, report, by, email):
 def _grant(report, *, user, by):
     if user.pk == report.reporter_id:
         raise ReportError("The reporter already has access.")
-    if report.project.memberships.filter(user=user).exists():
+    if role_of(user, report.project) is not None:
         # Members see the report already. Answer like a successful invitation: an error here
         # would let a reporter probe addresses to learn who the maintainers are.
         return

@@ -3,15 +3,14 @@
 Clocks run from the filing time, shifted by the time spent waiting for the reporter (needs_info
 pauses every clock). Each clock stops at its milestone: acknowledgment, detailed response
 (triage), fix. The update clock restarts at every status update. Closed and paused reports have
-no open deadline.
+no open deadline. The disclosure date is not an SLA clock: advisories.models.Disclosure owns it.
 """
 
 import datetime
 
 from reports.models import CLOSED_STATES, State
 
-DEADLINE_FIELDS = ("ack_due", "detail_due", "next_update_due", "resolve_due", "disclosure_due")
-SLA_FIELDS = ("ack_due", "detail_due", "next_update_due", "resolve_due")
+DEADLINE_FIELDS = ("ack_due", "detail_due", "next_update_due", "resolve_due")
 
 
 def hours(n):
@@ -41,25 +40,9 @@ def deadlines(report):
         elif policy.fix_days and report.triaged_at is not None:
             paused_since_triage = report.paused_for - report.paused_for_at_triage
             due["resolve_due"] = report.triaged_at + paused_since_triage + days(policy.fix_days)
-    due["disclosure_due"] = disclosure_date(report, start=start)
-    open_clocks = [due[name] for name in SLA_FIELDS if due[name] is not None]
+    open_clocks = [due[name] for name in DEADLINE_FIELDS if due[name] is not None]
     due["next_due"] = min(open_clocks, default=None)
     return due
-
-
-def disclosure_date(report, *, start):
-    """The agreed date if there is one, else the policy's rule: days after the report (Stalwart)
-    or days after the fix release (TeamMail; unknown until the release date is set).
-    """
-    policy = report.revision
-    if report.disclosure_agreed_on:
-        return datetime.datetime.combine(report.disclosure_agreed_on, datetime.time(), datetime.UTC)
-    if policy.disclosure_days_after_report:
-        return start + days(policy.disclosure_days_after_report)
-    if policy.disclosure_days_after_release and report.fix_released_on:
-        release = datetime.datetime.combine(report.fix_released_on, datetime.time(), datetime.UTC)
-        return release + days(policy.disclosure_days_after_release)
-    return None
 
 
 def apply_deadlines(report):

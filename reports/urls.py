@@ -25,5 +25,9 @@ urlpatterns = [
         views.remove_collaborator,
         name="remove_collaborator",
     ),
-    path("reports/<str:tracking_id>/<str:name>/", views.report_transition, name="transition"),
+    path(
+        "reports/<str:tracking_id>/transitions/<str:name>/",
+        views.report_transition,
+        name="transition",
+    ),
 ]

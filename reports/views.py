@@ -7,10 +7,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from projects.access import member_ids
 from projects.selectors import public_project
 from reports import forms, selectors, services
 from reports.access import access_report, can_view_sla
-from reports.models import Severity, State
+from reports.models import Severity, State, Viewer
+from reports.postback import back_to_report, form_errors
 
 
 @login_required
@@ -47,13 +49,15 @@ def filed(request, tracking_id):
 @login_required
 @require_safe
 def report_list(request):
-    projects = list(selectors.queue_projects(request.user))
+    viewer = Viewer.of(request.user)
+    projects = list(selectors.queue_projects(viewer))
     chosen = next((p for p in projects if p.slug == request.GET.get("project")), None)
     state = request.GET.get("state", "")
     severity = request.GET.get("severity", "")
     try:
         page = selectors.report_queue(
             user=request.user,
+            viewer=viewer,
             now=timezone.now(),
             project=chosen,
             state=state if state == "open" or state in State.values else "",
@@ -71,13 +75,13 @@ def report_list(request):
         "reports/report_list.html",
         {
             "page": page,
+            "viewer": viewer,
             "projects": projects,
+            "sla_projects": [p for p in projects if viewer.role_in(p.pk)],
             "filters": {"project": chosen, "state": state, "severity": severity},
             "states": State.choices,
             "severities": Severity.choices,
             "query": query.urlencode(),
-            # Checklist progress is internal: shown only on rows of the user's own projects.
-            "member_of": selectors.member_project_ids(request.user),
             "now": timezone.now(),
         },
     )
@@ -97,7 +101,7 @@ def report_detail(request, tracking_id):
             "timeline": selectors.timeline(report, include_internal=access.allows("view_internal")),
             "attachments": selectors.attachments(report),
             "collaborators": list(services.collaborators(report)),
-            "member_ids": selectors.member_ids(report),
+            "member_ids": member_ids(report.project_id),
             "transitions": [
                 (name, services.LABELS[name])
                 for name in services.allowed_transitions(report)
@@ -110,20 +114,9 @@ def report_detail(request, tracking_id):
             "close_form": forms.CloseForm(report=report),
             "message_form": forms.MessageForm(),
             "cvss_form": forms.CvssForm(initial={"vector": report.cvss_vector}),
-            "allowed": {action for action in ("score",) if access.allows(action)},
+            "can": access.can,
         },
     )
-
-
-def back_to_report(request, access, error=None, to="reports:detail"):
-    """After a POST on a report: back to its page (or `to`), with the error if there was one."""
-    if error:
-        messages.error(request, error)
-    return redirect(to, access.report.tracking_id)
-
-
-def form_errors(form):
-    return "; ".join(str(error) for errors in form.errors.values() for error in errors)
 
 
 TRANSITION_FORMS = {"triage": forms.TriageForm, "close": forms.CloseForm}
@@ -233,7 +226,7 @@ def download(request, tracking_id, attachment_id):
 @login_required
 @require_POST
 def invite(request, tracking_id):
-    access = access_report(request.user, tracking_id).require("invite")
+    access = access_report(request.user, tracking_id).require("manage_collaborators")
     form = forms.InviteForm(request.POST)
     if not form.is_valid():
         return back_to_report(request, access, "Enter a valid email address.")
@@ -250,7 +243,7 @@ def invite(request, tracking_id):
 @login_required
 @require_POST
 def remove_collaborator(request, tracking_id, user_id):
-    access = access_report(request.user, tracking_id).require("invite")
+    access = access_report(request.user, tracking_id).require("manage_collaborators")
     try:
         services.remove_collaborator(report=access.report, by=request.user, user_id=user_id)
     except services.ReportError as error:

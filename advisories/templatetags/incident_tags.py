@@ -1,29 +1,53 @@
+"""Disclosure figures on reports' pages, owned here (reports never imports advisories): the
+report page's panel and the queue's checklist column.
+"""
+
 from django import template
 
 from advisories import forms, selectors
-from reports.models import OPEN_STATES
+from advisories.access import DisclosureAccess
+from reports.models import CLOSED_STATES, OPEN_STATES
 
 register = template.Library()
 
 
 @register.inclusion_tag("advisories/_incident_panel.html")
-def incident_panel(access):
-    """The report page's disclosure panel: checklist progress, disclosure date and proposals,
-    advisory state. Rendered by the reports template, owned here (reports/ never imports us).
-    """
+def incident_panel(report_access):
+    """Checklist progress, disclosure date and proposals, advisory state: three queries."""
+    access = DisclosureAccess(report_access)
     report = access.report
-    advisory = selectors.advisory_of(report)
+    disclosure, advisory = selectors.disclosure_of(report)
+    can = access.can
     return {
-        "access": access,
+        "can": can,
         "report": report,
+        "disclosure": disclosure,
+        "upcoming": report.state not in CLOSED_STATES and disclosure and disclosure.due,
         "proposals": list(report.disclosure_proposals.all()[:5]),
-        "advisory": advisory if selectors.can_read_advisory(access, advisory) else None,
+        "advisory": advisory if access.can_read(advisory) else None,
         # Open states include "fixed", which waits for its disclosure.
-        "can_propose": access.allows("propose_disclosure") and report.state in OPEN_STATES,
-        "can_respond": access.allows("respond_disclosure"),
-        "can_checklist": access.allows("checklist"),
-        "can_draft": access.allows("edit_advisory") and advisory is None,
+        "can_propose": can["propose_disclosure"] and report.state in OPEN_STATES,
+        "can_draft": can["edit_advisory"] and advisory is None,
+        "reporter_side": not access.is_member,
         "propose_form": forms.DisclosureProposalForm(),
         "response_form": forms.DisclosureResponseForm(),
-        "release_form": forms.FixReleaseForm(initial={"released_on": report.fix_released_on}),
+        "release_form": forms.FixReleaseForm(
+            initial={"released_on": disclosure and disclosure.fix_released_on}
+        ),
     }
+
+
+@register.simple_tag
+def checklist_progress(reports, viewer):
+    """{report id: (done, total)} for the page's reports in the viewer's own projects (checklist
+    progress is internal): one query per page.
+    """
+    mine = [report for report in reports if viewer.role_in(report.project_id)]
+    return selectors.checklist_progress(mine) if mine else {}
+
+
+@register.simple_tag
+def checklist_cell(progress, report):
+    """ "3/12" for a started checklist the viewer may see, else a dash."""
+    done_total = progress.get(report.pk)
+    return f"{done_total[0]}/{done_total[1]}" if done_total else "—"

@@ -2,8 +2,9 @@
 force reaches its end of support, once per series, and the project page and the intake form
 follow the date by themselves (supported on the end date, no longer supported the day after).
 
-Time is frozen; reports.reminders.remind_end_of_support is called directly, its emails go
-through the outbox and are delivered by the on-commit task, run inline here.
+Time is frozen; the projects app's end-of-support reminders are swept directly, their emails go
+through the outbox and are delivered by the on-commit task, run inline here. The beat sweep
+reaches them through the reminder registry (the last test).
 """
 
 import datetime as dt
@@ -13,11 +14,13 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 from django.utils.html import escape
 
-from projects.models import Membership
-from reports import reminders, tasks
-from reports.models import EndOfSupportNotice, OutboundEmail
+from mailer.models import OutboundEmail
+from projects.models import EndOfSupportNotice, Membership
+from projects.reminders import END_OF_SUPPORT
+from reports import tasks
 from tests.factories import (
     MembershipFactory,
     PolicyRevisionFactory,
@@ -102,7 +105,7 @@ def retired(db):
 def remind(capture):
     """One run of the reminder, with the delivery it enqueues on commit run inline."""
     with capture(execute=True):
-        return reminders.remind_end_of_support()
+        return END_OF_SUPPORT.sweep(now=timezone.now())
 
 
 def subject(series, end):
@@ -128,7 +131,9 @@ def test_members_are_reminded_30_days_ahead_once(
         assert f"{settings.SITE_URL}/projects/stalwart/" in message.body
     rows = OutboundEmail.objects.all()
     assert sorted(rows.values_list("to", flat=True)) == member_emails(team)
-    assert all(row.sent_at == T0 and row.report_id is None for row in rows)
+    assert all(row.sent_at == T0 for row in rows)
+    version = EndOfSupportNotice.objects.get().version
+    assert {row.about for row in rows} == {f"projects.supportedversion:{version.pk}"}
     (notice,) = EndOfSupportNotice.objects.select_related("version__revision")
     assert (notice.version.series, notice.version.revision.effective_from, notice.sent_at) == (
         "0.12.x",
@@ -136,7 +141,7 @@ def test_members_are_reminded_30_days_ahead_once(
         T0,
     )
 
-    # Once only: the same day, later the same day (beat runs hourly) and the next days.
+    # Once only: the same day, later the same day (beat sweeps every minute) and the next days.
     assert remind(django_capture_on_commit_callbacks) == 0
     clock.move_to(T0 + dt.timedelta(hours=5))
     assert remind(django_capture_on_commit_callbacks) == 0
@@ -224,13 +229,16 @@ def test_an_extended_end_of_support_is_reminded_again_before_the_new_date(
     }
 
 
-def test_the_task_runs_the_reminder(stalwart, team, clock, django_capture_on_commit_callbacks):
-    assert settings.CELERY_BEAT_SCHEDULE["remind-end-of-support"]["task"] == (
-        "reports.tasks.remind_end_of_support"
+def test_the_beat_sweep_runs_the_reminder(
+    stalwart, team, clock, mailoutbox, django_capture_on_commit_callbacks
+):
+    assert settings.CELERY_BEAT_SCHEDULE["sweep-reminders"]["task"] == (
+        "reports.tasks.sweep_reminders"
     )
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.remind_end_of_support.delay().get() == 1
+        assert tasks.sweep_reminders.delay().get() == 1
     assert EndOfSupportNotice.objects.count() == 1
+    assert sorted(m.to[0] for m in mailoutbox) == member_emails(team)
 
 
 # --- The project page and the intake form follow the date ---------------------------------------

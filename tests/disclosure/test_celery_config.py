@@ -17,25 +17,29 @@ import pytest
 import yaml
 from django.conf import settings
 
-import reports.tasks
 from disclosure.celery import app
 
 ROOT = Path(__file__).resolve().parents[2]
 
 # Notifications are written to the outbox by the services; only delivery is a task.
-NOTIFICATION_TASKS = ("reports.tasks.deliver_outbox",)
+NOTIFICATION_TASKS = ("mailer.tasks.deliver_outbox",)
 DEFAULT_QUEUE_TASKS = (
     "reports.tasks.sweep_reminders",
     "reports.tasks.compute_cvss",
     "reports.tasks.score_unscored",
-    "reports.tasks.remind_end_of_support",
 )
 
 
 def task_names():
-    """Every top-level function of reports/tasks.py: each must be a registered task."""
-    tree = ast.parse(Path(reports.tasks.__file__).read_text())
-    return [f"reports.tasks.{node.name}" for node in tree.body if isinstance(node, ast.FunctionDef)]
+    """Every top-level function of every app's tasks.py: each must be a registered task."""
+    names = []
+    for path in sorted(ROOT.glob("*/tasks.py")):
+        tree = ast.parse(path.read_text())
+        module = f"{path.parent.name}.tasks"
+        names += [
+            f"{module}.{node.name}" for node in tree.body if isinstance(node, ast.FunctionDef)
+        ]
+    return names
 
 
 def queue_of(name):
@@ -103,7 +107,7 @@ def test_every_task_is_registered_and_routed_to_a_known_queue():
 def test_beat_runs_the_reminder_sweep_and_the_outbox_delivery():
     schedule = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
     assert seconds(schedule["reports.tasks.sweep_reminders"]) == settings.REMINDER_SWEEP_SECONDS
-    assert 0 < seconds(schedule["reports.tasks.deliver_outbox"]) <= 300
+    assert 0 < seconds(schedule["mailer.tasks.deliver_outbox"]) <= 300
     assert set(schedule) <= set(app.tasks.keys())
 
 

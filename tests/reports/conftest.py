@@ -1,8 +1,9 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from mailer.models import OutboundEmail
 from reports import services
-from reports.models import OutboundEmail
+from reports.models import Reminder
 from tests.factories import SupportedVersionFactory
 
 
@@ -40,3 +41,17 @@ def report(project, reporter, collaborator, maintainer, triager):
 @pytest.fixture
 def poc_file():
     return SimpleUploadedFile("poc.py", b"print('pwned')\n", content_type="text/x-python")
+
+
+def reminder_emails():
+    """(outbox row, the Reminder it was written for) of every reminder email, oldest first; the
+    outbox names the reminder in its dedup key ("reports.reminder:<pk>:<address>").
+    """
+    rows = list(OutboundEmail.objects.filter(dedup_key__startswith="reports.reminder:"))
+    ids = {int(row.dedup_key.split(":")[1]) for row in rows}
+    found = Reminder.objects.in_bulk(ids)
+    return [(row, found[int(row.dedup_key.split(":")[1])]) for row in sorted(rows, key=id_of)]
+
+
+def id_of(row):
+    return row.pk

@@ -18,9 +18,10 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils.html import escape
 
+from mailer.models import OutboundEmail
 from projects.models import Membership, Project
 from reports import cvss, services, tasks
-from reports.models import OutboundEmail, Report, ReportEvent
+from reports.models import Report, ReportEvent
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db

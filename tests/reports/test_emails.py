@@ -12,8 +12,10 @@ import re
 import pytest
 from django.db import transaction
 
-from reports import emails, reminders, services, tasks
-from reports.models import OutboundEmail, Report, ReportEvent
+from mailer import tasks
+from mailer.models import OutboundEmail
+from reports import emails, services, sweep
+from reports.models import Report, ReportEvent
 from tests.reports.conftest import file
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +52,7 @@ def check_email(message, report):
     assert message.message()["Message-ID"] == header  # the header actually sent
     (to,) = message.to
     row = OutboundEmail.objects.get(pk=int(MESSAGE_ID.fullmatch(header)[1]))
-    assert (row.to, row.subject, row.report_id) == (to, message.subject, report.pk)
+    assert (row.to, row.subject, row.about) == (to, message.subject, f"reports.report:{report.pk}")
     assert row.body == message.body
     assert row.sent_at is not None
     return message.subject.removeprefix(prefix)
@@ -142,7 +144,7 @@ def test_sla_reminders_to_members(
 ):
     # Acme promises acknowledgment within 24 h: warned 6 h before, then overdue.
     with django_capture_on_commit_callbacks(execute=True):
-        assert reminders.sweep(now=report.created_at + (report.ack_due - report.created_at) * 1.1)
+        assert sweep.sweep(now=report.created_at + (report.ack_due - report.created_at) * 1.1)
     assert received(mailoutbox, report) == {
         (maintainer.email, "Acknowledgment due soon"),
         (triager.email, "Acknowledgment due soon"),
@@ -160,7 +162,7 @@ def test_reminder_to_the_reporter_side(
     report.refresh_from_db()
     nudge = report.paused_at + dt.timedelta(days=report.revision.needs_info_nudge_days, minutes=1)
     with django_capture_on_commit_callbacks(execute=True):
-        assert reminders.sweep(now=nudge) == 1
+        assert sweep.sweep(now=nudge) == 1
     subject = "Reporter reminded of the open question"
     assert received(mailoutbox, report) == {
         (reporter.email, subject),
@@ -215,7 +217,7 @@ def test_the_reporter_side_never_receives_internal_text(
         )
         emails.event(event)
         services.invite_collaborator(report=report, by=reporter, email=NEWCOMER)
-        reminders.sweep(now=report.created_at + (report.ack_due - report.created_at) * 2)
+        sweep.sweep(now=report.created_at + (report.ack_due - report.created_at) * 2)
     reporter_side = {reporter.email, collaborator.email, NEWCOMER}
     to_reporter_side = [m for m in mailoutbox if m.to[0] in reporter_side]
     assert {m.to[0] for m in to_reporter_side} == reporter_side
@@ -258,7 +260,7 @@ def act_cvss(report, cast):
 
 
 def act_sweep(report, cast):
-    reminders.sweep(now=report.created_at + (report.ack_due - report.created_at) * 2)
+    sweep.sweep(now=report.created_at + (report.ack_due - report.created_at) * 2)
 
 
 def act_and_fail(act, report, cast):

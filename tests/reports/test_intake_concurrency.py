@@ -11,8 +11,9 @@ import pytest
 import time_machine
 from django.db import connection
 
+from mailer.models import OutboundEmail
 from reports import services
-from reports.models import OutboundEmail, Report, TrackingCounter
+from reports.models import Report, TrackingCounter
 from tests.factories import PolicyRevisionFactory
 
 SUBMISSIONS = 50
@@ -35,7 +36,8 @@ def enqueued():
     class Received:
         def ids(self):
             rows = OutboundEmail.objects.filter(subject__endswith="Report received")
-            return list(rows.values_list("report_id", flat=True))
+            about = rows.values_list("about", flat=True)  # "reports.report:<pk>"
+            return [int(reference.rsplit(":", 1)[1]) for reference in about]
 
         def __iter__(self):
             return iter(self.ids())

@@ -26,7 +26,6 @@ DEADLINES = (
     "detail_due",
     "next_update_due",
     "resolve_due",
-    "disclosure_due",
     "next_due",
 )
 
@@ -314,7 +313,6 @@ def test_stalwart_deadlines(seeded, clock, reporter, maintainer):
         "detail_due": T0 + 72 * H,
         "next_update_due": T0 + 7 * D,
         "resolve_due": T0 + 90 * D,
-        "disclosure_due": T0 + 90 * D,
         "next_due": T0 + 24 * H,
     }
 
@@ -325,7 +323,6 @@ def test_stalwart_deadlines(seeded, clock, reporter, maintainer):
         "detail_due": T0 + 72 * H,
         "next_update_due": acked + 7 * D,
         "resolve_due": T0 + 90 * D,
-        "disclosure_due": T0 + 90 * D,
         "next_due": T0 + 72 * H,
     }
 
@@ -336,7 +333,6 @@ def test_stalwart_deadlines(seeded, clock, reporter, maintainer):
         "detail_due": None,
         "next_update_due": triaged + 7 * D,
         "resolve_due": T0 + 90 * D,
-        "disclosure_due": T0 + 90 * D,
         "next_due": triaged + 7 * D,
     }
 
@@ -371,7 +367,6 @@ def test_stalwart_deadlines(seeded, clock, reporter, maintainer):
         "detail_due": None,
         "next_update_due": None,
         "resolve_due": None,
-        "disclosure_due": T0 + 90 * D,
         "next_due": None,
     }
 
@@ -413,7 +408,6 @@ def test_teammail_deadlines(seeded, clock, reporter, maintainer):
         "detail_due": T0 + 14 * D,
         "next_update_due": None,
         "resolve_due": None,
-        "disclosure_due": None,
         "next_due": T0 + 14 * D,
     }
 
@@ -532,14 +526,12 @@ def test_needs_info_pauses_every_clock(how, path, seeded, clock, reporter, maint
     assert report.state_before_pause == ""
     assert report.paused_for == 3 * D
     after = due(report)
-    for name in ("ack_due", "detail_due", "resolve_due", "disclosure_due"):
+    for name in ("ack_due", "detail_due", "resolve_due"):
         shifted = None if running[name] is None else running[name] + 3 * D
         assert after[name] == shifted, name
     assert after["next_update_due"] == resumed + 7 * D
     assert after["next_due"] == min(
-        value
-        for name, value in after.items()
-        if value and name not in ("disclosure_due", "next_due")
+        value for name, value in after.items() if value and name != "next_due"
     )
     event = events(report).last()
     assert (event.from_state, event.to_state, event.actor) == (State.NEEDS_INFO, state, reporter)
@@ -565,7 +557,6 @@ def test_two_pauses_add_up(seeded, clock, reporter, maintainer):
         "detail_due": T0 + 5 * D + 6 * H + 72 * H,
         "next_update_due": T0 + 5 * D + 16 * H + 7 * D,
         "resolve_due": T0 + 5 * D + 6 * H + 90 * D,
-        "disclosure_due": T0 + 5 * D + 6 * H + 90 * D,
         "next_due": T0 + 5 * D + 6 * H + 24 * H,
     }
 

@@ -61,7 +61,7 @@ def transition(name, allowed, to_state, start=(), **data):
     return Action(
         name,
         "post",
-        f"/reports/{{id}}/{name}/",
+        f"/reports/{{id}}/transitions/{name}/",
         allowed,
         {"message": f"Message for {name}.", **data},
         start,
@@ -118,6 +118,13 @@ ACTIONS = (
     transition("disclose", frozenset(), State.DISCLOSED, start=(TRIAGE, ("mark_fixed", {}))),
 )
 ACTION_IDS = [action.name for action in ACTIONS]
+
+
+def action_path(step):
+    """The URL segment of a step on a report: transitions have their own."""
+    return f"transitions/{step}" if step in services.TRANSITIONS else step
+
+
 BY_NAME = {action.name: action for action in ACTIONS}
 
 
@@ -390,7 +397,7 @@ def test_internal_content_never_reaches_the_reporter_side(
             (maintainer, "mark_fixed", {"message": "Fixed in 2.2."}),
         ]
         for user, step, data in steps:
-            response = request_as(client, user, "post", f"{detail}/{step}/", data)
+            response = request_as(client, user, "post", f"{detail}/{action_path(step)}/", data)
             assert response.status_code == 302, step
     report.refresh_from_db()
     assert report.state == State.FIXED
@@ -431,7 +438,8 @@ def test_the_reporter_side_sees_the_security_team_not_maintainers(
             (maintainer, "triage", {"severity": "low", "message": "Confirmed."}),
             (maintainer, "comment", {"body": "Fix planned."}),
         ]:
-            assert request_as(client, user, "post", f"{detail}{step}/", data).status_code == 302
+            path = f"{detail}{action_path(step)}/"
+            assert request_as(client, user, "post", path, data).status_code == 302
 
     for who in ("reporter", "collaborator"):
         body = body_of(request_as(client, cast[who], "get", detail))

@@ -116,12 +116,12 @@ def test_reporter_portal_query_count_is_constant(
 ):
     make_reports(project, reporter, maintainer, 2)
     client.force_login(reporter)
-    # session, user, memberships ids, shared ids, page of reports (+project), filter projects,
-    # projects whose internal checklist progress the user may see
-    with django_assert_num_queries(7):
+    # session, user, the user's roles, shared ids, filter projects, page of reports (+project);
+    # no checklist progress (internal: members only)
+    with django_assert_num_queries(6):
         client.get("/reports/")
     make_reports(project, reporter, maintainer, 8)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert len(listed(client)) == 10
 
 
@@ -130,6 +130,8 @@ def test_member_portal_query_count_is_constant(
 ):
     make_reports(project, reporter, maintainer, 2)
     client.force_login(maintainer)
+    # session, user, the user's roles, shared ids, filter projects, page of reports (+project),
+    # the checklist progress of the page's reports (advisories' template tag)
     with django_assert_num_queries(7):
         client.get("/reports/")
     other = ProjectFactory()
@@ -144,10 +146,10 @@ def test_detail_query_count_is_constant(
 ):
     client.force_login(maintainer)
     url = f"/reports/{report.tracking_id}/"
-    # session, user, memberships ids, shared ids, report (+project, revision, reporter), role,
-    # collaborator check, events, comments, attachments, collaborators, member ids, and the
-    # disclosure panel's advisory and proposals
-    with django_assert_num_queries(14):
+    # session, user, the user's roles, shared ids (read once for visibility and access), report
+    # (+project, revision, reporter), events, comments, attachments, collaborators, member ids,
+    # and the disclosure panel's Disclosure (+advisory) and proposals
+    with django_assert_num_queries(12):
         client.get(url)
     for n in range(5):
         services.add_comment(
@@ -159,8 +161,8 @@ def test_detail_query_count_is_constant(
         services.invite_collaborator(report=report, by=reporter, email=UserFactory().email)
     services.add_attachments(report=report, by=reporter, files=[poc_file])
     services.transition(report=report, by=maintainer, name="acknowledge")
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(12):
         assert client.get(url).status_code == 200
     client.force_login(reporter)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(12):
         assert client.get(url).status_code == 200

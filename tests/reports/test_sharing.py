@@ -120,7 +120,7 @@ def test_duplicate_of_another_projects_report_is_refused(
     foreign = file(reporter, other_project)
     client.force_login(maintainer)
     response = client.post(
-        f"/reports/{report.tracking_id}/close/",
+        f"/reports/{report.tracking_id}/transitions/close/",
         {"resolution": "duplicate", "message": "Dup.", "duplicate_of": foreign.tracking_id},
         follow=True,
     )

@@ -1,0 +1,46 @@
+"""Disclosure-date reminders: the project's members hear a week before a report's disclosure
+date, and again when it comes, so that the advisory is published on time or a new date agreed.
+
+Planned here, registered with reports' reminder sweep by the glue (disclosure.apps).
+"""
+
+import datetime
+
+from django.db import models
+
+from advisories.models import Disclosure
+from reports.models import CLOSED_STATES
+from reports.reminders import Audience, Planned, ReminderKind
+
+WARNING_DAYS = 7
+
+
+class Kind(models.TextChoices):
+    DISCLOSURE_WARNING = "disclosure_warning", "Disclosure date in a week"
+    DISCLOSURE_DUE = "disclosure_due", "Disclosure date reached"
+
+
+class DisclosureReminders:
+    kinds = {
+        kind: ReminderKind(kind.label, Audience.MEMBERS, template="disclosure_reminder")
+        for kind in Kind
+    }
+
+    def plan(self, report, *, now):
+        """Reminders of the disclosure date while the report is open or fixed; a paused report
+        keeps its date (waiting for the reporter does not move it).
+        """
+        if report.state in CLOSED_STATES:
+            return []
+        due = Disclosure.objects.filter(pk=report.pk).values_list("due", flat=True).first()
+        if due is None:
+            return []
+        plan = []
+        warn_at = due - datetime.timedelta(days=WARNING_DAYS)
+        if warn_at > now:
+            plan.append(Planned(Kind.DISCLOSURE_WARNING, due, warn_at))
+        plan.append(Planned(Kind.DISCLOSURE_DUE, due, due))
+        return plan
+
+
+DISCLOSURE = DisclosureReminders()

@@ -1,0 +1,28 @@
+"""The glue as an installed app: it wires the apps together at start-up, so that no app reaches
+up into another (DESIGN §1), and owns the one `seed_projects` command.
+"""
+
+from django.apps import AppConfig
+
+
+class DisclosureConfig(AppConfig):
+    name = "disclosure"
+    verbose_name = "Disclosure platform"
+
+    def ready(self):
+        from advisories import reminders as advisory_reminders
+        from advisories import services as advisory_services
+        from disclosure.celery import app
+        from projects import reminders as project_reminders
+        from reports import extensions
+        from reports import reminders as report_reminders
+
+        # Every app that reminds people of dates; the beat sweep (reports.sweep) reads these.
+        extensions.register_reminders(report_reminders.SLA)
+        extensions.register_reminders(advisory_reminders.DISCLOSURE)
+        extensions.register_reminders(project_reminders.END_OF_SUPPORT)
+        # What the apps above reports keep per report exists from the moment it is filed.
+        extensions.register_intake(advisory_services.open_disclosure)
+        # Register every app's tasks now, so services can start them by name (including in
+        # eager mode, where nothing else imports the task modules).
+        app.autodiscover_tasks(force=True)

@@ -1,0 +1,77 @@
+"""Who holds which role in which project: the maintainer side of authorization (DESIGN §3).
+
+Every "is this user a member, and with what role" question is answered here, from Membership
+rows: triager < maintainer < admin. Superusers act as admins of every project. The apps above
+keep their own action tables (reports.access, advisories.access) built on these roles.
+"""
+
+from projects.models import Membership, Project
+
+Role = Membership.Role
+TRIAGER, MAINTAINER, ADMIN = Role.TRIAGER, Role.MAINTAINER, Role.ADMIN
+
+
+def has_role(role, minimum):
+    """Whether `role` (None: no role) reaches `minimum`: triager < maintainer < admin."""
+    return role is not None and Membership.RANK[Role(role)] >= Membership.RANK[Role(minimum)]
+
+
+def roles_of(user):
+    """{project_id: role} of the user's memberships, in one query (empty for anonymous users).
+
+    Superusers hold no rows here and are admins everywhere: see `role_in`.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return {}
+    return dict(Membership.objects.filter(user=user).values_list("project_id", "role"))
+
+
+def role_in(user, roles, project_id):
+    """The role in `project_id` given the user's `roles_of`: ADMIN for superusers."""
+    if user.is_active and user.is_superuser:
+        return ADMIN
+    return roles.get(project_id)
+
+
+def role_of(user, project):
+    """The user's role in the project (ADMIN for superusers), or None for non-members."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return ADMIN
+    return (
+        Membership.objects.filter(user=user, project=project).values_list("role", flat=True).first()
+    )
+
+
+def member_project_ids(user):
+    """Ids of the projects where the user holds a role (every project for superusers)."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    if user.is_superuser:
+        return set(Project.objects.values_list("pk", flat=True))
+    return set(Membership.objects.filter(user=user).values_list("project_id", flat=True))
+
+
+def member_ids(project_id):
+    """User ids of the project's members (any role)."""
+    return set(Membership.objects.filter(project_id=project_id).values_list("user_id", flat=True))
+
+
+def member_roles(project_ids):
+    """{project_id: [(address, role)]} of the projects' active members, in one query."""
+    found = {project_id: [] for project_id in project_ids}
+    rows = Membership.objects.filter(project_id__in=project_ids, user__is_active=True).values_list(
+        "project_id", "user__email", "role"
+    )
+    for project_id, email, role in rows:
+        found[project_id].append((email, role))
+    return found
+
+
+def member_emails(project_ids, *, minimum=TRIAGER):
+    """{project_id: [addresses]} of the active members holding at least `minimum`, one query."""
+    return {
+        project_id: [email for email, role in members if has_role(role, minimum)]
+        for project_id, members in member_roles(project_ids).items()
+    }

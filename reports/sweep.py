@@ -1,0 +1,127 @@
+"""The reminder sweep (beat, every minute): sends every reminder whose time has come.
+
+Reminders about reports, whichever app planned them, are locked set-based (SELECT ... FOR UPDATE
+SKIP LOCKED, in batches); their emails are written to the outbox and the reminders marked sent in
+the same transaction: two sweeps never take the same reminder, and a sweep that dies mid-batch
+rolls back whole, so its reminders are taken again by the next one. Then every other registered
+source (projects' end of support) sweeps its own. This sits above the services: closing a report
+nobody answered is a transition.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from mailer import outbox
+from projects.access import ADMIN, has_role, member_roles
+from reports import emails, extensions, reminders, services
+from reports.models import Reminder, ReportUserObjectPermission, State
+from reports.reminders import Audience
+
+
+def sweep(*, now=None, batch_size=None):
+    """Send what is due; returns how many reminders. Safe to run concurrently."""
+    now = now or timezone.now()
+    total = sweep_report_reminders(now=now, batch_size=batch_size)
+    for source in extensions.reminder_sources():
+        if hasattr(source, "sweep"):
+            total += source.sweep(now=now)
+    return total
+
+
+def sweep_report_reminders(*, now, batch_size=None):
+    batch_size = batch_size or settings.REMINDER_BATCH_SIZE
+    kinds = reminders.kinds()
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Reminder.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(sent_at__isnull=True, send_at__lte=now, kind__in=list(kinds))
+                .select_related("report__project", "report__revision", "report__reporter")
+                .order_by("send_at", "pk")[:batch_size]
+            )
+            if not batch:
+                break
+            total += _send(batch, kinds=kinds, now=now)
+    if total:
+        outbox.deliver_after_commit()  # one delivery run for the whole sweep
+    return total
+
+
+def _send(batch, *, kinds, now):
+    """Emails of one locked batch in the outbox, reminders marked sent: a constant number of
+    queries per batch (closures aside, which run the withdraw transition).
+    """
+    project_ids = {r.report.project_id for r in batch}
+    roles = member_roles(project_ids)
+    collaborators = _collaborators_by_report(
+        {r.report_id for r in batch if kinds[r.kind].audience == Audience.REPORTER_SIDE}
+    )
+    messages, closing = [], []
+    for reminder in batch:
+        report, spec = reminder.report, kinds[reminder.kind]
+        if spec.audience == Audience.CLOSE:
+            closing.append(reminder)
+            continue
+        if spec.audience == Audience.REPORTER_SIDE:
+            to = [report.reporter.email, *collaborators.get(report.pk, [])]
+        elif spec.audience == Audience.ESCALATION:
+            admins = [email for email, role in roles[report.project_id] if has_role(role, ADMIN)]
+            to = [report.project.backup_email, *admins]
+        else:
+            to = [email for email, _ in roles[report.project_id]]
+        messages += emails.compose(
+            spec.template,
+            report=report,
+            subject=spec.label,
+            to=to,
+            context={
+                "reminder": reminder,
+                "label": spec.label,
+                "to_reporter": spec.audience == Audience.REPORTER_SIDE,
+            },
+            dedup_key=f"reports.reminder:{reminder.pk}",
+        )
+    outbox.send(messages)
+    Reminder.objects.filter(pk__in=[r.pk for r in batch]).update(sent_at=now)
+    # Last: closing re-plans the report's reminders, which drops its still-pending ones; the
+    # batch's own are marked sent by now and stay as history.
+    for reminder in closing:
+        _close_unanswered(reminder)
+    return len(batch)
+
+
+def _collaborators_by_report(report_ids):
+    if not report_ids:
+        return {}
+    users = get_user_model().objects.filter(is_active=True)
+    rows = ReportUserObjectPermission.objects.filter(
+        content_object_id__in=report_ids,
+        permission__codename="view_report",
+        user__in=users,
+    ).values_list("content_object_id", "user__email")
+    found = {}
+    for report_id, email in rows:
+        found.setdefault(report_id, []).append(email)
+    return found
+
+
+def _close_unanswered(reminder):
+    """Withdraw the report if it still waits for the same answer. The reporter may have answered
+    while this sweep held the reminder (re-planning skips held reminders rather than wait).
+    """
+    report = services.lock_report(reminder.report)
+    closure = reminders.Planned(reminders.Kind.INFO_AUTO_CLOSE, reminder.due_at, reminder.due_at)
+    if report.state != State.NEEDS_INFO or reminders.waiting_for_reporter(report)[-1] != closure:
+        return
+    services.transition(
+        report=report,
+        by=None,
+        name="withdraw",
+        message=(
+            f"Closed automatically: no answer to the request for information within "
+            f"{report.revision.needs_info_close_days} days. Comment to have it reopened."
+        ),
+    )
