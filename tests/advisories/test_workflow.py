@@ -379,6 +379,26 @@ def test_ticking_and_filling_updates_progress_on_report_page_and_queue(report, t
     assert len(disclosure_events(report)) == events
 
 
+def test_the_queue_reads_checklist_progress_once_per_page(
+    project, reporter, triager, django_assert_num_queries
+):
+    def started(count):
+        for n in range(count):
+            filed = file(project, reporter, title=f"Report {n}")
+            client_for(triager).post(start_url(filed))
+            tick(filed, triager, tasks=(0,))
+
+    started(2)
+    client = client_for(triager)
+    # session, user, the user's roles, shared ids, filter projects, page of reports (+project),
+    # checklist progress of the page (one query, whatever the number of rows)
+    with django_assert_num_queries(7):
+        assert client.get("/reports/").content.decode().count(f"<td>1/{CHECKLIST_TOTAL}</td>") == 2
+    started(4)
+    with django_assert_num_queries(7):
+        assert client.get("/reports/").content.decode().count(f"<td>1/{CHECKLIST_TOTAL}</td>") == 6
+
+
 def test_the_reporter_side_never_sees_checklist_progress(report, triager, reporter, collaborator):
     """The checklist is internal to the members: its progress is no business of the reporter."""
     client_for(triager).post(start_url(report))
@@ -421,6 +441,40 @@ def test_stalwart_disclosure_is_due_90_days_after_the_report(report, reporter, m
     for user in (reporter, maintainer):
         page = client_for(user).get(f"/reports/{report.tracking_id}/").content.decode()
         assert "Planned disclosure: <strong>2027-03-01</strong>" in page
+
+
+def test_waiting_for_the_reporter_does_not_move_the_disclosure_date(
+    report, clock, reporter, triager
+):
+    """ "Typical timeline: 90 days from report to public disclosure" (Stalwart): counted from the
+    report, not from the SLA clocks, which a request for information pauses. The date stays on
+    the page while the report waits.
+    """
+    clock.move_to(T0 + 2 * DAY)
+    services.transition(
+        report=fresh(report), by=triager, name="request_info", message="Which version?"
+    )
+    page = client_for(reporter).get(f"/reports/{report.tracking_id}/").content.decode()
+    assert "Planned disclosure: <strong>2027-03-01</strong>" in page
+    clock.move_to(T0 + 12 * DAY)
+    services.add_comment(
+        report=fresh(report), by=reporter, body="0.13.2.", internal=False, by_member=False
+    )
+    assert fresh(report).paused_for == 10 * DAY  # the SLA clocks moved ...
+    assert disclosure(report).due == T0 + 90 * DAY  # ... the disclosure date did not
+
+
+def test_a_closed_report_shows_no_planned_disclosure(report, maintainer, reporter):
+    services.transition(
+        report=fresh(report),
+        by=maintainer,
+        name="close",
+        resolution=State.INFORMATIVE,
+        message="Works as documented.",
+    )
+    page = client_for(reporter).get(f"/reports/{report.tracking_id}/").content.decode()
+    assert "Planned disclosure" not in page
+    assert "No disclosure date yet" in page
 
 
 def test_reporter_agrees_to_a_proposed_date(report, reporter, maintainer):

@@ -30,3 +30,12 @@ def test_pages_send_a_content_security_policy(client):
     assert "script-src 'self'" in policy
     assert "style-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy
+
+
+ROLE_COMPARISON = re.compile(r"\.role\s*(==|!=|in\b)|role\s*==\s*[\"']")
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.name)
+def test_templates_never_compare_role_strings(template):
+    """Permissions are decided in the apps' access tables; templates get a `can` mapping."""
+    assert not ROLE_COMPARISON.search(COMMENTS.sub("", template.read_text()))
