@@ -21,11 +21,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "disclosure_bench"
-# Member-side kinds (to every member, the escalation to the backup and the admins) and one
-# reporter-side kind, so the collaborator lookup is part of the figure.
+# Member-side kinds (to every member, the escalation to the backup and the admins, advisories'
+# disclosure dates) and one reporter-side kind, so the collaborator lookup is part of the figure.
 KINDS = (
     "ack_warning", "ack_overdue", "backup_escalation", "detail_warning", "detail_overdue",
     "update_warning", "update_overdue", "resolve_warning", "resolve_overdue", "info_nudge",
+    "disclosure_warning", "disclosure_due",
 )  # fmt: skip
 
 
@@ -123,21 +124,24 @@ def populate(count, *, reports, cast):
 
 
 def clear():
-    from reports.models import OutboundEmail, Reminder, Report, ReportUserObjectPermission
+    from advisories.models import Disclosure
+    from mailer.models import OutboundEmail
+    from reports.models import Reminder, Report, ReportUserObjectPermission
 
     OutboundEmail.objects.all().delete()
     Reminder.objects.all().delete()
+    Disclosure.objects.all().delete()
     ReportUserObjectPermission.objects.all().delete()
     Report.objects.all().delete()
 
 
 def timed_sweep(count, *, reports, cast, batch_size):
-    from reports import reminders
+    from reports import sweep
 
     clear()
     populate(count, reports=reports, cast=cast)
     began = time.perf_counter()
-    swept = reminders.sweep(batch_size=batch_size)
+    swept = sweep.sweep(batch_size=batch_size)
     seconds = time.perf_counter() - began
     if swept != count:
         raise RuntimeError(f"the sweep sent {swept} reminders of {count}")
@@ -163,13 +167,13 @@ def run(options):
     from django.contrib.auth.models import Permission
     from django.core.management import call_command
 
+    from mailer import outbox
     from projects.models import Membership, Project
-    from reports import emails
 
     call_command("migrate", verbosity=0)
     call_command("seed_projects", stdout=io.StringIO())
     # Timed separately below: the sweep must not deliver right after its commits.
-    emails.deliver_after_commit = lambda: None
+    outbox.deliver_after_commit = lambda: None
 
     users = get_user_model().objects
     project = Project.objects.get(slug="stalwart")
@@ -221,13 +225,13 @@ def run(options):
 def timed_delivery():
     from django.core import mail
 
-    from reports import emails
-    from reports.models import OutboundEmail
+    from mailer import outbox
+    from mailer.models import OutboundEmail
 
     mail.outbox = []
     pending = OutboundEmail.objects.filter(sent_at__isnull=True).count()
     began = time.perf_counter()
-    delivered = emails.deliver_pending()
+    delivered = outbox.deliver_pending()
     seconds = time.perf_counter() - began
     if not delivered == pending == len(mail.outbox):
         raise RuntimeError(f"delivered {delivered} of {pending}; locmem got {len(mail.outbox)}")
