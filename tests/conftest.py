@@ -88,6 +88,24 @@ def superuser(db):
     return UserFactory(email="root@example.org", is_staff=True, is_superuser=True)
 
 
+@pytest.fixture
+def cast(
+    stranger, other_member, reporter, collaborator, triager, maintainer, project_admin, superuser
+):
+    """The whole cast by name; anonymous is None."""
+    return {
+        "anonymous": None,
+        "stranger": stranger,
+        "other_member": other_member,
+        "reporter": reporter,
+        "collaborator": collaborator,
+        "triager": triager,
+        "maintainer": maintainer,
+        "project_admin": project_admin,
+        "superuser": superuser,
+    }
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's many rounds per test user would dominate the run time; hashing is not under test.

@@ -73,22 +73,6 @@ def access_of(app, user, tracking_id):
 
 
 @pytest.fixture
-def cast(
-    stranger, other_member, reporter, collaborator, triager, maintainer, project_admin, superuser
-):
-    return {
-        "stranger": stranger,
-        "other_member": other_member,
-        "reporter": reporter,
-        "collaborator": collaborator,
-        "triager": triager,
-        "maintainer": maintainer,
-        "project_admin": project_admin,
-        "superuser": superuser,
-    }
-
-
-@pytest.fixture
 def report(project, cast):
     filed = file(cast["reporter"], project)
     services.invite_collaborator(

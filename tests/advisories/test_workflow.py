@@ -98,23 +98,6 @@ def mailtri(seeded):
     return Project.objects.get(slug="mailtri-router")
 
 
-@pytest.fixture
-def cast(
-    stranger, other_member, reporter, collaborator, triager, maintainer, project_admin, superuser
-):
-    return {
-        "anonymous": None,
-        "stranger": stranger,
-        "other_member": other_member,
-        "reporter": reporter,
-        "collaborator": collaborator,
-        "triager": triager,
-        "maintainer": maintainer,
-        "project_admin": project_admin,
-        "superuser": superuser,
-    }
-
-
 def file(project, reporter, **fields):
     return services.file_report(
         project=project, reporter=reporter, fields={**REPORT_FIELDS, **fields}
