@@ -15,6 +15,7 @@ used with `project` = the seeded Stalwart.
 
 import datetime as dt
 import io
+import re
 import tomllib
 from pathlib import Path
 
@@ -311,6 +312,46 @@ def test_checklist_copies_the_template_in_order(report, triager):
     response = client_for(triager).post(start_url(report))
     assert response.status_code == 302
     assert list(report.checklist_items.order_by("order")) == items
+
+
+def report_url(report):
+    return f"/reports/{report.tracking_id}/"
+
+
+def start_button_form(body):
+    """(action, fields) of the form around the "Start the incident checklist" button: what a
+    browser posts when the button is clicked (less the CSRF token, which Client does not check).
+    """
+    (attrs, inner), *others = [
+        (attrs, inner)
+        for attrs, inner in re.findall(r"<form\b([^>]*)>(.*?)</form>", body, re.S)
+        if re.search(r"<button\b[^>]*>\s*Start the incident checklist\s*</button>", inner)
+    ]
+    assert not others
+    assert 'method="post"' in attrs
+    named = r'<(?:input|button)\b[^>]*?name="([^"]+)"[^>]*?value="([^"]*)"'
+    fields = dict(re.findall(named, inner))
+    fields.pop("csrfmiddlewaretoken")
+    return re.search(r'action="([^"]+)"', attrs).group(1), fields
+
+
+@pytest.mark.parametrize("page_of", [report_url, checklist_url], ids=["report", "checklist"])
+def test_the_start_button_starts_the_checklist(report, triager, page_of):
+    """Regression: the report page linked to the checklist page, whose form never sent `start`,
+    so no one could start a checklist from the site. Both pages post what the view waits for.
+    """
+    client = client_for(triager)
+    action, fields = start_button_form(client.get(page_of(report)).content.decode())
+    response = client.post(action, fields)
+    assert (response.status_code, response.url) == (302, checklist_url(report))
+    assert progress(report) == (0, CHECKLIST_TOTAL)
+
+    body = client.get(checklist_url(report)).content.decode()
+    assert f"0 of {CHECKLIST_TOTAL} done." in body
+    assert "Start the incident checklist" not in body
+    body = client.get(report_url(report)).content.decode()
+    assert f"Checklist: 0 of {CHECKLIST_TOTAL} done." in body
+    assert "Start the incident checklist" not in body
 
 
 def tick(report, by, *, tasks=(), fields=None):
