@@ -224,6 +224,9 @@ def set_fix_release(*, report, by, released_on):
 
 # --- Advisory -----------------------------------------------------------------------------------
 
+# An advisory is drafted from a report the maintainers have assessed.
+DRAFTABLE = frozenset({State.TRIAGED, State.FIXING, State.FIXED})
+
 
 def _next_identifier(project, year):
     taken = Advisory.objects.filter(
@@ -242,7 +245,7 @@ def draft_advisory(*, report, by):
     existing = Advisory.objects.filter(report=report).first()
     if existing is not None:
         return existing
-    if report.state not in {State.TRIAGED, State.FIXING, State.FIXED}:
+    if report.state not in DRAFTABLE:
         raise AdvisoryError("Draft the advisory once the report is triaged.")
     # Lock the project so two drafts of the same year cannot take the same identifier.
     Project.objects.select_for_update().get(pk=report.project_id)

@@ -103,16 +103,13 @@ def report_detail(request, tracking_id):
             "collaborators": list(services.collaborators(report)),
             "member_ids": member_ids(report.project_id),
             "transitions": [
-                (name, services.LABELS[name])
+                (name, services.LABELS[name], transition_form(name, report))
                 for name in services.allowed_transitions(report)
                 if access.allows(name)
             ],
             "comment_form": forms.CommentForm(can_write_internal=access.allows("comment_internal")),
             "attachment_form": forms.AttachmentForm(),
             "invite_form": forms.InviteForm(),
-            "triage_form": forms.TriageForm(),
-            "close_form": forms.CloseForm(report=report),
-            "message_form": forms.MessageForm(),
             "cvss_form": forms.CvssForm(initial={"vector": report.cvss_vector}),
             "can": access.can,
         },
@@ -122,6 +119,15 @@ def report_detail(request, tracking_id):
 TRANSITION_FORMS = {"triage": forms.TriageForm, "close": forms.CloseForm}
 
 
+def transition_form(name, report, data=None):
+    """The form of a transition. Its ids carry the transition's name: the page shows one form per
+    transition, and each label must point at its own field.
+    """
+    form_class = TRANSITION_FORMS.get(name, forms.MessageForm)
+    extra = {"report": report} if name == "close" else {}
+    return form_class(data, auto_id=f"id_{name}_%s", **extra)
+
+
 @login_required
 @require_POST
 def report_transition(request, tracking_id, name):
@@ -129,9 +135,7 @@ def report_transition(request, tracking_id, name):
     if name not in services.TRANSITIONS:
         raise Http404
     access.require(name)
-    form_class = TRANSITION_FORMS.get(name, forms.MessageForm)
-    extra = {"report": access.report} if name == "close" else {}
-    form = form_class(request.POST, **extra)
+    form = transition_form(name, access.report, request.POST)
     if not form.is_valid():
         return back_to_report(request, access, form_errors(form))
     options = {k: v for k, v in form.cleaned_data.items() if k != "message"}

@@ -4,7 +4,7 @@ report page's panel and the queue's checklist column.
 
 from django import template
 
-from advisories import forms, selectors
+from advisories import forms, selectors, services
 from advisories.access import DisclosureAccess
 from reports.models import CLOSED_STATES, OPEN_STATES
 
@@ -27,7 +27,9 @@ def incident_panel(report_access):
         "advisory": advisory if access.can_read(advisory) else None,
         # Open states include "fixed", which waits for its disclosure.
         "can_propose": can["propose_disclosure"] and report.state in OPEN_STATES,
-        "can_draft": can["edit_advisory"] and advisory is None,
+        "can_draft": can["edit_advisory"]
+        and advisory is None
+        and report.state in services.DRAFTABLE,
         "reporter_side": not access.is_member,
         "propose_form": forms.DisclosureProposalForm(),
         "response_form": forms.DisclosureResponseForm(),

@@ -748,6 +748,14 @@ def scored(report, by):
     return fresh(report)
 
 
+def test_the_draft_button_shows_once_the_report_is_triaged(report, maintainer):
+    page = client_for(maintainer).get(report_url(report)).content.decode()
+    assert "Draft the advisory" not in page  # clicking it would only be refused
+    triage(report, maintainer)
+    page = client_for(maintainer).get(report_url(report)).content.decode()
+    assert "Draft the advisory" in page
+
+
 def test_the_advisory_is_drafted_once_the_report_is_triaged(report, maintainer):
     response = draft(report, maintainer)
     assert response.status_code == 302

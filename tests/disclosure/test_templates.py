@@ -39,3 +39,14 @@ ROLE_COMPARISON = re.compile(r"\.role\s*(==|!=|in\b)|role\s*==\s*[\"']")
 def test_templates_never_compare_role_strings(template):
     """Permissions are decided in the apps' access tables; templates get a `can` mapping."""
     assert not ROLE_COMPARISON.search(COMMENTS.sub("", template.read_text()))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "status"), [("/reports/NOPE-2026-0001/", 404), ("/nowhere/", 404)])
+def test_error_pages_use_the_site_layout(client, reporter, url, status):
+    client.force_login(reporter)
+    response = client.get(url)
+    assert response.status_code == status
+    body = response.content.decode()
+    assert "vendor/bootstrap/css/bootstrap.min.css" in body
+    assert '<link rel="icon" href="data:,">' in body  # no request for /favicon.ico

@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import pytest
 import time_machine
@@ -166,3 +167,14 @@ def test_detail_query_count_is_constant(
     client.force_login(reporter)
     with django_assert_num_queries(12):
         assert client.get(url).status_code == 200
+
+
+def test_every_id_on_the_report_page_is_unique(client, report, maintainer):
+    """One form per action: each label must point at its own field, not at the first form's."""
+    client.force_login(maintainer)
+    body = client.get(f"/reports/{report.tracking_id}/").content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', body)
+    assert len(ids) > 10
+    assert sorted(i for i in set(ids) if ids.count(i) > 1) == []
+    for target in re.findall(r'\sfor="([^"]+)"', body):
+        assert target in ids, target
