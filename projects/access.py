@@ -16,6 +16,12 @@ def has_role(role, minimum):
     return role is not None and Membership.RANK[Role(role)] >= Membership.RANK[Role(minimum)]
 
 
+# Where the request's gate (disclosure.middleware) keeps the roles it read for request.user, so
+# the views of that request do not read them again. Only request users carry it: they live for
+# one request.
+ROLES_MEMO = "_project_roles"
+
+
 def roles_of(user):
     """{project_id: role} of the user's memberships, in one query (empty for anonymous users).
 
@@ -23,7 +29,29 @@ def roles_of(user):
     """
     if not user.is_authenticated or not user.is_active:
         return {}
+    memo = getattr(user, ROLES_MEMO, None)
+    if memo is not None:
+        return memo
     return dict(Membership.objects.filter(user=user).values_list("project_id", "role"))
+
+
+def remember_roles(user):
+    """Read the user's roles once for the whole request (the request's gate calls this)."""
+    roles = roles_of(user)
+    if user.is_authenticated:
+        setattr(user, ROLES_MEMO, roles)
+    return roles
+
+
+def needs_second_factor(user, roles=None):
+    """Project members (any role) and staff must have a second factor, and have passed it in
+    their session, before they see anything internal (DESIGN §3).
+    """
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_staff or user.is_superuser:
+        return True
+    return bool(roles_of(user) if roles is None else roles)
 
 
 def role_in(user, roles, project_id):
@@ -39,6 +67,9 @@ def role_of(user, project):
         return None
     if user.is_superuser:
         return ADMIN
+    memo = getattr(user, ROLES_MEMO, None)
+    if memo is not None:
+        return memo.get(project.pk)
     return (
         Membership.objects.filter(user=user, project=project).values_list("role", flat=True).first()
     )

@@ -11,6 +11,7 @@ from django.conf import settings
 
 from projects.models import Membership
 from tests.factories import MembershipFactory, PolicyRevisionFactory, ProjectFactory, UserFactory
+from tests.signin import Client
 
 
 def missing_services():
@@ -106,6 +107,12 @@ def cast(
     }
 
 
+@pytest.fixture
+def client():
+    """A test client that signs people in as they do (tests/signin.py): `client.sign_in(user)`."""
+    return Client()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's many rounds per test user would dominate the run time; hashing is not under test.
@@ -126,8 +133,14 @@ def _tasks_run_in_process():
 
 
 @pytest.fixture(autouse=True)
-def _private_cache(settings):
-    """A fresh local cache per test: CI's shared Redis would carry allauth's rate limits and
-    cooldowns from one test (or run) into the next.
+def _private_cache(settings, request):
+    """A fresh local cache per test: CI's shared Redis would carry allauth's rate limits, used
+    TOTP codes and cooldowns from one test (or run) into the next. Local-memory caches of the
+    same LOCATION share their store within a process, so each test names its own.
     """
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }

@@ -36,9 +36,9 @@ def staff_of(project):
 
 
 def test_staff_see_only_their_projects_advisories(client, stalwart_draft):
-    client.force_login(staff_of(stalwart_draft.project))
+    client.sign_in(staff_of(stalwart_draft.project))
     assert stalwart_draft.identifier in client.get("/admin/advisories/advisory/").content.decode()
-    client.force_login(staff_of(None))
+    client.sign_in(staff_of(None))
     body = client.get("/admin/advisories/advisory/").content.decode()
     assert stalwart_draft.identifier not in body
     url = f"/admin/advisories/advisory/{stalwart_draft.pk}/change/"
@@ -48,7 +48,7 @@ def test_staff_see_only_their_projects_advisories(client, stalwart_draft):
 def test_a_published_advisory_is_read_only_and_the_admin_cannot_publish(
     client, superuser, stalwart_draft, member
 ):
-    client.force_login(superuser)
+    client.sign_in(superuser)
     url = f"/admin/advisories/advisory/{stalwart_draft.pk}/change/"
     page = client.get(url).content.decode()
     assert 'name="_save"' in page

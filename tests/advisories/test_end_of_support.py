@@ -13,7 +13,6 @@ import re
 import pytest
 import time_machine
 from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -28,6 +27,7 @@ from tests.factories import (
     SupportedVersionFactory,
     UserFactory,
 )
+from tests.signin import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -253,7 +253,7 @@ def project_page_status(series):
 
 def intake_choices(reporter):
     client = Client()
-    client.force_login(reporter)
+    client.sign_in(reporter)
     response = client.get("/projects/stalwart/report/")
     assert response.status_code == 200
     choices = dict(response.context["form"].fields["affected_versions"].choices)

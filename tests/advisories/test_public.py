@@ -21,7 +21,6 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core.management import call_command
-from django.test import Client
 
 from advisories import services as advisory_services
 from advisories.models import Advisory, Credit
@@ -29,6 +28,7 @@ from projects.models import Membership, Project
 from reports import services
 from reports.models import Report
 from tests.factories import MembershipFactory, UserFactory
+from tests.signin import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +83,7 @@ def finder(db):
 def visitors(stranger):
     """The public: nobody signed in, and a signed-in account with no part in anything."""
     signed_in = Client()
-    signed_in.force_login(stranger)
+    signed_in.sign_in(stranger)
     return {"anonymous": Client(), "stranger": signed_in}
 
 
@@ -355,13 +355,13 @@ def test_the_credit_preference_goes_through_the_reporters_review(
     url = f"/reports/{advisory.report.tracking_id}/advisory/credit/"
     for user, status in ((collaborator, 403), (member, 403), (finder, 302)):
         client = Client()
-        client.force_login(user)
+        client.sign_in(user)
         assert client.post(url, {"display": "handle", "handle": "someone"}).status_code == status
     credit = Credit.objects.get(advisory=advisory)
     assert (credit.user, credit.display, credit.handle) == (finder, "handle", "someone")
     publish(advisory, member)
     client = Client()
-    client.force_login(finder)
+    client.sign_in(finder)
     response = client.post(url, {"display": "name", "name": NAME}, follow=True)
     assert "The advisory is published; ask the maintainers to change credits." in text(response)
     credit.refresh_from_db()

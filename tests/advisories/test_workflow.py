@@ -23,7 +23,6 @@ import pytest
 import time_machine
 from django.contrib.messages import get_messages
 from django.core.management import call_command
-from django.test import Client
 from django.utils.html import escape
 
 import advisories
@@ -40,6 +39,7 @@ from projects.models import Membership, Project
 from reports import services
 from reports.models import Report, ReportEvent, State
 from tests.factories import MembershipFactory
+from tests.signin import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -138,7 +138,7 @@ def fresh(report):
 def client_for(user):
     client = Client()
     if user is not None:
-        client.force_login(user)
+        client.sign_in(user)
     return client
 
 

@@ -5,16 +5,11 @@ Locators go by role, label and text, as a person reads the page: templates and U
 
 import time
 
-from allauth.mfa import app_settings as mfa_settings
-from allauth.mfa.totp.internal.auth import (
-    TOTP,
-    format_hotp_value,
-    generate_totp_secret,
-    hotp_value,
-)
 from playwright.sync_api import expect
 
-PASSWORD = "correct horse battery staple"  # tests/factories.py UserFactory's
+from tests.signin import PASSWORD, enroll_totp, totp_code
+
+__all__ = ["enroll_totp", "sent_emails", "sign_in", "unfold"]
 
 
 def sign_in(page, live_server, email, password=PASSWORD, totp_secret=None):
@@ -41,23 +36,6 @@ def unfold(page, summary):
     # The summary comes first; the panel's submit button often repeats its text.
     panel.get_by_text(summary, exact=True).first.click()
     return panel
-
-
-def enroll_totp(user):
-    """Give `user` a TOTP authenticator the way allauth's activation does; returns its secret."""
-    secret = generate_totp_secret()
-    TOTP.activate(user, secret)
-    return secret
-
-
-def totp_code(secret):
-    """The authenticator app's current code. allauth accepts only the current period
-    (MFA_TOTP_TOLERANCE 0), so a code about to expire is not handed out: wait for the next one.
-    """
-    period = mfa_settings.TOTP_PERIOD
-    if period - time.time() % period < 2:
-        time.sleep(period - time.time() % period + 0.1)
-    return format_hotp_value(hotp_value(secret, int(time.time()) // period))
 
 
 def sent_emails(mailoutbox, *, to, subject="", timeout=5.0):

@@ -64,7 +64,7 @@ def test_password_reset_sends_an_email(client, reporter, mailoutbox):
 
 
 def test_logout_needs_a_post(client, reporter):
-    client.force_login(reporter)
+    client.sign_in(reporter)
     client.get("/accounts/logout/")
     assert "_auth_user_id" in client.session
     client.post("/accounts/logout/")
@@ -73,7 +73,7 @@ def test_logout_needs_a_post(client, reporter):
 
 def test_two_factor_page_is_available_to_signed_in_users(client, reporter):
     assert client.get("/accounts/2fa/").status_code == 302  # anonymous: to login
-    client.force_login(reporter)
+    client.sign_in(reporter)
     response = client.get("/accounts/2fa/")
     assert response.status_code == 200
     assert "Authenticator" in response.content.decode()
@@ -83,10 +83,10 @@ def test_navigation_shows_admin_link_only_to_staff(client, reporter, superuser):
     anonymous = client.get("/").content.decode()
     assert "Sign in" in anonymous
     assert "/admin/" not in anonymous
-    client.force_login(reporter)
+    client.sign_in(reporter)
     signed_in = client.get("/").content.decode()
     assert "Sign out" in signed_in
     assert "reporter@example.org" in signed_in
     assert "/admin/" not in signed_in
-    client.force_login(superuser)
+    client.sign_in(superuser)
     assert 'href="/admin/"' in client.get("/").content.decode()

@@ -44,7 +44,7 @@ def test_templates_never_compare_role_strings(template):
 @pytest.mark.django_db
 @pytest.mark.parametrize(("url", "status"), [("/reports/NOPE-2026-0001/", 404), ("/nowhere/", 404)])
 def test_error_pages_use_the_site_layout(client, reporter, url, status):
-    client.force_login(reporter)
+    client.sign_in(reporter)
     response = client.get(url)
     assert response.status_code == status
     body = response.content.decode()

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_superuser_sees_projects_with_revisions_and_members_inline(client, superuser, project):
-    client.force_login(superuser)
+    client.sign_in(superuser)
     response = client.get(f"/admin/projects/project/{project.pk}/change/")
     assert response.status_code == 200
     body = response.content.decode()
@@ -20,7 +20,7 @@ def test_superuser_sees_projects_with_revisions_and_members_inline(client, super
 
 def test_revision_in_force_is_read_only_in_the_admin(client, superuser, project):
     revision = project.revisions.get()
-    client.force_login(superuser)
+    client.sign_in(superuser)
     page = client.get(f"/admin/projects/policyrevision/{revision.pk}/change/")
     assert page.status_code == 200
     assert 'name="_save"' not in page.content.decode()
@@ -37,7 +37,7 @@ def test_revision_in_force_is_read_only_in_the_admin(client, superuser, project)
 
 def test_upcoming_revision_with_matrix_is_editable(client, superuser, project):
     upcoming = PolicyRevisionFactory(project=project, effective_from=datetime.date(2099, 1, 1))
-    client.force_login(superuser)
+    client.sign_in(superuser)
     page = client.get(f"/admin/projects/policyrevision/{upcoming.pk}/change/")
     assert 'name="_save"' in page.content.decode()
     assert "versions-TOTAL_FORMS" in page.content.decode()
@@ -47,7 +47,7 @@ def test_staff_see_only_projects_they_are_members_of(client, project, other_proj
     staff = UserFactory(is_staff=True)
     staff.user_permissions.add(*Permission.objects.filter(codename__in=["view_project"]))
     MembershipFactory(user=staff, project=project)
-    client.force_login(staff)
+    client.sign_in(staff)
     body = client.get("/admin/projects/project/").content.decode()
     assert "Acme" in body
     assert "Other" not in body

@@ -179,7 +179,7 @@ def test_invalid_vectors_are_refused_with_a_clear_message(vector, reason):
 def test_intake_shows_the_vector_error_and_stores_nothing(
     client, stalwart, reporter, mailoutbox, django_capture_on_commit_callbacks, vector, reason
 ):
-    client.force_login(reporter)
+    client.sign_in(reporter)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             "/projects/stalwart/report/", {**STALWART_FIELDS, "cvss_vector": vector}
@@ -196,7 +196,7 @@ def test_intake_shows_the_vector_error_and_stores_nothing(
 def test_intake_keeps_the_reporters_suggestion_and_scores_it_separately(
     client, stalwart, reporter, django_capture_on_commit_callbacks
 ):
-    client.force_login(reporter)
+    client.sign_in(reporter)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             "/projects/stalwart/report/", {**STALWART_FIELDS, "cvss_vector": f" {CRITICAL_31} "}
@@ -250,7 +250,7 @@ def test_the_suggestion_is_scored_after_commit(
 def test_only_triagers_and_up_may_score(
     client, report, request, django_capture_on_commit_callbacks, who, status
 ):
-    client.force_login(request.getfixturevalue(who))
+    client.sign_in(request.getfixturevalue(who))
     before = row(report)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/reports/{report.tracking_id}/cvss/", {"vector": XSS_31})
@@ -283,7 +283,7 @@ def test_a_bad_vector_shows_the_error_and_changes_nothing(
     scored = set_vector(report, maintainer, XSS_31, django_capture_on_commit_callbacks)
     before, events, emails = row(scored), report.events.count(), OutboundEmail.objects.count()
     mailoutbox.clear()
-    client.force_login(maintainer)
+    client.sign_in(maintainer)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             f"/reports/{report.tracking_id}/cvss/", {"vector": vector}, follow=True
@@ -309,7 +309,7 @@ def test_the_service_refuses_a_bad_vector_too(
 def test_a_good_vector_is_stored_and_scored_by_the_task_after_commit(
     client, report, maintainer, django_capture_on_commit_callbacks
 ):
-    client.force_login(maintainer)
+    client.sign_in(maintainer)
     with django_capture_on_commit_callbacks() as callbacks:
         response = client.post(f"/reports/{report.tracking_id}/cvss/", {"vector": CRITICAL_40})
     assert response.status_code == 302
@@ -418,7 +418,7 @@ def test_the_score_shows_on_the_detail_page_the_queue_and_the_admin(
     )
     detail = f"/reports/{report.tracking_id}/"
 
-    client.force_login(stalwart_maintainer)
+    client.sign_in(stalwart_maintainer)
     page = client.get(detail).content.decode()
     assert f"<code>{CRITICAL_31}</code> <strong>9.8</strong> (Critical)" in page
     assert "CVE request needed" in page
@@ -426,13 +426,13 @@ def test_the_score_shows_on_the_detail_page_the_queue_and_the_admin(
     assert "9.8 Critical" in queue
     assert '<span class="badge text-bg-danger">CVE</span>' in queue
 
-    client.force_login(reporter)
+    client.sign_in(reporter)
     page = client.get(detail).content.decode()
     assert "<strong>9.8</strong> (Critical)" in page
     assert "CVE request needed" not in page  # the CVE decision is the members' business
     assert "9.8 Critical" in client.get("/reports/").content.decode()
 
-    client.force_login(superuser)
+    client.sign_in(superuser)
     changelist = client.get("/admin/reports/report/")
     assert changelist.status_code == 200
     assert '<td class="field-cvss_score">9.8</td>' in changelist.content.decode()
@@ -448,7 +448,7 @@ def test_an_unscored_report_shows_the_reporters_suggestion_in_the_queue(
             reporter=reporter,
             fields={**STALWART_FIELDS, "reporter_cvss_vector": XSS_31},
         )
-    client.force_login(stalwart_maintainer)
+    client.sign_in(stalwart_maintainer)
     queue = client.get("/reports/").content.decode()
     assert 'title="reporter\'s suggestion">6.1?</span>' in queue
     page = client.get(f"/reports/{Report.objects.get().tracking_id}/").content.decode()

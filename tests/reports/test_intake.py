@@ -4,10 +4,10 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.test import Client
 
 from projects.models import Project
 from reports.models import Attachment, Report, ReportEvent, TrackingCounter
+from tests.signin import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def seeded(db):
 
 @pytest.fixture
 def signed_in(client, reporter):
-    client.force_login(reporter)
+    client.sign_in(reporter)
     return client
 
 
@@ -223,7 +223,7 @@ def test_project_without_a_policy_in_force_takes_no_reports(signed_in):
 
 def test_post_without_csrf_token_is_refused(reporter, seeded):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(reporter)
+    client.sign_in(reporter)
     response = client.post("/projects/stalwart/report/", STALWART_REPORT)
     assert response.status_code == 403
     assert Report.objects.count() == 0

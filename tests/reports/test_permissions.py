@@ -193,7 +193,7 @@ def request_as(client, user, method, path, data=None):
     """`method` on `path` as `user` (None: anonymous), files given as (name, bytes) tuples."""
     client.logout()
     if user is not None:
-        client.force_login(user)
+        client.sign_in(user)
     data = {k: uploaded(*v) if isinstance(v, tuple) else v for k, v in (data or {}).items()}
     return getattr(client, method)(path, data)
 

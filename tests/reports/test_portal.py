@@ -27,7 +27,7 @@ def test_reporter_sees_own_and_collaborating_reports_only(
     shared = file(stranger, other_project)
     services.invite_collaborator(report=shared, by=stranger, email=reporter.email)
     file(stranger, project)  # somebody else's report in the same project
-    client.force_login(reporter)
+    client.sign_in(reporter)
     assert sorted(listed(client)) == sorted([own.tracking_id, shared.tracking_id])
 
 
@@ -37,7 +37,7 @@ def test_member_sees_the_queue_of_their_projects(
     PolicyRevisionFactory(project=other_project)
     mine = [file(reporter, project), file(stranger, project)]
     file(reporter, other_project)
-    client.force_login(maintainer)
+    client.sign_in(maintainer)
     assert sorted(listed(client)) == sorted(r.tracking_id for r in mine)
 
 
@@ -55,7 +55,7 @@ def test_queue_is_sorted_by_next_due_date_and_filters(client, project, maintaine
         services.transition(
             report=third, by=maintainer, name="close", resolution="spam", message="Spam."
         )
-    client.force_login(maintainer)
+    client.sign_in(maintainer)
     # first: detail due T0+72h; second (triaged) and third (closed) have no open clock: last,
     # by id.
     assert listed(client) == [first.tracking_id, second.tracking_id, third.tracking_id]
@@ -82,7 +82,7 @@ def test_keyset_pages_follow_the_sort_and_walk_every_report_once(
         report=reports[0], by=maintainer, name="close", resolution="spam", message="x"
     )
     expected = [r.tracking_id for r in reports[1:]] + [reports[0].tracking_id]
-    client.force_login(maintainer)
+    client.sign_in(maintainer)
     seen, url = [], "/reports/"
     while url:
         page = client.get(url).context["page"]
@@ -93,7 +93,7 @@ def test_keyset_pages_follow_the_sort_and_walk_every_report_once(
 
 
 def test_tampered_cursor_is_a_clear_error(client, reporter):
-    client.force_login(reporter)
+    client.sign_in(reporter)
     response = client.get("/reports/?after=not-a-cursor")
     assert response.status_code == 400
     assert "This page link is not valid" in response.content.decode()
@@ -116,7 +116,7 @@ def test_reporter_portal_query_count_is_constant(
     client, project, reporter, maintainer, django_assert_num_queries
 ):
     make_reports(project, reporter, maintainer, 2)
-    client.force_login(reporter)
+    client.sign_in(reporter)
     # session, user, the user's roles, shared ids, filter projects, page of reports (+project);
     # no checklist progress (internal: members only)
     with django_assert_num_queries(6):
@@ -130,7 +130,7 @@ def test_member_portal_query_count_is_constant(
     client, project, reporter, maintainer, django_assert_num_queries
 ):
     make_reports(project, reporter, maintainer, 2)
-    client.force_login(maintainer)
+    client.sign_in(maintainer)
     # session, user, the user's roles, shared ids, filter projects, page of reports (+project),
     # the checklist progress of the page's reports (advisories' template tag)
     with django_assert_num_queries(7):
@@ -145,7 +145,7 @@ def test_member_portal_query_count_is_constant(
 def test_detail_query_count_is_constant(
     client, report, reporter, maintainer, poc_file, django_assert_num_queries
 ):
-    client.force_login(maintainer)
+    client.sign_in(maintainer)
     url = f"/reports/{report.tracking_id}/"
     # session, user, the user's roles, shared ids (read once for visibility and access), report
     # (+project, revision, reporter), events, comments, attachments, collaborators, member ids,
@@ -164,14 +164,14 @@ def test_detail_query_count_is_constant(
     services.transition(report=report, by=maintainer, name="acknowledge")
     with django_assert_num_queries(12):
         assert client.get(url).status_code == 200
-    client.force_login(reporter)
+    client.sign_in(reporter)
     with django_assert_num_queries(12):
         assert client.get(url).status_code == 200
 
 
 def test_every_id_on_the_report_page_is_unique(client, report, maintainer):
     """One form per action: each label must point at its own field, not at the first form's."""
-    client.force_login(maintainer)
+    client.sign_in(maintainer)
     body = client.get(f"/reports/{report.tracking_id}/").content.decode()
     ids = re.findall(r'\sid="([^"]+)"', body)
     assert len(ids) > 10

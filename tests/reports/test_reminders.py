@@ -254,7 +254,7 @@ def test_needs_info_nudges_the_reporter_side_then_warns_then_withdraws(
     )
     assert event.message == report.resolution_reason
     # The reporter sees why.
-    client.force_login(reporter)
+    client.sign_in(reporter)
     page = client.get(f"/reports/{report.tracking_id}/")
     assert page.status_code == 200
     assert "no answer to the request for information within 30 days" in page.content.decode()

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def test_download_is_an_attachment_that_is_never_sniffed(client, report, collaborator, poc_file):
     services.add_attachments(report=report, by=collaborator, files=[poc_file])
     attachment = report.attachments.get()
-    client.force_login(collaborator)
+    client.sign_in(collaborator)
     response = client.get(f"/reports/{report.tracking_id}/attachments/{attachment.pk}/")
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="poc.py"'
@@ -28,7 +28,7 @@ def test_attachment_of_another_report_answers_404(client, report, project, repor
     other = file(reporter, project)
     services.add_attachments(report=other, by=reporter, files=[poc_file])
     attachment = other.attachments.get()
-    client.force_login(reporter)
+    client.sign_in(reporter)
     # Visible report, but the attachment id belongs to another one: tampered URL.
     url = f"/reports/{report.tracking_id}/attachments/{attachment.pk}/"
     assert client.get(url).status_code == 404
@@ -44,7 +44,7 @@ def test_upload_limits_apply_after_intake_too(client, report, reporter, settings
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     settings.ATTACHMENT_MAX_BYTES = 10
-    client.force_login(reporter)
+    client.sign_in(reporter)
     response = client.post(
         f"/reports/{report.tracking_id}/attachments/",
         {"attachments": [SimpleUploadedFile("big.bin", b"x" * 11)]},
@@ -56,17 +56,17 @@ def test_upload_limits_apply_after_intake_too(client, report, reporter, settings
 
 def test_reporter_invites_an_existing_account(client, project, reporter, stranger):
     report = file(reporter, project)
-    client.force_login(stranger)
+    client.sign_in(stranger)
     assert client.get(f"/reports/{report.tracking_id}/").status_code == 404
-    client.force_login(reporter)
+    client.sign_in(reporter)
     client.post(f"/reports/{report.tracking_id}/collaborators/", {"email": stranger.email})
-    client.force_login(stranger)
+    client.sign_in(stranger)
     assert client.get(f"/reports/{report.tracking_id}/").status_code == 200
     assert ReportEvent.objects.filter(report=report, kind="collaborator_added").exists()
     # and removes them again
-    client.force_login(reporter)
+    client.sign_in(reporter)
     client.post(f"/reports/{report.tracking_id}/collaborators/{stranger.pk}/remove/")
-    client.force_login(stranger)
+    client.sign_in(stranger)
     assert client.get(f"/reports/{report.tracking_id}/").status_code == 404
 
 
@@ -74,7 +74,7 @@ def test_invitation_of_a_new_address_is_accepted_after_sign_up(
     client, project, reporter, mailoutbox, django_capture_on_commit_callbacks
 ):
     report = file(reporter, project)
-    client.force_login(reporter)
+    client.sign_in(reporter)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/reports/{report.tracking_id}/collaborators/", {"email": "New@Example.org"})
     invitation = Invitation.objects.get()
@@ -85,7 +85,7 @@ def test_invitation_of_a_new_address_is_accepted_after_sign_up(
     assert report.title not in email.body  # nothing of the report before sign-up
 
     newcomer = UserFactory(email="new@example.org", verified=False)
-    client.force_login(newcomer)
+    client.sign_in(newcomer)
     client.post(accept_path)
     assert client.get(f"/reports/{report.tracking_id}/").status_code == 404  # unverified address
     EmailAddress.objects.create(user=newcomer, email="new@example.org", verified=True, primary=True)
@@ -100,13 +100,13 @@ def test_invitation_link_is_useless_to_another_account(client, project, reporter
     report = file(reporter, project)
     services.invite_collaborator(report=report, by=reporter, email="someone@example.org")
     token = Invitation.objects.get().token
-    client.force_login(stranger)
+    client.sign_in(stranger)
     assert client.post(f"/reports/invitations/{token}/").status_code == 404
     assert client.get(f"/reports/{report.tracking_id}/").status_code == 404
 
 
 def test_removing_someone_who_is_not_a_collaborator_is_404(client, report, reporter, stranger):
-    client.force_login(reporter)
+    client.sign_in(reporter)
     url = f"/reports/{report.tracking_id}/collaborators/{stranger.pk}/remove/"
     assert client.post(url).status_code == 404
 
@@ -118,7 +118,7 @@ def test_duplicate_of_another_projects_report_is_refused(
 
     PolicyRevisionFactory(project=other_project)
     foreign = file(reporter, other_project)
-    client.force_login(maintainer)
+    client.sign_in(maintainer)
     response = client.post(
         f"/reports/{report.tracking_id}/transitions/close/",
         {"resolution": "duplicate", "message": "Dup.", "duplicate_of": foreign.tracking_id},
@@ -141,12 +141,12 @@ def test_reporter_sees_a_duplicate_closure_reason_but_not_the_original(
         message="Already reported in January.",
         duplicate_of=original,
     )
-    client.force_login(reporter)
+    client.sign_in(reporter)
     body = client.get(f"/reports/{report.tracking_id}/").content.decode()
     assert "Already reported in January." in body
     assert "Duplicate of an earlier report." in body
     assert original.tracking_id not in body
-    client.force_login(maintainer)
+    client.sign_in(maintainer)
     assert original.tracking_id in client.get(f"/reports/{report.tracking_id}/").content.decode()
 
 
@@ -170,20 +170,20 @@ def test_admin_shows_staff_only_their_projects_reports(client, report, other_pro
     services.add_comment(
         report=foreign, by=reporter, body="foreign-note", internal=False, by_member=False
     )
-    client.force_login(staff_member(report.project))
+    client.sign_in(staff_member(report.project))
     body = client.get("/admin/reports/report/").content.decode()
     assert report.tracking_id in body
     assert foreign.tracking_id not in body
     assert client.get(f"/admin/reports/report/{foreign.pk}/change/").status_code == 302
     assert "foreign-note" not in client.get("/admin/reports/comment/").content.decode()
 
-    client.force_login(staff_member(None))
+    client.sign_in(staff_member(None))
     assert report.tracking_id not in client.get("/admin/reports/report/").content.decode()
 
 
 def test_audit_trail_is_read_only_in_the_admin(client, report, superuser):
     event = ReportEvent.objects.filter(report=report).first()
-    client.force_login(superuser)
+    client.sign_in(superuser)
     assert client.get(f"/admin/reports/reportevent/{event.pk}/change/").status_code == 200
     response = client.post(f"/admin/reports/reportevent/{event.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
@@ -192,7 +192,7 @@ def test_audit_trail_is_read_only_in_the_admin(client, report, superuser):
 
 
 def test_admin_acknowledge_action_goes_through_the_service(client, report, superuser):
-    client.force_login(superuser)
+    client.sign_in(superuser)
     client.post(
         "/admin/reports/report/",
         {"action": "acknowledge", "_selected_action": [report.pk]},

@@ -91,7 +91,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, project):
 )
 def test_only_the_projects_members_see_the_dashboard(client, report, request, who, status):
     # `report` makes the reporter and the collaborator participants of an Acme report.
-    client.force_login(request.getfixturevalue(who))
+    client.sign_in(request.getfixturevalue(who))
     response = client.get(SLA)
     assert response.status_code == status
     if status == 200:
@@ -99,7 +99,7 @@ def test_only_the_projects_members_see_the_dashboard(client, report, request, wh
 
 
 def test_unknown_and_inactive_projects_are_404(client, project, superuser):
-    client.force_login(superuser)
+    client.sign_in(superuser)
     assert client.get("/projects/nope/sla/").status_code == 404
     project.active = False
     project.save()
@@ -157,7 +157,7 @@ def test_overdue_is_strictly_past_the_deadline(project, timeline):
 
 
 def test_the_page_shows_the_counts(client, project, busy, maintainer):
-    client.force_login(maintainer)
+    client.sign_in(maintainer)
     with time_machine.travel(NOW, tick=False):
         response = client.get(SLA)
     assert response.status_code == 200
@@ -204,13 +204,13 @@ def test_no_milestones_no_medians(client, project, maintainer, timeline):
     dashboard = selectors.sla_dashboard(project=project, now=NOW)
     assert (dashboard.median_to_acknowledge, dashboard.median_to_detail) == (None, None)
     assert dashboard.median_to_resolve is None
-    client.force_login(maintainer)
+    client.sign_in(maintainer)
     body = client.get(SLA).content.decode()
     assert '<dt class="col-sm-4">Time to fix</dt><dd class="col-sm-8">—</dd>' in body
 
 
 def test_the_page_shows_the_medians(client, project, history, maintainer):
-    client.force_login(maintainer)
+    client.sign_in(maintainer)
     with time_machine.travel(NOW, tick=False):
         body = client.get(SLA).content.decode()
     assert '<dt class="col-sm-4">Time to acknowledge</dt><dd class="col-sm-8">4 h</dd>' in body
@@ -226,7 +226,7 @@ def test_dashboard_query_count_is_constant(
             timeline.report(NOW - (n + 1) * D, step(H, ACK), step(2 * H, TRIAGE), step(D, FIX))
             timeline.report(NOW - (n + 1) * H)
 
-    client.force_login(maintainer)
+    client.sign_in(maintainer)
     # 1 session, 2 user, 3 project, 4 membership (can_view_sla), 5 clock counts (one aggregate),
     # 6 milestone times of the last 90 days.
     add_reports(1)
