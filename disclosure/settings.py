@@ -134,6 +134,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Members and staff reach nothing until their session passed a second factor.
+    "disclosure.middleware.SecondFactorGate",
     "csp.middleware.CSPMiddleware",
 ]
 
@@ -235,6 +237,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
+ACCOUNT_ADAPTER = "disclosure.accounts.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
@@ -242,7 +245,11 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = urlsplit(SITE_URL).scheme
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Second factors: an authenticator app, a security key or passkey, and recovery codes. Project
+# members and staff must pass one (disclosure.middleware.SecondFactorGate); reporters may.
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+# Only tests on http://localhost set this (WebAuthn otherwise requires an https origin).
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # no guardian anonymous user: anonymous visitors see public pages only
 
@@ -349,6 +356,9 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+        # Rate limits per client address (sign-in, second factor) read it from the proxy's
+        # X-Forwarded-For; otherwise every visitor would share the proxy's address.
+        ALLAUTH_TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 1)
 
 LOGGING = {
     "version": 1,

@@ -7,23 +7,24 @@ import time
 
 from playwright.sync_api import expect
 
+from projects.access import needs_second_factor
 from tests.signin import PASSWORD, enroll_totp, totp_code
 
-__all__ = ["enroll_totp", "sent_emails", "sign_in", "unfold"]
 
-
-def sign_in(page, live_server, email, password=PASSWORD, totp_secret=None):
-    """Sign in through allauth's login form, reached from the start page's "Sign in" link; with
-    `totp_secret`, pass the second factor with the current code of that authenticator.
+def sign_in(page, live_server, user):
+    """Sign in through allauth's login form, reached from the start page's "Sign in" link. A
+    project member or staff user then passes the second factor with the current code of a fresh
+    authenticator (allauth refuses a code used before), as tests/signin.py does.
     """
+    secret = enroll_totp(user) if needs_second_factor(user) else None
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="Sign in").click()
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    if totp_secret is not None:
+    if secret is not None:
         expect(page.get_by_role("heading", name="Two-Factor Authentication")).to_be_visible()
-        page.get_by_label("Code").fill(totp_code(totp_secret))
+        page.get_by_label("Code").fill(totp_code(secret))
         page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 

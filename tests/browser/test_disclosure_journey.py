@@ -80,7 +80,7 @@ def test_a_report_goes_from_triage_to_a_published_advisory(page, live_server, ca
     released = timezone.localdate() - dt.timedelta(days=1)
 
     # The maintainer assesses and fixes.
-    sign_in(page, live_server, maintainer.email)
+    sign_in(page, live_server, maintainer)
     open_report(page, report)
     act(page, "Triage: detailed response", Severity="High", Message="Confirmed in 1.4.")
     expect(page.get_by_text("Triaged", exact=True).first).to_be_visible()
@@ -106,7 +106,7 @@ def test_a_report_goes_from_triage_to_a_published_advisory(page, live_server, ca
     sign_out(page)
 
     # The reporter reviews, chooses how to be credited and approves.
-    sign_in(page, live_server, reporter.email)
+    sign_in(page, live_server, reporter)
     open_report(page, report)
     page.get_by_role("link", name="TMM-ADV-").click()
     page.get_by_label("Credit me as").select_option(label="Name")
@@ -118,7 +118,7 @@ def test_a_report_goes_from_triage_to_a_published_advisory(page, live_server, ca
     sign_out(page)
 
     # The maintainer publishes; the world reads it.
-    sign_in(page, live_server, maintainer.email)
+    sign_in(page, live_server, maintainer)
     open_report(page, report)
     page.get_by_role("link", name="TMM-ADV-").click()
     page.get_by_role("button", name="Publish").click()

@@ -26,7 +26,7 @@ def test_reporter_files_a_report_with_a_proof_of_concept(
     poc = tmp_path / "poc.py"
     poc.write_text("print('smuggled')\n")
 
-    sign_in(page, live_server, reporter.email)
+    sign_in(page, live_server, reporter)
     page.get_by_role("link", name="Projects").click()
     page.get_by_role("link", name="Stalwart").click()
     expect(page.get_by_role("heading", name="How to report a vulnerability")).to_be_visible()

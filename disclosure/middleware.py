@@ -1,0 +1,71 @@
+"""The request's gate: project members and staff see nothing until their session has passed a
+second factor (DESIGN §3).
+
+Being enrolled is not enough: allauth records how the session was authenticated, and one of the
+records must be a second factor ("mfa": TOTP, security key or passkey, recovery code). Until
+then such users reach only allauth's pages (enrolment, second factor, sign-out) and static files,
+with a message saying why. Reporters need no second factor (they may enable one).
+"""
+
+from urllib.parse import urlencode
+
+from allauth.account.authentication import get_authentication_records
+from allauth.mfa.models import Authenticator
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from projects.access import needs_second_factor, remember_roles
+
+# Reachable before the second factor: where it is set up or passed, and what a page needs.
+OPEN_PATHS = ("/accounts/", "/static/", "/health/")
+
+NOT_ENROLLED = (
+    "Project members and staff need a second factor (an authenticator app or a security key) "
+    "before they can see reports. Set one up to continue."
+)
+NOT_PASSED = "Confirm it is you with your second factor to continue."
+
+
+def passed_second_factor(request, user):
+    """Whether this session was authenticated with a second factor (allauth's records)."""
+    return any(
+        record.get("method") == "mfa" for record in get_authentication_records(request, user)
+    )
+
+
+class SecondFactorGate:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated:
+            # Read once here; the views of this request reuse them (projects.access).
+            roles = remember_roles(user)
+            if (
+                needs_second_factor(user, roles)
+                and not passed_second_factor(request, user)
+                and not request.path.startswith(OPEN_PATHS)
+            ):
+                return self.stop(request, user)
+        return self.get_response(request)
+
+    def stop(self, request, user):
+        factors = set(
+            Authenticator.objects.filter(user=user)
+            .exclude(type=Authenticator.Type.RECOVERY_CODES)
+            .values_list("type", flat=True)
+        )
+        if not factors:
+            messages.warning(request, NOT_ENROLLED)
+            return redirect("mfa_index")
+        messages.info(request, NOT_PASSED)
+        # The code form takes authenticator-app and recovery codes; a key has its own page.
+        confirm = (
+            "mfa_reauthenticate"
+            if Authenticator.Type.TOTP in factors
+            else ("mfa_reauthenticate_webauthn")
+        )
+        query = urlencode({"next": request.get_full_path()})
+        return redirect(f"{reverse(confirm)}?{query}")
