@@ -84,11 +84,6 @@ def member_project_ids(user):
     return set(Membership.objects.filter(user=user).values_list("project_id", flat=True))
 
 
-def member_ids(project_id):
-    """User ids of the project's members (any role)."""
-    return set(Membership.objects.filter(project_id=project_id).values_list("user_id", flat=True))
-
-
 def member_roles(project_ids):
     """{project_id: [(address, role)]} of the projects' active members, in one query."""
     found = {project_id: [] for project_id in project_ids}

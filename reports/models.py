@@ -261,6 +261,11 @@ class Comment(models.Model):
     internal = models.BooleanField(
         default=False, help_text="Members only: never shown or sent to reporters."
     )
+    by_member = models.BooleanField(
+        default=False,
+        help_text="Written for the project (a member at the time): the reporter side sees the "
+        "security team, not the person.",
+    )
     created_at = models.DateTimeField()
 
     class Meta:
@@ -334,6 +339,11 @@ class ReportEvent(models.Model):
     to_state = models.CharField(max_length=20, choices=State.choices, blank=True)
     message = models.TextField(blank=True)
     public = models.BooleanField(default=True, help_text="Shown to the reporter and collaborators.")
+    by_member = models.BooleanField(
+        default=False,
+        help_text="Done for the project (a member at the time): the reporter side sees the "
+        "security team, not the person.",
+    )
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
 

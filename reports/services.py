@@ -97,9 +97,13 @@ def lock_report(report):
 
 
 def record_event(report, *, actor, kind, message="", public=True, from_state="", data=None):
+    """Append to the report's audit trail (and notify). Whether the actor acted for the project
+    is recorded now: a maintainer who leaves later stays "the security team" to the reporter.
+    """
     event = ReportEvent.objects.create(
         report=report,
         actor=actor,
+        by_member=actor is not None and role_of(actor, report.project) is not None,
         kind=kind,
         from_state=from_state,
         to_state=report.state if kind == Event.TRANSITION else "",
@@ -303,7 +307,12 @@ def _create_report(*, project, reporter, fields):
     sla.apply_deadlines(report)
     report.save()
     ReportEvent.objects.create(
-        report=report, actor=reporter, kind=Event.CREATED, to_state=State.NEW, created_at=now
+        report=report,
+        actor=reporter,
+        by_member=role_of(reporter, project) is not None,
+        kind=Event.CREATED,
+        to_state=State.NEW,
+        created_at=now,
     )
     # What the apps above keep per report exists before anything plans from it.
     for hook in extensions.intake_hooks():
@@ -354,7 +363,7 @@ def add_comment(*, report, by, body, internal, by_member):
     report = lock_report(report)
     now = timezone.now()
     comment = Comment.objects.create(
-        report=report, author=by, body=body, internal=internal, created_at=now
+        report=report, author=by, body=body, internal=internal, by_member=by_member, created_at=now
     )
     if not internal and by_member:
         report.last_update_at = now

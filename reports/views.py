@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from projects.access import member_ids
 from projects.selectors import public_project
 from reports import forms, selectors, services
 from reports.access import access_report, can_view_sla
@@ -101,7 +100,6 @@ def report_detail(request, tracking_id):
             "timeline": selectors.timeline(report, include_internal=access.allows("view_internal")),
             "attachments": selectors.attachments(report),
             "collaborators": list(services.collaborators(report)),
-            "member_ids": member_ids(report.project_id),
             "transitions": [
                 (name, services.LABELS[name], transition_form(name, report))
                 for name in services.allowed_transitions(report)

@@ -4,15 +4,18 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def participant(context, user):
-    """How a person appears on a report. The reporter side never learns who the maintainers are."""
+def participant(context, user, for_project=False):
+    """How a person appears on a report. The reporter side never learns who the maintainers are:
+    whoever acted for the project (`for_project`, recorded when they acted) is its security team
+    to them, also after leaving the project.
+    """
     if user is None:
         return "System"
     access, report = context["access"], context["report"]
     if user.pk == report.reporter_id:
         return "You" if user.pk == access.user.pk else "Reporter"
-    if user.is_superuser or user.pk in context["member_ids"]:
-        return user.email if access.is_member else f"{report.project.name} security team"
+    if for_project and not access.is_member:
+        return f"{report.project.name} security team"
     return user.email
 
 

@@ -468,6 +468,26 @@ def test_the_reporter_side_sees_the_security_team_not_maintainers(
                 assert member.email not in text, (message.to, message.subject)
 
 
+def test_a_former_maintainer_stays_the_security_team(client, scene, project):
+    """Shown by the side they acted for when they acted: leaving the project later does not
+    hand the reporter their address.
+    """
+    report, cast = scene["report"], scene["cast"]
+    maintainer = cast["maintainer"]
+    detail = f"/reports/{report.tracking_id}/"
+    assert (
+        request_as(client, maintainer, "post", f"{detail}comment/", {"body": "On it."}).status_code
+        == 302
+    )
+    path = f"{detail}{action_path('acknowledge')}/"
+    assert request_as(client, maintainer, "post", path, {"message": "Got it."}).status_code == 302
+    project.memberships.filter(user=maintainer).delete()
+    for who in ("reporter", "collaborator"):
+        body = body_of(request_as(client, cast[who], "get", detail))
+        assert maintainer.email not in body, who
+        assert body.count("Acme security team") >= 2, who
+
+
 def test_a_superuser_acting_on_a_report_shows_as_the_security_team(client, scene):
     report, cast = scene["report"], scene["cast"]
     superuser = cast["superuser"]
