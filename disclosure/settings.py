@@ -316,6 +316,11 @@ ATTACHMENT_ROOT = Path(env_str("DJANGO_ATTACHMENT_ROOT", str(BASE_DIR / "var" / 
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 ATTACHMENT_MAX_FILES = env_int("ATTACHMENT_MAX_FILES", 5)
 
+# Invitations to follow a report can be accepted for this many days.
+INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 14)
+if not 1 <= INVITATION_MAX_AGE_DAYS <= 90:
+    raise ImproperlyConfigured("INVITATION_MAX_AGE_DAYS must be between 1 and 90")
+
 # Portal page size (keyset pagination).
 REPORTS_PAGE_SIZE = env_int("REPORTS_PAGE_SIZE", 25)
 

@@ -231,21 +231,33 @@ class TrackingCounter(models.Model):
         return f"{self.project_id}/{self.year}: {self.last}"
 
 
+class InvitationQuerySet(models.QuerySet):
+    def pending(self, *, now):
+        """Invitations that can still be accepted: not used, not revoked, not expired."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+
+
 class Invitation(models.Model):
-    """A collaborator invited by an address that has no account yet; accepted after sign-up."""
+    """An invitation to follow a report, sent to an address: accepted once, by whoever signs in
+    with that address verified, before it expires; revocable until then.
+    """
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField()
     token = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["report", "email"],
-                condition=Q(accepted_at__isnull=True),
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
                 name="one_open_invitation_per_address",
             )
         ]
@@ -326,6 +338,7 @@ class ReportEvent(models.Model):
         COLLABORATOR_ADDED = "collaborator_added", "Collaborator added"
         COLLABORATOR_INVITED = "collaborator_invited", "Collaborator invited"
         COLLABORATOR_REMOVED = "collaborator_removed", "Collaborator removed"
+        INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
         ATTACHMENT = "attachment", "Attachment added"
         CVSS = "cvss", "CVSS vector set"
         DISCLOSURE = "disclosure", "Disclosure"

@@ -5,10 +5,12 @@ SLA deadlines and writes its notifications to the email outbox, delivered after 
 else writes `state`.
 """
 
+import datetime
 import secrets
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
@@ -385,79 +387,117 @@ def collaborators(report):
     return get_user_model().objects.filter(pk__in=ids).order_by("email")
 
 
-def _user_by_email(email):
-    """The account owning `email` as a verified address, or as its account email."""
-    verified = EmailAddress.objects.filter(email__iexact=email, verified=True).select_related(
-        "user"
-    )
-    found = verified.first()
-    if found is not None:
-        return found.user
-    return get_user_model().objects.filter(email__iexact=email).first()
+def _collaborator_with_address(report, email):
+    """The collaborator of the report owning `email` as a verified address, if any."""
+    owners = EmailAddress.objects.filter(email__iexact=email, verified=True).values("user_id")
+    return collaborators(report).filter(pk__in=owners).first()
 
 
 @transaction.atomic
 def invite_collaborator(*, report, by, email):
-    """Share the report with `email`: at once for an account, by invitation link otherwise."""
+    """Invite `email` to follow the report: always by a link sent to that address, accepted by
+    whoever signs in with it verified (accept_invitation), within INVITATION_MAX_AGE_DAYS.
+
+    The answer and the timeline read the same whether the address belongs to a member, to an
+    account or to nobody yet: inviting must not tell a reporter who the maintainers are or who
+    has an account here.
+    """
     report = lock_report(report)
     email = email.strip().lower()
-    user = _user_by_email(email)
-    if user is not None:
-        _grant(report, user=user, by=by)
-        return user
-    if report.invitations.filter(email=email, accepted_at__isnull=True).exists():
+    now = timezone.now()
+    if email == report.reporter.email.lower():
+        raise ReportError("The reporter already has access.")
+    if _collaborator_with_address(report, email) is not None:
+        raise ReportError(f"{email} is already a collaborator.")
+    open_ones = report.invitations.filter(
+        email=email, accepted_at__isnull=True, revoked_at__isnull=True
+    )
+    if open_ones.filter(expires_at__gt=now).exists():
         raise ReportError(f"{email} has already been invited.")
+    open_ones.update(revoked_at=now)  # an expired one makes way for the new one
     invitation = Invitation.objects.create(
-        report=report, email=email, invited_by=by, token=secrets.token_urlsafe(32)
+        report=report,
+        email=email,
+        invited_by=by,
+        token=secrets.token_urlsafe(32),
+        expires_at=now + datetime.timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
     )
     record_event(report, actor=by, kind=Event.COLLABORATOR_INVITED, message=email)
     emails.invitation(invitation)
-    return None
+    return invitation
 
 
-def _grant(report, *, user, by):
-    if user.pk == report.reporter_id:
-        raise ReportError("The reporter already has access.")
-    if role_of(user, report.project) is not None:
-        # Members see the report already. Answer like a successful invitation: an error here
-        # would let a reporter probe addresses to learn who the maintainers are.
-        return
+def _grant(report, *, user):
+    """The invited person joins (unless they see the report already), in the audit trail."""
+    if user.pk == report.reporter_id or role_of(user, report.project) is not None:
+        return  # the reporter and the members see the report already
     if collaborators(report).filter(pk=user.pk).exists():
-        raise ReportError(f"{user.email} is already a collaborator.")
+        return
     assign_perm("view_report", user, report)
-    record_event(report, actor=by, kind=Event.COLLABORATOR_ADDED, message=user.email)
+    record_event(report, actor=user, kind=Event.COLLABORATOR_ADDED, message=user.email)
     emails.collaborator_added(report, user)
 
 
 @transaction.atomic
 def accept_invitation(*, token, user):
-    """The invited person, signed in with the invited address verified, joins the report."""
+    """The invited person, signed in with the invited address verified, joins the report.
+
+    Once only, before it expires and unless it was revoked; every refusal reads the same.
+    """
     invitation = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.pending(now=timezone.now())
+        .select_for_update()
         .select_related("report__project")
-        .filter(token=token, accepted_at__isnull=True)
+        .filter(token=token)
         .first()
     )
     addresses = EmailAddress.objects.filter(user=user, verified=True).values_list(
         "email", flat=True
     )
     if invitation is None or invitation.email not in {a.lower() for a in addresses}:
-        raise ReportError("This invitation is not valid for your account.")
+        raise ReportError(
+            "This invitation is not valid for your account: it may have expired, been used or "
+            "been revoked, or it was sent to another address."
+        )
     report = lock_report(invitation.report)
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
-    if report.reporter_id != user.pk and not collaborators(report).filter(pk=user.pk).exists():
-        _grant(report, user=user, by=user)
+    _grant(report, user=user)
     return report
+
+
+def pending_invitations(report):
+    """Invitations of the report that can still be accepted, for those who manage them."""
+    return list(report.invitations.pending(now=timezone.now()).order_by("created_at"))
+
+
+@transaction.atomic
+def revoke_invitation(*, report, by, invitation_id):
+    report = lock_report(report)
+    invitation = report.invitations.pending(now=timezone.now()).filter(pk=invitation_id).first()
+    if invitation is None:
+        raise ReportError("That invitation cannot be revoked: it is no longer pending.")
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    record_event(report, actor=by, kind=Event.INVITATION_REVOKED, message=invitation.email)
 
 
 @transaction.atomic
 def remove_collaborator(*, report, by, user_id):
+    """Take the report away from a collaborator, and any invitation still open for them."""
     report = lock_report(report)
     user = collaborators(report).filter(pk=user_id).first()
     if user is None:
         raise ReportError("That person is not a collaborator on this report.")
     remove_perm("view_report", user, report)
+    addresses = {
+        a.lower() for a in EmailAddress.objects.filter(user=user).values_list("email", flat=True)
+    }
+    report.invitations.filter(
+        email__in=addresses | {user.email.lower()},
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+    ).update(revoked_at=timezone.now())
     record_event(report, actor=by, kind=Event.COLLABORATOR_REMOVED, message=user.email)
 
 

@@ -21,6 +21,11 @@ urlpatterns = [
     ),
     path("reports/<str:tracking_id>/collaborators/", views.invite, name="invite"),
     path(
+        "reports/<str:tracking_id>/invitations/<int:invitation_id>/revoke/",
+        views.revoke_invitation,
+        name="revoke_invitation",
+    ),
+    path(
         "reports/<str:tracking_id>/collaborators/<int:user_id>/remove/",
         views.remove_collaborator,
         name="remove_collaborator",

@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -100,6 +99,8 @@ def report_detail(request, tracking_id):
             "timeline": selectors.timeline(report, include_internal=access.allows("view_internal")),
             "attachments": selectors.attachments(report),
             "collaborators": list(services.collaborators(report)),
+            "invitations": access.allows("manage_collaborators")
+            and services.pending_invitations(report),
             "transitions": [
                 (name, services.LABELS[name], transition_form(name, report))
                 for name in services.allowed_transitions(report)
@@ -238,7 +239,25 @@ def invite(request, tracking_id):
         )
     except services.ReportError as error:
         return back_to_report(request, access, str(error))
-    messages.success(request, f"{form.cleaned_data['email']} can now follow this report.")
+    messages.success(
+        request,
+        f"An invitation was sent to {form.cleaned_data['email']}. It can be accepted for "
+        f"{settings.INVITATION_MAX_AGE_DAYS} days by whoever signs in with that address verified.",
+    )
+    return back_to_report(request, access)
+
+
+@login_required
+@require_POST
+def revoke_invitation(request, tracking_id, invitation_id):
+    access = access_report(request.user, tracking_id).require("manage_collaborators")
+    try:
+        services.revoke_invitation(
+            report=access.report, by=request.user, invitation_id=invitation_id
+        )
+    except services.ReportError as error:
+        raise Http404(str(error)) from error
+    messages.success(request, "The invitation is revoked: its link no longer works.")
     return back_to_report(request, access)
 
 
@@ -259,6 +278,12 @@ def accept_invitation(request, token):
         return render(request, "reports/accept_invitation.html", {"token": token})
     try:
         report = services.accept_invitation(token=token, user=request.user)
-    except (services.ReportError, ValidationError) as error:
-        raise Http404(str(error)) from error
+    except services.ReportError as error:
+        # Unknown, used, revoked, expired or someone else's: one answer for all.
+        return render(
+            request,
+            "reports/accept_invitation.html",
+            {"token": token, "error": str(error)},
+            status=404,
+        )
     return redirect("reports:detail", report.tracking_id)

@@ -11,8 +11,7 @@ from django.http import Http404
 
 from advisories import access as advisory_access
 from reports import access as report_access
-from reports import services
-from tests.reports.conftest import file
+from tests.reports.conftest import file, share
 
 pytestmark = pytest.mark.django_db
 
@@ -75,9 +74,7 @@ def access_of(app, user, tracking_id):
 @pytest.fixture
 def report(project, cast):
     filed = file(cast["reporter"], project)
-    services.invite_collaborator(
-        report=filed, by=cast["reporter"], email=cast["collaborator"].email
-    )
+    share(filed, by=cast["reporter"], with_user=cast["collaborator"])
     return filed
 
 

@@ -28,6 +28,7 @@ from projects.models import Membership, Project
 from reports import services
 from reports.models import Report
 from tests.factories import MembershipFactory, UserFactory
+from tests.reports.conftest import share
 from tests.signin import Client
 
 pytestmark = pytest.mark.django_db
@@ -190,7 +191,7 @@ def private_work(stalwart, member, finder, collaborator):
     """
     advisory = drafted(stalwart, by=member, reporter=finder, details=f"Details: {DETAILS}")
     report = fresh(advisory.report)
-    services.invite_collaborator(report=report, by=finder, email=collaborator.email)
+    share(report, by=finder, with_user=collaborator)
     services.add_comment(
         report=report, by=member, body=f"Between us: {INTERNAL}", internal=True, by_member=True
     )
@@ -351,7 +352,7 @@ def test_the_credit_preference_goes_through_the_reporters_review(
 ):
     advisory = drafted(stalwart, by=member, reporter=finder)
     advisory_services.share_for_review(advisory=advisory, by=member)
-    services.invite_collaborator(report=fresh(advisory.report), by=finder, email=collaborator.email)
+    share(fresh(advisory.report), by=finder, with_user=collaborator)
     url = f"/reports/{advisory.report.tracking_id}/advisory/credit/"
     for user, status in ((collaborator, 403), (member, 403), (finder, 302)):
         client = Client()

@@ -39,6 +39,7 @@ from projects.models import Membership, Project
 from reports import services
 from reports.models import Report, ReportEvent, State
 from tests.factories import MembershipFactory
+from tests.reports.conftest import share
 from tests.signin import Client
 
 pytestmark = pytest.mark.django_db
@@ -109,7 +110,7 @@ def file(project, reporter, **fields):
 def report(project, clock, reporter, collaborator, maintainer, triager, project_admin):
     """A Stalwart report filed at T0, shared with the collaborator."""
     filed = file(project, reporter)
-    services.invite_collaborator(report=filed, by=reporter, email=collaborator.email)
+    share(filed, by=reporter, with_user=collaborator)
     return fresh(filed)
 
 

@@ -28,10 +28,16 @@ def file(reporter_user, project, **fields):
     return services.file_report(project=project, reporter=reporter_user, fields=values)
 
 
+def share(report, *, by, with_user):
+    """`by` invites `with_user`'s address and they accept, as through the emailed link."""
+    invitation = services.invite_collaborator(report=report, by=by, email=with_user.email)
+    return services.accept_invitation(token=invitation.token, user=with_user)
+
+
 @pytest.fixture
 def report(project, reporter, collaborator, maintainer, triager):
     filed = file(reporter, project)
-    services.invite_collaborator(report=filed, by=reporter, email=collaborator.email)
+    share(filed, by=reporter, with_user=collaborator)
     filed.refresh_from_db()
     # The setup's own notifications are not under test: tests see only what they cause.
     OutboundEmail.objects.all().delete()

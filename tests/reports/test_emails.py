@@ -110,17 +110,26 @@ def test_public_comment(
     assert all("We reproduced it." in m.body for m in mailoutbox)
 
 
-def test_collaborator_added(
+def test_collaborator_invited_then_added(
     report, reporter, collaborator, maintainer, triager, stranger, mailoutbox,
     django_capture_on_commit_callbacks,
 ):  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
-        services.invite_collaborator(report=report, by=reporter, email=stranger.email)
+        invitation = services.invite_collaborator(report=report, by=reporter, email=stranger.email)
+    # An invitation, whoever owns the address; the event goes to everyone else who follows the
+    # report (not to the reporter, who invited).
+    assert received(mailoutbox, report) == {
+        (stranger.email, "Invitation to a Acme security report"),
+        (collaborator.email, "Collaborator invited: New"),
+        (maintainer.email, "Collaborator invited: New"),
+        (triager.email, "Collaborator invited: New"),
+    }
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.accept_invitation(token=invitation.token, user=stranger)
     assert received(mailoutbox, report) == {
         (stranger.email, "You were added to a report"),
-        # The event goes to everyone else who follows the report (not to the reporter, who
-        # added them); the new collaborator already has their own message.
-        (stranger.email, "Collaborator added: New"),
+        (reporter.email, "Collaborator added: New"),
         (collaborator.email, "Collaborator added: New"),
         (maintainer.email, "Collaborator added: New"),
         (triager.email, "Collaborator added: New"),
@@ -132,7 +141,7 @@ def test_invitation(report, reporter, mailoutbox, django_capture_on_commit_callb
         services.invite_collaborator(report=report, by=reporter, email=NEWCOMER)
     invitation = next(m for m in mailoutbox if m.to == [NEWCOMER] and "Invitation" in m.subject)
     assert check_email(invitation, report) == "Invitation to a Acme security report"
-    token = report.invitations.get().token
+    token = report.invitations.get(email=NEWCOMER).token
     assert f"{SITE}/reports/invitations/{token}/" in invitation.body
     assert f"{SITE}/accounts/signup/" in invitation.body
     for message in mailoutbox:

@@ -6,7 +6,7 @@ import time_machine
 
 from reports import services
 from tests.factories import PolicyRevisionFactory, ProjectFactory, UserFactory
-from tests.reports.conftest import file
+from tests.reports.conftest import file, share
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def test_reporter_sees_own_and_collaborating_reports_only(
     PolicyRevisionFactory(project=other_project)
     own = file(reporter, project)
     shared = file(stranger, other_project)
-    services.invite_collaborator(report=shared, by=stranger, email=reporter.email)
+    share(shared, by=stranger, with_user=reporter)
     file(stranger, project)  # somebody else's report in the same project
     client.sign_in(reporter)
     assert sorted(listed(client)) == sorted([own.tracking_id, shared.tracking_id])
@@ -149,9 +149,9 @@ def test_detail_query_count_is_constant(
     url = f"/reports/{report.tracking_id}/"
     # session, user, the user's roles (read once by the request's gate for the second factor,
     # visibility and access), shared ids, report (+project, revision, reporter), events,
-    # comments, attachments, collaborators, and the disclosure panel's Disclosure (+advisory)
-    # and proposals
-    with django_assert_num_queries(11):
+    # comments, attachments, collaborators, pending invitations (for those who manage
+    # collaborators), and the disclosure panel's Disclosure (+advisory) and proposals
+    with django_assert_num_queries(12):
         client.get(url)
     for n in range(5):
         services.add_comment(
@@ -160,13 +160,13 @@ def test_detail_query_count_is_constant(
         services.add_comment(
             report=report, by=reporter, body=f"r{n}", internal=False, by_member=False
         )
-        services.invite_collaborator(report=report, by=reporter, email=UserFactory().email)
+        share(report, by=reporter, with_user=UserFactory())
     services.add_attachments(report=report, by=reporter, files=[poc_file])
     services.transition(report=report, by=maintainer, name="acknowledge")
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         assert client.get(url).status_code == 200
     client.sign_in(reporter)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         assert client.get(url).status_code == 200
 
 

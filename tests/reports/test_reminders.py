@@ -29,7 +29,7 @@ from reports import reminders, services, sweep
 from reports.models import Reminder, Report, ReportEvent, State
 from reports.reminders import Kind
 from tests.factories import MembershipFactory, UserFactory
-from tests.reports.conftest import reminder_emails
+from tests.reports.conftest import reminder_emails, share
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +103,7 @@ def clock():
 def filed(stalwart, team, clock, reporter, collaborator):
     """A Stalwart report filed at T0, shared with a collaborator."""
     report = file(stalwart, reporter)
-    services.invite_collaborator(report=report, by=reporter, email=collaborator.email)
+    share(report, by=reporter, with_user=collaborator)
     # The filing's own notifications are not under test: the outbox holds what the test causes.
     OutboundEmail.objects.all().delete()
     return fresh(report)
@@ -485,7 +485,7 @@ def due_reminders(kind, reports, *, project, team, clock, reporter, collaborator
     """
     for n in range(reports):
         report = file(project, reporter, title=f"Report {n}")
-        services.invite_collaborator(report=report, by=reporter, email=collaborator.email)
+        share(report, by=reporter, with_user=collaborator)
         if kind == "nudges":
             act(report, "request_info", team.maintainer, message="Which version?")
     if kind == "nudges":

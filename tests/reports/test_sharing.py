@@ -1,13 +1,15 @@
+import datetime
 import re
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Permission
+from django.utils import timezone
 
 from reports import services
 from reports.models import Invitation, Report, ReportEvent
 from tests.factories import MembershipFactory, UserFactory
-from tests.reports.conftest import file
+from tests.reports.conftest import file, share
 
 pytestmark = pytest.mark.django_db
 
@@ -54,19 +56,132 @@ def test_upload_limits_apply_after_intake_too(client, report, reporter, settings
     assert report.attachments.count() == 0
 
 
-def test_reporter_invites_an_existing_account(client, project, reporter, stranger):
+def accept_link(mailoutbox, address):
+    message = next(m for m in reversed(mailoutbox) if m.to == [address])
+    return re.search(r"https?://[^/]+(/reports/invitations/[^/\s]+/)", message.body).group(1)
+
+
+def test_reporter_invites_an_existing_account(
+    client, project, reporter, stranger, mailoutbox, django_capture_on_commit_callbacks
+):
     report = file(reporter, project)
     client.sign_in(stranger)
     assert client.get(f"/reports/{report.tracking_id}/").status_code == 404
     client.sign_in(reporter)
-    client.post(f"/reports/{report.tracking_id}/collaborators/", {"email": stranger.email})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/reports/{report.tracking_id}/collaborators/", {"email": stranger.email})
     client.sign_in(stranger)
+    # An account does not let anyone in by itself: the emailed link does, once accepted.
+    assert client.get(f"/reports/{report.tracking_id}/").status_code == 404
+    response = client.post(accept_link(mailoutbox, stranger.email))
+    assert response["Location"] == f"/reports/{report.tracking_id}/"
     assert client.get(f"/reports/{report.tracking_id}/").status_code == 200
     assert ReportEvent.objects.filter(report=report, kind="collaborator_added").exists()
     # and removes them again
     client.sign_in(reporter)
     client.post(f"/reports/{report.tracking_id}/collaborators/{stranger.pk}/remove/")
     client.sign_in(stranger)
+    assert client.get(f"/reports/{report.tracking_id}/").status_code == 404
+
+
+@pytest.mark.parametrize("owner", ["member", "account", "unverified_account", "nobody"])
+def test_inviting_says_the_same_whoever_owns_the_address(
+    client, project, reporter, owner, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The reporter must not learn who the maintainers are or who has an account here."""
+    address = "someone@example.org"
+    if owner == "member":
+        MembershipFactory(project=project, user=UserFactory(email=address))
+    elif owner in ("account", "unverified_account"):
+        UserFactory(email=address, verified=owner == "account")
+    report = file(reporter, project)
+    client.sign_in(reporter)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/reports/{report.tracking_id}/collaborators/", {"email": address}, follow=True
+        )
+    page = response.content.decode()
+    assert f"An invitation was sent to {address}." in page
+    events = list(report.events.exclude(kind="created").values_list("kind", "message"))
+    assert events == [("collaborator_invited", address)]
+    invitations = [m.subject for m in mailoutbox if m.to == [address] and "Invit" in m.subject]
+    assert invitations == [f"[{report.tracking_id}] Invitation to a Acme security report"]
+    assert not services.collaborators(report).exists()
+
+
+def test_an_invitation_binds_only_a_verified_address(client, project, reporter):
+    """An account whose address was never verified cannot take the invitation sent to it."""
+    report = file(reporter, project)
+    invitation = services.invite_collaborator(
+        report=report, by=reporter, email="claimed@example.org"
+    )
+    squatter = UserFactory(email="claimed@example.org", verified=False)
+    client.sign_in(squatter)
+    assert client.post(f"/reports/invitations/{invitation.token}/").status_code == 404
+    assert client.get(f"/reports/{report.tracking_id}/").status_code == 404
+
+
+def test_invitations_expire(client, project, reporter, stranger, settings):
+    settings.INVITATION_MAX_AGE_DAYS = 14
+    report = file(reporter, project)
+    invitation = services.invite_collaborator(report=report, by=reporter, email=stranger.email)
+    lifetime = invitation.expires_at - invitation.created_at
+    assert abs(lifetime - datetime.timedelta(days=14)) < datetime.timedelta(seconds=1)
+    Invitation.objects.filter(pk=invitation.pk).update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    client.sign_in(stranger)
+    response = client.post(f"/reports/invitations/{invitation.token}/")
+    assert response.status_code == 404
+    assert "it may have expired" in response.content.decode()
+    assert client.get(f"/reports/{report.tracking_id}/").status_code == 404
+    # An expired invitation makes way for a new one.
+    again = services.invite_collaborator(report=report, by=reporter, email=stranger.email)
+    assert client.post(f"/reports/invitations/{again.token}/").status_code == 302
+
+
+def test_pending_invitations_are_listed_and_revocable(
+    client, project, reporter, maintainer, collaborator, stranger
+):
+    report = file(reporter, project)
+    invitation = services.invite_collaborator(report=report, by=reporter, email=stranger.email)
+    url = f"/reports/{report.tracking_id}/"
+    client.sign_in(maintainer)
+    assert "stranger@example.org" in client.get(url).content.decode()
+    revoke = f"{url}invitations/{invitation.pk}/revoke/"
+    # Who may not manage collaborators may not revoke either (the collaborator is one).
+    share(report, by=reporter, with_user=collaborator)
+    client.sign_in(collaborator)
+    assert client.post(revoke).status_code == 403
+    client.sign_in(reporter)
+    response = client.post(revoke, follow=True)
+    assert "The invitation is revoked" in response.content.decode()
+    assert revoke not in client.get(url).content.decode()
+    assert services.pending_invitations(report) == []
+    event = report.events.latest("pk")
+    assert (event.kind, event.message) == ("invitation_revoked", "stranger@example.org")
+    client.sign_in(stranger)
+    assert client.post(f"/reports/invitations/{invitation.token}/").status_code == 404
+    assert client.get(url).status_code == 404
+    client.sign_in(reporter)
+    assert client.post(revoke).status_code == 404  # once
+
+
+def test_a_removed_collaborator_cannot_come_back_with_an_old_link(
+    client, project, reporter, stranger
+):
+    """Removed while a second invitation (say, to another address of theirs) was still open:
+    removing them revokes it.
+    """
+    report = file(reporter, project)
+    first = services.invite_collaborator(report=report, by=reporter, email=stranger.email)
+    EmailAddress.objects.create(user=stranger, email="alias@example.org", verified=True)
+    second = services.invite_collaborator(report=report, by=reporter, email="alias@example.org")
+    services.accept_invitation(token=first.token, user=stranger)
+    services.remove_collaborator(report=report, by=reporter, user_id=stranger.pk)
+    client.sign_in(stranger)
+    for token in (first.token, second.token):
+        assert client.post(f"/reports/invitations/{token}/").status_code == 404
     assert client.get(f"/reports/{report.tracking_id}/").status_code == 404
 
 
