@@ -6,6 +6,7 @@ provide DJANGO_SECRET_KEY; see README.md for every variable.
 """
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -63,6 +64,19 @@ def env_list(name, default):
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+RATE = re.compile(r"^\d+/(\d+(\.\d+)?)?[smhd]/(ip|user)$")
+
+
+def env_rates(name, default):
+    """Rate limits as allauth reads them: "10/h/user,30/h/ip" (count/period/per)."""
+    raw = env_str(name, default)
+    if not all(RATE.match(part.strip()) for part in raw.split(",")):
+        raise ImproperlyConfigured(
+            f"{name} must be rates like 10/h/user,30/h/ip (count/period/user or ip), not {raw!r}"
+        )
+    return raw
 
 
 def env_url(name, default):
@@ -247,6 +261,18 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = urlsplit(SITE_URL).scheme
 # Second factors: an authenticator app, a security key or passkey, and recovery codes. Project
 # members and staff must pass one (disclosure.middleware.SecondFactorGate); reporters may.
+# Rate limits (allauth's machinery: "count/period/per" with per user or ip; a POST over the limit
+# is answered 429 and stores nothing). Sign-in limits are allauth's own; see disclosure.accounts.
+RATE_LIMIT_REPORTS = env_rates("RATE_LIMIT_REPORTS", "10/h/user,30/h/ip")
+RATE_LIMIT_INVITATIONS = env_rates("RATE_LIMIT_INVITATIONS", "20/h/user,50/h/ip")
+RATE_LIMIT_COMMENTS = env_rates("RATE_LIMIT_COMMENTS", "60/h/user,200/h/ip")
+RATE_LIMIT_UPLOADS = env_rates("RATE_LIMIT_UPLOADS", "30/h/user,100/h/ip")
+ACCOUNT_RATE_LIMITS = {
+    "file_report": RATE_LIMIT_REPORTS,
+    "invite": RATE_LIMIT_INVITATIONS,
+    "comment": RATE_LIMIT_COMMENTS,
+    "upload": RATE_LIMIT_UPLOADS,
+}
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 # Only tests on http://localhost set this (WebAuthn otherwise requires an https origin).
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
@@ -315,6 +341,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 ATTACHMENT_ROOT = Path(env_str("DJANGO_ATTACHMENT_ROOT", str(BASE_DIR / "var" / "attachments")))
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 ATTACHMENT_MAX_FILES = env_int("ATTACHMENT_MAX_FILES", 5)
+# Quotas: attachments on one report, and bytes one user may store over all reports.
+ATTACHMENTS_PER_REPORT = env_int("ATTACHMENTS_PER_REPORT", 30)
+ATTACHMENT_QUOTA_BYTES = env_int("ATTACHMENT_QUOTA_BYTES", 200 * 1024 * 1024)
 
 # Invitations to follow a report can be accepted for this many days.
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 14)

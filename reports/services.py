@@ -13,7 +13,8 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -326,8 +327,28 @@ def _create_report(*, project, reporter, fields):
     return report
 
 
+def _check_quotas(report, *, by, files):
+    """At most ATTACHMENTS_PER_REPORT files on a report, at most ATTACHMENT_QUOTA_BYTES stored by
+    one person over all reports (the form caps each upload; these cap what piles up).
+    """
+    if not files:
+        return
+    if report.attachments.count() + len(files) > settings.ATTACHMENTS_PER_REPORT:
+        raise ReportError(
+            f"A report holds at most {settings.ATTACHMENTS_PER_REPORT} attachments; "
+            "nothing was uploaded."
+        )
+    stored = Attachment.objects.filter(uploaded_by=by).aggregate(total=Sum("size"))["total"] or 0
+    if stored + sum(upload.size for upload in files) > settings.ATTACHMENT_QUOTA_BYTES:
+        quota = filesizeformat(settings.ATTACHMENT_QUOTA_BYTES)
+        raise ReportError(
+            f"Your attachments would exceed your storage quota of {quota}; nothing was uploaded."
+        )
+
+
 def _store_attachments(report, *, by, files, stored):
     """Write the files to private storage; `stored` collects them for clean-up on failure."""
+    _check_quotas(report, by=by, files=files)
     for upload in files:
         attachment = Attachment(report=report, uploaded_by=by, name=upload.name, size=upload.size)
         attachment.file.save(upload.name, upload, save=False)

@@ -11,9 +11,11 @@ from reports import forms, selectors, services
 from reports.access import access_report, can_view_sla
 from reports.models import Severity, State, Viewer
 from reports.postback import back_to_report, form_errors
+from reports.throttles import throttled
 
 
 @login_required
+@throttled("file_report")
 def intake(request, slug):
     project = public_project(slug)
     revision = project.revision_in_force()
@@ -153,6 +155,7 @@ def report_transition(request, tracking_id, name):
 
 @login_required
 @require_POST
+@throttled("comment")
 def comment(request, tracking_id):
     access = access_report(request.user, tracking_id)
     form = forms.CommentForm(request.POST, can_write_internal=access.allows("comment_internal"))
@@ -199,14 +202,18 @@ def sla_dashboard(request, slug):
 
 @login_required
 @require_POST
+@throttled("upload")
 def upload(request, tracking_id):
     access = access_report(request.user, tracking_id).require("upload")
     form = forms.AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
         return back_to_report(request, access, " ".join(form.errors.get("attachments", [])))
-    services.add_attachments(
-        report=access.report, by=request.user, files=form.cleaned_data["attachments"]
-    )
+    try:
+        services.add_attachments(
+            report=access.report, by=request.user, files=form.cleaned_data["attachments"]
+        )
+    except services.ReportError as error:
+        return back_to_report(request, access, str(error))
     return back_to_report(request, access)
 
 
@@ -228,6 +235,7 @@ def download(request, tracking_id, attachment_id):
 
 @login_required
 @require_POST
+@throttled("invite")
 def invite(request, tracking_id):
     access = access_report(request.user, tracking_id).require("manage_collaborators")
     form = forms.InviteForm(request.POST)
