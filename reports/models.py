@@ -139,6 +139,9 @@ class Report(models.Model):
     cvss_vector = models.CharField(max_length=200, blank=True)
     cvss_score = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
     cvss_severity = models.CharField(max_length=10, blank=True)
+    cvss_error = models.TextField(
+        blank=True, help_text="Why a stored vector could not be scored; the sweep skips it."
+    )
     cve_request_needed = models.BooleanField(
         default=False, help_text="The maintainers' CVSS score reaches the project's CVE threshold."
     )

@@ -12,6 +12,7 @@ from decimal import Decimal
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.template.defaultfilters import filesizeformat
@@ -533,10 +534,12 @@ def set_cvss_vector(*, report, by, vector):
     report.cvss_vector = vector.strip()
     report.cvss_score = None
     report.cvss_severity = ""
+    report.cvss_error = ""
     report.cve_request_needed = False  # until the new vector is scored
     report.save(
         update_fields=[
-            "cvss_vector", "cvss_score", "cvss_severity", "cve_request_needed", "updated_at"
+            "cvss_vector", "cvss_score", "cvss_severity", "cvss_error", "cve_request_needed",
+            "updated_at",
         ]
     )  # fmt: skip
     record_event(report, actor=by, kind=Event.CVSS, message=report.cvss_vector)
@@ -548,13 +551,23 @@ def set_cvss_vector(*, report, by, vector):
 def compute_cvss(*, report_id):
     """Score both vectors and set the CVE flag from the maintainers' score and the project's
     threshold (Stalwart: CVSS >= 4.0). Idempotent: it only reads the stored vectors.
+
+    A stored vector that cannot be scored (written before validation, or refused by a newer
+    `cvss` library) is recorded in `cvss_error` and left unscored: it never makes the task fail,
+    and the periodic sweep does not retry it until a new vector is set.
     """
     report = Report.objects.select_for_update().select_related("project").get(pk=report_id)
-    for prefix in ("reporter_", ""):
+    problems = []
+    for prefix, whose in (("reporter_", "The reporter's vector"), ("", "The maintainers' vector")):
         vector = getattr(report, f"{prefix}cvss_vector")
-        result = cvss.score(vector) if vector else None
+        try:
+            result = cvss.score(vector) if vector else None
+        except ValidationError as error:
+            problems.append(f"{whose} cannot be scored: {' '.join(error.messages)}")
+            result = None
         setattr(report, f"{prefix}cvss_score", result and Decimal(str(result.base_score)))
         setattr(report, f"{prefix}cvss_severity", result.severity if result else "")
+    report.cvss_error = " ".join(problems)
     threshold = report.project.cve_threshold
     report.cve_request_needed = (
         report.cvss_score is not None and threshold is not None and report.cvss_score >= threshold
@@ -562,19 +575,23 @@ def compute_cvss(*, report_id):
     report.save(
         update_fields=[
             "reporter_cvss_score", "reporter_cvss_severity", "cvss_score", "cvss_severity",
-            "cve_request_needed", "updated_at",
+            "cvss_error", "cve_request_needed", "updated_at",
         ]
     )  # fmt: skip
     return report
 
 
 def score_unscored():
-    """Score reports whose vector has no score yet (a scoring task lost with the broker)."""
+    """Score reports whose vector has no score yet (a scoring task lost with the broker); those
+    whose vector was found unscorable wait for a new one.
+    """
     pending = list(
-        Report.objects.filter(
+        Report.objects.filter(cvss_error="")
+        .filter(
             Q(cvss_score__isnull=True) & ~Q(cvss_vector="")
             | Q(reporter_cvss_score__isnull=True) & ~Q(reporter_cvss_vector="")
-        ).values_list("pk", flat=True)
+        )
+        .values_list("pk", flat=True)
     )
     for report_id in pending:
         compute_cvss(report_id=report_id)

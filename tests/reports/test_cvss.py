@@ -494,3 +494,35 @@ def test_an_unscored_report_stays_unscored(report):
     assert {**after, "updated_at": None} == {**before, "updated_at": None}
     assert after["cvss_score"] is None
     assert after["reporter_cvss_score"] is None
+
+
+# --- A bad stored vector never poisons the task ---------------------------------------------------
+
+
+def test_an_unscorable_stored_vector_is_recorded_and_the_sweep_moves_on(
+    client, stalwart, reporter, stalwart_maintainer, django_capture_on_commit_callbacks
+):
+    """A vector stored before validation (or refused by a newer library) used to make every run
+    of score_unscored raise, so the reports after it were never scored.
+    """
+    bad = services.file_report(project=stalwart, reporter=reporter, fields=STALWART_FIELDS)
+    good = services.file_report(project=stalwart, reporter=reporter, fields=STALWART_FIELDS)
+    Report.objects.filter(pk=bad.pk).update(cvss_vector="CVSS:3.1/AV:X")
+    Report.objects.filter(pk=good.pk).update(cvss_vector=JUST_AT_40)
+
+    assert tasks.score_unscored.delay().get() == 2
+    bad.refresh_from_db()
+    good.refresh_from_db()
+    assert good.cvss_score == Decimal("4.0")
+    assert bad.cvss_score is None
+    assert bad.cvss_error.startswith("The maintainers' vector cannot be scored: Invalid CVSS")
+    assert tasks.score_unscored.delay().get() == 0  # not retried until a new vector is set
+
+    client.sign_in(stalwart_maintainer)
+    page = client.get(f"/reports/{bad.tracking_id}/").content.decode()
+    assert "cannot be scored" in page
+    set_vector_url = f"/reports/{bad.tracking_id}/cvss/"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(set_vector_url, {"vector": JUST_AT_40}).status_code == 302
+    bad.refresh_from_db()
+    assert (bad.cvss_score, bad.cvss_error) == (Decimal("4.0"), "")
