@@ -32,3 +32,6 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"created admin account {email} with password {password} (shown only this once)"
             )
+        self.stdout.write(
+            "at first sign-in it sets up a second factor (authenticator app or security key)"
+        )
