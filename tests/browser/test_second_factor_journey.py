@@ -6,13 +6,15 @@ WebAuthn wants an https origin; the live server is http://localhost, so this tes
 the insecure origin (MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN, off in every other setting).
 """
 
+import re
+
 import pytest
 from allauth.mfa.models import Authenticator
 from playwright.sync_api import expect
 
 from projects.models import Membership
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
-from tests.signin import PASSWORD
+from tests.signin import PASSWORD, totp_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,3 +86,31 @@ def test_a_maintainer_adds_a_security_key_and_signs_in_with_it(
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     page.get_by_role("link", name="My reports").click()
     expect(page.get_by_role("heading", name="Reports")).to_be_visible()
+
+
+def test_the_first_admin_sets_up_an_authenticator_app_before_the_admin_opens(page, live_server):
+    """`make run`'s admin account: signed in with the password, it must first scan the QR code
+    (here: read the secret shown beside it), then confirm with a code; only then the admin opens.
+    """
+    admin = UserFactory(email="admin@example.org", is_staff=True, is_superuser=True)
+    page.goto(live_server.url + "/admin/")
+    expect(page.get_by_role("heading", name="Sign In")).to_be_visible()  # allauth's, not Django's
+    page.get_by_label("Email").fill(admin.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("need a second factor")).to_be_visible()
+
+    page.get_by_role("link", name="Activate").click()
+    page.get_by_label("Password").fill(PASSWORD)  # allauth confirms the password first
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("img", name=re.compile(r"^[A-Z2-7]{32}$"))).to_be_visible()  # the QR
+    secret = page.get_by_label("Authenticator secret").input_value()
+    page.get_by_label("Authenticator code").fill(totp_code(secret))
+    page.get_by_role("button", name="Activate").click()
+    expect(page.get_by_role("heading", name="Recovery Codes")).to_be_visible()
+
+    page.goto(live_server.url + "/admin/")
+    expect(page.get_by_text("Confirm it is you with your second factor")).to_be_visible()
+    page.get_by_label("Code").fill(totp_code(secret))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
