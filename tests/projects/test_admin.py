@@ -2,8 +2,10 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied
 
-from projects.models import PolicyRevision
+from projects import services
+from projects.models import Membership, PolicyRevision
 from tests.factories import MembershipFactory, PolicyRevisionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +54,36 @@ def test_staff_see_only_projects_they_are_members_of(client, project, other_proj
     assert "Acme" in body
     assert "Other" not in body
     assert client.get(f"/admin/projects/project/{other_project.pk}/change/").status_code == 302
+
+
+# --- The membership service ---------------------------------------------------------------------
+
+
+def test_only_a_project_admin_adds_members(project, maintainer, project_admin, superuser, stranger):
+    with pytest.raises(PermissionDenied):
+        services.add_member(project=project, user=stranger, role="triager", by=maintainer)
+    added = services.add_member(project=project, user=stranger, role="triager", by=project_admin)
+    assert (added.user, added.role) == (stranger, "triager")
+    with pytest.raises(services.MembershipError, match="already a member"):
+        services.add_member(project=project, user=stranger, role="admin", by=superuser)
+    with pytest.raises(services.MembershipError, match="own membership"):
+        services.add_member(project=project, user=superuser, role="admin", by=superuser)
+
+
+def test_nobody_changes_or_removes_their_own_membership(project, project_admin, triager, superuser):
+    own = Membership.objects.get(user=project_admin)
+    with pytest.raises(services.MembershipError, match="own membership"):
+        services.change_role(membership=own, role="triager", by=project_admin)
+    with pytest.raises(services.MembershipError, match="own membership"):
+        services.remove_member(membership=own, by=project_admin)
+    theirs = Membership.objects.get(user=triager)
+    with pytest.raises(PermissionDenied):
+        services.change_role(membership=own, role="triager", by=triager)
+    with pytest.raises(services.MembershipError, match="Unknown role"):
+        services.change_role(membership=theirs, role="owner", by=project_admin)
+    assert (
+        services.change_role(membership=theirs, role="maintainer", by=project_admin).role
+        == "maintainer"
+    )
+    services.remove_member(membership=theirs, by=superuser)
+    assert not Membership.objects.filter(pk=theirs.pk).exists()
