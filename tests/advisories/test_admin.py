@@ -42,7 +42,7 @@ def test_staff_see_only_their_projects_advisories(client, stalwart_draft):
     body = client.get("/admin/advisories/advisory/").content.decode()
     assert stalwart_draft.identifier not in body
     url = f"/admin/advisories/advisory/{stalwart_draft.pk}/change/"
-    assert client.get(url).status_code == 302  # not theirs: back to the index
+    assert client.get(url).status_code == 403  # staff of no project administer no advisory
 
 
 def test_a_published_advisory_is_read_only_and_the_admin_cannot_publish(
