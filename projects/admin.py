@@ -178,6 +178,7 @@ class ReadOnlyInline:
     extra = 0
     can_delete = False
     show_change_link = True
+    formfield_overrides = HTTPS_URLS
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -257,9 +258,7 @@ class SupportedVersionInline(admin.TabularInline):
 
 
 class PolicyRevisionForm(forms.ModelForm):
-    class Meta:
-        model = PolicyRevision
-        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets decide what is shown
+    # No Meta: the admin builds the form of its fields on this base.
 
     def clean_effective_from(self):
         day = self.cleaned_data["effective_from"]
