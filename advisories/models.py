@@ -9,6 +9,7 @@ import datetime
 import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -81,6 +82,25 @@ class ChecklistTemplate(models.Model):
 
     def __str__(self):
         return f"Incident checklist of {self.project}"
+
+    def clean(self):
+        # start_checklist copies these keys onto reports: a template without them would break
+        # every incident of the project.
+        shape = 'A list of phases, each {"title": text, "tasks": [text], "fields": [text]}.'
+        if not isinstance(self.phases, list) or not self.phases:
+            raise ValidationError({"phases": shape})
+        for phase in self.phases:
+            if not (
+                isinstance(phase, dict)
+                and isinstance(phase.get("title"), str)
+                and phase["title"].strip()
+                and all(
+                    isinstance(phase.get(key), list)
+                    and all(isinstance(label, str) and label.strip() for label in phase[key])
+                    for key in ("tasks", "fields")
+                )
+            ):
+                raise ValidationError({"phases": shape})
 
 
 class ChecklistItem(models.Model):

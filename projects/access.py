@@ -75,13 +75,20 @@ def role_of(user, project):
     )
 
 
-def member_project_ids(user):
-    """Ids of the projects where the user holds a role (every project for superusers)."""
+def project_ids_with(user, minimum):
+    """Ids of the projects where the user holds at least the `minimum` role (every project for
+    superusers). Reads the request's remembered roles when there are some.
+    """
     if not user.is_authenticated or not user.is_active:
         return set()
     if user.is_superuser:
         return set(Project.objects.values_list("pk", flat=True))
-    return set(Membership.objects.filter(user=user).values_list("project_id", flat=True))
+    return {project_id for project_id, role in roles_of(user).items() if has_role(role, minimum)}
+
+
+def member_project_ids(user):
+    """Ids of the projects where the user holds a role (every project for superusers)."""
+    return project_ids_with(user, TRIAGER)
 
 
 def member_roles(project_ids):

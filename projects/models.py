@@ -133,6 +133,17 @@ class PolicyRevision(models.Model):
         """In force (or superseded): published promises never change; add a new revision."""
         return self.pk is not None and self.effective_from <= (on or timezone.localdate())
 
+    def validate_upcoming(self, on=None):
+        """Revisions are written ahead of their date: one dated today or earlier would be in force
+        at once, and a revision in force never changes (is_locked). The seeds import published
+        history and do not ask this.
+        """
+        if self.effective_from <= (on or timezone.localdate()):
+            raise ValidationError(
+                "A revision takes effect after today: one in force is a published promise and "
+                "is never written afterwards."
+            )
+
     def clean(self):
         if self.pk is not None:
             stored = type(self).objects.get(pk=self.pk)

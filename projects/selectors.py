@@ -1,5 +1,6 @@
-"""Reads of public project data. Everything here is public: only active projects are shown."""
+"""Reads of project data. The public reads show only active projects."""
 
+from allauth.account.models import EmailAddress
 from django.shortcuts import get_object_or_404
 
 from projects.models import PolicyRevision, Project
@@ -36,3 +37,19 @@ def revision_history(*, project):
         .order_by("-effective_from")
         .only("id", "project_id", "effective_from", "source_url")
     )
+
+
+def account_with_verified_email(email):
+    """The active account that owns `email` as a verified address, or None.
+
+    An exact (case-insensitive) match only: members are added by address, and nothing lists or
+    searches the instance's accounts for staff.
+    """
+    found = (
+        EmailAddress.objects.filter(
+            email__iexact=email.strip(), verified=True, user__is_active=True
+        )
+        .select_related("user")
+        .first()
+    )
+    return found and found.user

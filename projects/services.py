@@ -1,12 +1,16 @@
-"""Writes to projects: seeding the hosted projects from their published policies."""
+"""Writes to projects: seeding the hosted projects from their published policies, and the
+project's members.
+"""
 
 import tomllib
 from decimal import Decimal
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from projects.models import PolicyRevision, Project, SupportedVersion
+from projects.access import ADMIN, Role, has_role, role_of
+from projects.models import Membership, PolicyRevision, Project, SupportedVersion
 
 SEED_DIR = Path(__file__).resolve().parent / "seeds"
 SEED_FILES = ("stalwart.toml", "teammail.toml", "mailtri-router.toml")
@@ -92,3 +96,76 @@ def seed_projects():
     for name in SEED_FILES:
         created += seed_project(seed=load_seed(name))
     return created
+
+
+# --- Members ------------------------------------------------------------------------------------
+
+
+class MembershipError(Exception):
+    """A membership change the rules refuse; the message is shown to the user."""
+
+
+def _require_project_admin(project, by):
+    if not has_role(role_of(by, project), ADMIN):
+        raise PermissionDenied(f"Only an admin of {project.name} manages its members.")
+
+
+def _not_own(user_id, by):
+    # Nobody grants, raises or ends their own access: another admin of the project does.
+    if user_id == by.pk:
+        raise MembershipError("You cannot add, change or remove your own membership.")
+
+
+def _role(role):
+    try:
+        return Role(role)
+    except ValueError:
+        raise MembershipError(f"Unknown role {role!r}.") from None
+
+
+def check_new_member(*, project, user, by):
+    """Whether `by` may make `user` a member of `project`: `by` is an admin of the project (or a
+    superuser), `user` is someone else, an active account, not a member yet. Raises
+    PermissionDenied or MembershipError; forms call it to show the reason before saving.
+    """
+    _require_project_admin(project, by)
+    _not_own(user.pk, by)
+    if not user.is_active:
+        raise MembershipError(f"The account of {user.email} is disabled.")
+    if Membership.objects.filter(project=project, user=user).exists():
+        raise MembershipError(f"{user.email} is already a member of {project.name}.")
+
+
+@transaction.atomic
+def add_member(*, project, user, role, by):
+    """Make `user` a member of `project` with `role`, on behalf of an admin of the project."""
+    check_new_member(project=project, user=user, by=by)
+    return Membership.objects.create(project=project, user=user, role=_role(role))
+
+
+def _locked_membership(membership):
+    return (
+        Membership.objects.select_for_update()
+        .select_related("project", "user")
+        .get(pk=membership.pk)
+    )
+
+
+@transaction.atomic
+def change_role(*, membership, role, by):
+    """Give a member another role; only an admin of the project, never on their own membership."""
+    membership = _locked_membership(membership)
+    _require_project_admin(membership.project, by)
+    _not_own(membership.user_id, by)
+    membership.role = _role(role)
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def remove_member(*, membership, by):
+    """End a membership; only an admin of the project, never their own."""
+    membership = _locked_membership(membership)
+    _require_project_admin(membership.project, by)
+    _not_own(membership.user_id, by)
+    membership.delete()

@@ -144,6 +144,18 @@ def access_for(viewer, report):
     )
 
 
+def member_may(action, role, actions=ACTIONS):
+    """Whether a member holding `role` in a report's project may take `action` there, as a
+    member (not as the report's reporter or a collaborator). `actions`: a table of rules over a
+    ReportAccess (this module's, or advisories.access's). The admin offers its actions by this;
+    each report is then checked with its own access.
+    """
+    member = ReportAccess(
+        report=None, user=None, role=role, is_reporter=False, is_collaborator=False
+    )
+    return actions[action](member)
+
+
 def can_view_sla(user, project):
     """The SLA dashboard is for the project's members (any role) and superusers."""
     return role_of(user, project) is not None

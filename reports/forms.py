@@ -146,6 +146,19 @@ class CloseForm(MessageForm):
         return original
 
 
+TRANSITION_FORMS = {"triage": TriageForm, "close": CloseForm}
+
+
+def transition_form(name, report, data=None):
+    """The form of a transition (the site's and the admin's). Its ids carry the transition's
+    name: the report page shows one form per transition, and each label must point at its own
+    field.
+    """
+    form_class = TRANSITION_FORMS.get(name, MessageForm)
+    extra = {"report": report} if name == "close" else {}
+    return form_class(data, auto_id=f"id_{name}_%s", **extra)
+
+
 class CvssForm(forms.Form):
     vector = forms.CharField(
         max_length=200,

@@ -104,7 +104,7 @@ def report_detail(request, tracking_id):
             "invitations": access.allows("manage_collaborators")
             and services.pending_invitations(report),
             "transitions": [
-                (name, services.LABELS[name], transition_form(name, report))
+                (name, services.LABELS[name], forms.transition_form(name, report))
                 for name in services.allowed_transitions(report)
                 if access.allows(name)
             ],
@@ -117,18 +117,6 @@ def report_detail(request, tracking_id):
     )
 
 
-TRANSITION_FORMS = {"triage": forms.TriageForm, "close": forms.CloseForm}
-
-
-def transition_form(name, report, data=None):
-    """The form of a transition. Its ids carry the transition's name: the page shows one form per
-    transition, and each label must point at its own field.
-    """
-    form_class = TRANSITION_FORMS.get(name, forms.MessageForm)
-    extra = {"report": report} if name == "close" else {}
-    return form_class(data, auto_id=f"id_{name}_%s", **extra)
-
-
 @login_required
 @require_POST
 def report_transition(request, tracking_id, name):
@@ -136,7 +124,7 @@ def report_transition(request, tracking_id, name):
     if name not in services.TRANSITIONS:
         raise Http404
     access.require(name)
-    form = transition_form(name, access.report, request.POST)
+    form = forms.transition_form(name, access.report, request.POST)
     if not form.is_valid():
         return back_to_report(request, access, form_errors(form))
     options = {k: v for k, v in form.cleaned_data.items() if k != "message"}

@@ -310,7 +310,7 @@ def test_admin_acknowledge_action_goes_through_the_service(client, report, super
     client.sign_in(superuser)
     client.post(
         "/admin/reports/report/",
-        {"action": "acknowledge", "_selected_action": [report.pk]},
+        {"action": "acknowledge", "_selected_action": [report.pk], "apply": "yes"},
     )
     report = Report.objects.get(pk=report.pk)
     assert report.state == "acknowledged"
