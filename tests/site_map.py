@@ -50,9 +50,10 @@ HOSTILE = (
 )
 
 
-# URLs that end a signed-in visit: signing out, and allauth's address confirmation, which signs
-# out whoever is signed in when the address is someone else's. Visits request them last.
-SIGNS_OUT = frozenset({"account_logout", "admin:logout", "account_confirm_email"})
+# URLs that end a signed-in visit: signing out (POST), and allauth's address confirmation, which
+# signs out whoever is signed in when the address is someone else's (GET too). Visits request
+# them last, in this order.
+SIGNS_OUT = ("admin:logout", "account_logout", "account_confirm_email")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,7 +81,11 @@ class Route:
 
 def routes():
     """Every URL pattern of the site, in resolver order but those in SIGNS_OUT last."""
-    return sorted(_walk(get_resolver().url_patterns, "", ()), key=lambda r: r.key in SIGNS_OUT)
+    return sorted(_walk(get_resolver().url_patterns, "", ()), key=_signing_out_last)
+
+
+def _signing_out_last(route):
+    return SIGNS_OUT.index(route.key) + 1 if route.key in SIGNS_OUT else 0
 
 
 def signs_out(url):
