@@ -38,7 +38,7 @@ from reports.models import Invitation
 from tests.factories import SupportedVersionFactory
 
 # Values a client can put where a real one belongs (path parameters, form fields, queries).
-NUL = "A\x00B"
+NUL = "nul\x00byte"  # 8 characters or more: long enough for a session key
 HUGE = "x" * 10_000
 HOSTILE = (
     NUL,
