@@ -6,13 +6,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1
 
 WORKDIR /app
+# Only what the image runs, by name (.dockerignore lets nothing else into the build context):
+# the package with every app before `pip install .`, then what manage.py serves.
 COPY pyproject.toml README.md ./
 COPY disclosure ./disclosure
 COPY projects ./projects
+COPY mailer ./mailer
 COPY reports ./reports
 COPY advisories ./advisories
 RUN pip install .
-COPY . .
+COPY manage.py ./
+COPY templates ./templates
+COPY static ./static
 
 RUN useradd --system --home-dir /app --shell /usr/sbin/nologin disclosure \
     && mkdir -p /app/var /app/staticfiles \

@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from advisories.models import VERSION, Advisory, Credit
 from advisories.services import ADVISORY_FIELDS
+from projects.forms import CalendarDateField
 
 
 class ChecklistForm(forms.Form):
@@ -43,7 +44,7 @@ class ChecklistForm(forms.Form):
 
 
 class DisclosureProposalForm(forms.Form):
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Disclosure date")
+    date = CalendarDateField(label="Disclosure date")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
     actively_exploited = forms.BooleanField(
         required=False, label="Actively exploited (early disclosure, where the policy allows it)"
@@ -64,9 +65,7 @@ class DisclosureResponseForm(forms.Form):
 
 
 class FixReleaseForm(forms.Form):
-    released_on = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}), label="Fix released on"
-    )
+    released_on = CalendarDateField(label="Fix released on")
 
 
 def _lines(text):

@@ -1,10 +1,8 @@
-"""The request's gate: project members and staff see nothing until their session has passed a
-second factor (DESIGN §3).
+"""The site's request middleware: the glue's rules for every request, whichever app answers it.
 
-Being enrolled is not enough: allauth records how the session was authenticated, and one of the
-records must be a second factor ("mfa": TOTP, security key or passkey, recovery code). Until
-then such users reach only allauth's pages (enrolment, second factor, sign-out) and static files,
-with a message saying why. Reporters need no second factor (they may enable one).
+- RefuseNulBytes: no address, query parameter or cookie holds a NUL byte.
+- SecondFactorGate: project members and staff see nothing until their session has passed a
+  second factor (DESIGN §3).
 """
 
 from urllib.parse import urlencode
@@ -12,10 +10,46 @@ from urllib.parse import urlencode
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
+from django.core.exceptions import BadRequest
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 
 from projects.access import needs_second_factor, remember_roles
+
+NUL = "\x00"
+
+
+class RefuseNulBytes:
+    """No address, query parameter or cookie of this site holds a NUL byte; refuse it once, here.
+
+    PostgreSQL text cannot hold NUL: one that reaches a lookup (a tracking ID, an advisory
+    identifier, an invitation token, allauth's keys, a session key) is a DataError, a 500,
+    where SQLite quietly finds nothing. So, for every view (ours, allauth's, the admin's):
+    - in the path: 404, like any other address that names nothing;
+    - in the query string: 400, the page exists but the request is malformed;
+    - in a cookie: the cookie is ignored (a session cookie with NUL names no session).
+    Form fields are the forms' business: Django's CharField refuses NUL with a form error.
+
+    The cookie check runs before the session middleware reads the cookie; the path and query
+    checks run in process_view, so that the error page passes through every other middleware
+    (security headers, the signed-in navigation) like any page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for name in [n for n, value in request.COOKIES.items() if NUL in n or NUL in value]:
+            del request.COOKIES[name]
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if NUL in request.path:
+            raise Http404("No address here holds a NUL byte.")
+        if any(NUL in key or NUL in "".join(values) for key, values in request.GET.lists()):
+            raise BadRequest("The query string holds a NUL byte.")
+
 
 # Reachable before the second factor: where it is set up or passed, and what a page needs.
 OPEN_PATHS = ("/accounts/", "/static/", "/health/")
@@ -35,6 +69,13 @@ def passed_second_factor(request, user):
 
 
 class SecondFactorGate:
+    """Being enrolled is not enough: allauth records how the session was authenticated, and one
+    of the records must be a second factor ("mfa": TOTP, security key or passkey, recovery
+    code). Until then such users reach only allauth's pages (enrolment, second factor,
+    sign-out) and static files, with a message saying why. Reporters need no second factor (they
+    may enable one).
+    """
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -65,7 +106,7 @@ class SecondFactorGate:
         confirm = (
             "mfa_reauthenticate"
             if Authenticator.Type.TOTP in factors
-            else ("mfa_reauthenticate_webauthn")
+            else "mfa_reauthenticate_webauthn"
         )
         query = urlencode({"next": request.get_full_path()})
         return redirect(f"{reverse(confirm)}?{query}")

@@ -169,4 +169,5 @@ class CvssForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label="Collaborator's email address")
+    # 254: RFC 5321's longest address, and the Invitation column's length.
+    email = forms.EmailField(label="Collaborator's email address", max_length=254)

@@ -1,6 +1,17 @@
 from django import template
 
+from reports.access import access_for
+
 register = template.Library()
+
+
+@register.simple_tag
+def viewer_can(viewer, report, action):
+    """Whether the request's `viewer` (reports.models.Viewer) may take `action` on `report`, by
+    the same table as the report page's `can` (reports.access.ACTIONS), with no query: for the
+    rows of a list, where each report's project decides the viewer's role.
+    """
+    return access_for(viewer, report).allows(action)
 
 
 @register.simple_tag(takes_context=True)

@@ -1,0 +1,36 @@
+"""Form fields the apps' forms share: the bounds of what people type (projects is the floor every
+app stands on, so each rule here has one home).
+"""
+
+import datetime
+
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+
+# Dates people type: release dates, disclosure dates. Outside these a date is a typo, and the
+# far ends of the calendar break arithmetic (9999-12-31 plus a week's disclosure delay overflows).
+EARLIEST_DATE = datetime.date(2000, 1, 1)
+LATEST_DATE = datetime.date(2100, 12, 31)
+
+
+class CalendarDateField(forms.DateField):
+    """A date between EARLIEST_DATE and LATEST_DATE, with one clear error outside, and the same
+    bounds on the browser's date picker.
+    """
+
+    widget = forms.DateInput(attrs={"type": "date"})
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        message = f"Enter a date between {EARLIEST_DATE:%Y-%m-%d} and {LATEST_DATE:%Y-%m-%d}."
+        self.validators += [
+            MinValueValidator(EARLIEST_DATE, message=message),
+            MaxValueValidator(LATEST_DATE, message=message),
+        ]
+
+    def widget_attrs(self, widget):
+        return {
+            **super().widget_attrs(widget),
+            "min": f"{EARLIEST_DATE:%Y-%m-%d}",
+            "max": f"{LATEST_DATE:%Y-%m-%d}",
+        }
