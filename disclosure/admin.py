@@ -1,6 +1,7 @@
 """The glue puts the instance-wide admins of the libraries (accounts, their addresses and
-authenticators, groups, the site) in superusers' hands only (projects.admin.SuperusersOnly):
-no project role reaches them, whatever model permissions staff hold.
+authenticators, groups) in superusers' hands only (projects.admin.SuperusersOnly): no project
+role reaches them, whatever model permissions staff hold. The sites framework's row is not
+administered at all: the platform reads SITE_URL, and deleting the row breaks every sign-in.
 """
 
 from allauth.account.models import EmailAddress
@@ -12,7 +13,9 @@ from django.contrib.sites.models import Site
 
 from projects.admin import SuperusersOnly
 
-for model in (get_user_model(), Group, Site, EmailAddress, Authenticator):
+admin.site.unregister(Site)
+
+for model in (get_user_model(), Group, EmailAddress, Authenticator):
     library_admin = type(admin.site.get_model_admin(model))
     admin.site.unregister(model)
     admin.site.register(model, type(library_admin.__name__, (SuperusersOnly, library_admin), {}))

@@ -6,7 +6,8 @@ the site) are for superusers only.
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin import helpers
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import OuterRef, Subquery
 from django.http import Http404
@@ -30,7 +31,21 @@ def is_superuser(user):
     return user.is_active and user.is_superuser
 
 
-class MemberProjectsOnly:
+class SafeSelection:
+    """Rows picked for an action are ids; anything else is a bad request (400), where the admin
+    would try to filter by it and answer 500.
+    """
+
+    def response_action(self, request, queryset):
+        try:
+            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+                self.model._meta.pk.to_python(value)
+        except ValidationError as error:
+            raise BadRequest("The selected rows are not rows of this list.") from error
+        return super().response_action(request, queryset)
+
+
+class MemberProjectsOnly(SafeSelection):
     """Scopes a ModelAdmin to the projects where request.user holds the role the site requires.
 
     `project_roles` gives the minimum project role (projects.access) per admin permission: view,
@@ -150,7 +165,7 @@ def rows_of_projects(model, project_ids):
     return model._default_manager.none()
 
 
-class SuperusersOnly:
+class SuperusersOnly(SafeSelection):
     """Instance-wide admins (accounts, their addresses and authenticators, groups, the site):
     only superusers, whatever model permissions staff hold. With them staff could make
     themselves superusers or take over any member's account.

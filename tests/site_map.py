@@ -24,7 +24,6 @@ from urllib.parse import quote, unquote, urlsplit
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 from allauth.account.utils import user_pk_to_url_str
-from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
@@ -122,6 +121,7 @@ class World:
     invitation: object
     collaborator: object
     reporter: object
+    authenticator_id: int
 
     def value(self, route, param):
         """The real value of `param` in `route`; KeyError for a parameter nobody filled yet."""
@@ -151,7 +151,7 @@ class World:
             "invitation_id": self.invitation.pk,
             # allauth's security keys: the reporter's authenticator app (a key of the wrong
             # kind, or someone else's, is 404 there)
-            "pk": Authenticator.objects.filter(user=self.reporter).values_list("pk", flat=True)[0],
+            "pk": self.authenticator_id,
             "user_id": self.collaborator.pk,
             "name": "request_info",  # a transition the open report allows
             # allauth: an address confirmation key and a password reset key of real accounts
@@ -190,7 +190,8 @@ def seed_world(*, project, reporter, maintainer, collaborator, other_reporter):
         report=report, by=reporter, email=collaborator.email
     )
     report_services.accept_invitation(token=shared.token, user=collaborator)
-    TOTP.activate(reporter, generate_totp_secret())  # a reporter may use a second factor
+    # A reporter may use a second factor: their authenticator app names a key page's `pk`.
+    authenticator = TOTP.activate(reporter, generate_totp_secret()).instance
     report_services.invite_collaborator(report=report, by=reporter, email="invitee@example.org")
     assessment = {"message": "Confirmed.", "severity": "high"}
     report_services.transition(report=report, by=maintainer, name="triage", **assessment)
@@ -228,4 +229,5 @@ def seed_world(*, project, reporter, maintainer, collaborator, other_reporter):
         invitation=Invitation.objects.get(email="invitee@example.org"),
         collaborator=collaborator,
         reporter=reporter,
+        authenticator_id=authenticator.pk,
     )

@@ -66,6 +66,13 @@ EXPECTED_FORMS = {
         "advisories:checklist",
         "advisories:publish",
     },
+    # The admin, with every page and form it shows a superuser.
+    "superuser": {
+        "reports:transition",
+        "admin:projects_membership_add",
+        "admin:projects_policyrevision_add",
+        "admin:reports_report_changelist",
+    },
 }
 
 
@@ -254,9 +261,10 @@ class Fuzzer:
                 self.request(form.method, form.url, data, what=f"field {name} on {form.page}")
 
 
-@pytest.mark.parametrize("who", ["anonymous", "reporter", "maintainer"])
-def test_no_input_answers_500(world, reporter, maintainer, who):
-    user = {"anonymous": None, "reporter": reporter, "maintainer": maintainer}[who]
+@pytest.mark.parametrize("who", ["anonymous", "reporter", "maintainer", "superuser"])
+def test_no_input_answers_500(world, reporter, maintainer, superuser, who):
+    cast = {"anonymous": None, "reporter": reporter, "maintainer": maintainer}
+    user = {**cast, "superuser": superuser}[who]
     client = Client(raise_request_exception=False)
     if user is not None:
         client.sign_in(user)
