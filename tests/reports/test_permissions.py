@@ -150,20 +150,6 @@ def expected_status(action, who):
 
 
 @pytest.fixture
-def cast(stranger, other_member, reporter, collaborator, triager, maintainer, superuser):
-    return {
-        "anonymous": None,
-        "stranger": stranger,
-        "other_member": other_member,
-        "reporter": reporter,
-        "collaborator": collaborator,
-        "triager": triager,
-        "maintainer": maintainer,
-        "superuser": superuser,
-    }
-
-
-@pytest.fixture
 def scene(report, reporter, collaborator, cast):
     """The report (collaborator added) with one attachment, and an account to invite."""
     services.add_attachments(report=report, by=reporter, files=[uploaded("poc.py", b"print(1)\n")])
