@@ -18,9 +18,10 @@ ACTIONS = {
     "record_fix_release": member(MAINTAINER),
     "edit_advisory": member(MAINTAINER),
     "publish": member(MAINTAINER),
+    "share_fix": member(MAINTAINER),
     "respond_disclosure": reporter,
     "approve_advisory": reporter,
-    "credit_preference": reporter,
+    "review_fix": reporter,
 }
 
 

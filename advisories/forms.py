@@ -1,7 +1,8 @@
 from django import forms
 from django.utils import timezone
 
-from advisories.models import VERSION, Advisory, Credit
+from advisories.models import VERSION, Advisory
+from advisories.publication import EarlyReason
 from advisories.services import ADVISORY_FIELDS
 from projects.forms import CalendarDateField
 
@@ -115,7 +116,47 @@ class AdvisoryForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class CreditPreferenceForm(forms.Form):
-    display = forms.ChoiceField(choices=Credit.Display.choices, label="Credit me as")
-    name = forms.CharField(required=False, max_length=200)
-    handle = forms.CharField(required=False, max_length=100)
+class PublishForm(forms.Form):
+    """The confirmation of publishing; before the disclosure date, the reason the reporter is
+    told (advisories.publication).
+    """
+
+    confirm = forms.BooleanField(
+        label="Publish now: the advisory becomes public and the report is disclosed"
+    )
+    early_reason = forms.ChoiceField(
+        required=False,
+        choices=[("", "Not before the disclosure date"), *EarlyReason.CHOICES],
+        label="Before the disclosure date, because",
+    )
+    early_note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="What the reporter is told",
+        help_text="Required to publish before the disclosure date.",
+    )
+
+
+class FixShareForm(forms.Form):
+    fix_url = forms.URLField(
+        required=False, assume_scheme="https", label="Link to the fix (commit, pull request, patch)"
+    )
+    attachment = forms.ModelChoiceField(
+        queryset=None, required=False, label="Or one of the report's attachments"
+    )
+    release_on = CalendarDateField(label="The fixed release ships on")
+    announce_on = CalendarDateField(label="The vulnerability is announced on")
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, report, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attachment"].queryset = report.attachments.all()
+
+
+class FixResponseForm(forms.Form):
+    approve = forms.TypedChoiceField(
+        choices=[("yes", "Approve the fix and its schedule"), ("no", "Ask for changes")],
+        coerce=lambda v: v == "yes",
+        label="Your answer",
+    )
+    response = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)

@@ -210,6 +210,9 @@ class Advisory(models.Model):
     cve_id = models.CharField(max_length=30, blank=True, validators=[CVE])
     references = models.JSONField(default=list, blank=True)
     reporter_approved_at = models.DateTimeField(null=True, blank=True)
+    scheduled = models.BooleanField(
+        default=False, help_text="Published by the beat sweep when the disclosure date comes."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -219,7 +222,13 @@ class Advisory(models.Model):
     class Meta:
         ordering = ["-published_at", "-id"]
         indexes = [
-            models.Index(fields=["project", "state", "published_at"], name="advisory_public_idx")
+            models.Index(fields=["project", "state", "published_at"], name="advisory_public_idx"),
+            # The publication sweep: scheduled advisories not yet published.
+            models.Index(
+                fields=["report"],
+                condition=models.Q(scheduled=True, published_at__isnull=True),
+                name="advisory_scheduled_idx",
+            ),
         ]
 
     def __str__(self):
@@ -228,6 +237,45 @@ class Advisory(models.Model):
     @property
     def is_published(self):
         return self.state == self.State.PUBLISHED
+
+
+class FixReview(models.Model):
+    """The proposed fix and its release-and-announcement schedule, shared with the reporter, who
+    approves it or asks for changes (TeamMail: "We will propose a fix that we will review with
+    you"). Where the policy says so (PolicyRevision.reporter_reviews_fix), publishing waits for
+    the approval; the approved announcement date becomes the agreed disclosure date.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the reporter"
+        APPROVED = "approved", "Approved"
+        CHANGES = "changes", "Changes asked"
+        SUPERSEDED = "superseded", "Superseded"
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="fix_reviews")
+    fix_url = models.URLField(blank=True, help_text="The commit, pull request or patch.")
+    attachment = models.ForeignKey(
+        "reports.Attachment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    release_on = models.DateField(help_text="When the fixed release ships.")
+    announce_on = models.DateField(help_text="When the vulnerability is announced.")
+    note = models.TextField(blank=True)
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    response = models.TextField(blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Fix review of {self.report_id} ({self.status})"
 
 
 class Credit(models.Model):

@@ -1,5 +1,6 @@
-"""Disclosure-date reminders: the project's members hear a week before a report's disclosure
-date, and again when it comes, so that the advisory is published on time or a new date agreed.
+"""Disclosure-date reminders: the project's members hear a week and a day before a report's
+disclosure date, and when it passes unpublished, so that the advisory is published on time or a
+new date agreed.
 
 Planned here, registered with reports' reminder sweep by the glue (disclosure.apps).
 """
@@ -12,11 +13,12 @@ from advisories.models import Disclosure
 from reports.models import CLOSED_STATES
 from reports.reminders import Audience, Planned, ReminderKind
 
-WARNING_DAYS = 7
+WARNINGS = {7: "disclosure_warning", 1: "disclosure_tomorrow"}  # days before -> kind
 
 
 class Kind(models.TextChoices):
     DISCLOSURE_WARNING = "disclosure_warning", "Disclosure date in a week"
+    DISCLOSURE_TOMORROW = "disclosure_tomorrow", "Disclosure date tomorrow"
     DISCLOSURE_DUE = "disclosure_due", "Disclosure date reached"
 
 
@@ -36,9 +38,10 @@ class DisclosureReminders:
         if due is None:
             return []
         plan = []
-        warn_at = due - datetime.timedelta(days=WARNING_DAYS)
-        if warn_at > now:
-            plan.append(Planned(Kind.DISCLOSURE_WARNING, due, warn_at))
+        for days, kind in WARNINGS.items():
+            warn_at = due - datetime.timedelta(days=days)
+            if warn_at > now:
+                plan.append(Planned(kind, due, warn_at))
         plan.append(Planned(Kind.DISCLOSURE_DUE, due, due))
         return plan
 

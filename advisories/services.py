@@ -13,9 +13,9 @@ from advisories.models import (
     Advisory,
     ChecklistItem,
     ChecklistTemplate,
-    Credit,
     Disclosure,
     DisclosureProposal,
+    FixReview,
 )
 from projects.models import Project
 from reports import reminders
@@ -237,9 +237,8 @@ def _next_identifier(project, year):
 
 @transaction.atomic
 def draft_advisory(*, report, by):
-    """An advisory prefilled from the report: title, impact, affected series, CVSS, the reporter's
-    credit (named as the account's email until the reporter chooses how to be credited: anonymous
-    by default, see Credit.display).
+    """An advisory prefilled from the report: title, impact, affected series, CVSS. Credits come
+    from the participants' own choices (reports.CreditPreference) when it is published.
     """
     report = _locked(report)
     existing = Advisory.objects.filter(report=report).first()
@@ -261,12 +260,6 @@ def draft_advisory(*, report, by):
         cvss_vector=report.cvss_vector,
         cvss_score=report.cvss_score,
         cvss_severity=report.cvss_severity,
-    )
-    Credit.objects.create(
-        advisory=advisory,
-        user=report.reporter,
-        type=Credit.Type.FINDER,
-        display=Credit.Display.ANONYMOUS,
     )
     _event(report, by=by, public=False, message=f"Advisory {advisory.identifier} drafted.")
     return advisory
@@ -351,46 +344,68 @@ def approve(*, advisory, by):
     return advisory
 
 
-@transaction.atomic
-def set_credit_preference(*, advisory, by, display, name="", handle=""):
-    """The reporter chooses how they are credited: name, handle or anonymous."""
-    advisory = _locked_advisory(advisory)
-    if advisory.is_published:
-        raise AdvisoryError("The advisory is published; ask the maintainers to change credits.")
-    if display == Credit.Display.NAME and not name.strip():
-        raise AdvisoryError("Give the name to credit.")
-    if display == Credit.Display.HANDLE and not handle.strip():
-        raise AdvisoryError("Give the handle to credit.")
-    credit = advisory.credits.filter(user=by).first()
-    if credit is None:
-        credit = Credit(advisory=advisory, user=by, type=Credit.Type.FINDER)
-    credit.display, credit.name, credit.handle = display, name.strip(), handle.strip()
-    if display == Credit.Display.ANONYMOUS:
-        credit.name = credit.handle = ""  # nothing to leak later
-    credit.save()
-    return credit
+# --- Fix review ---------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def publish(*, advisory, by):
-    """Publish: the advisory becomes public and the report moves to disclosed."""
-    advisory = _locked_advisory(advisory)
-    report = advisory.report
-    if advisory.is_published:
-        raise AdvisoryError("The advisory is already published.")
-    if report.state != State.FIXED:
-        raise AdvisoryError("Publish once the report is fixed.")
-    if report.revision.reporter_reviews_fix and advisory.reporter_approved_at is None:
-        raise AdvisoryError(
-            f"{report.project.name}'s policy has the reporter review the advisory: "
-            "share it and wait for the approval."
-        )
-    if not advisory.fixed_versions:
-        raise AdvisoryError("Name the fixed versions first.")
-    advisory.state = Advisory.State.PUBLISHED
-    advisory.published_at = timezone.now()
-    advisory.save(update_fields=["state", "published_at", "updated_at"])
-    report_services.transition(
-        report=report, by=by, name="disclose", message=f"Advisory {advisory.identifier} published."
+def share_fix(*, report, by, release_on, announce_on, fix_url="", attachment=None, note=""):
+    """Share the proposed fix (a link or one of the report's attachments) and its release and
+    announcement schedule with the reporter, replacing one still waiting for an answer.
+    """
+    report = _locked(report)
+    if not report.is_open:
+        raise AdvisoryError("The report is closed; there is no fix to review.")
+    if not fix_url and attachment is None:
+        raise AdvisoryError("Link the fix (commit, pull request or patch) or attach it.")
+    if attachment is not None and attachment.report_id != report.pk:
+        raise AdvisoryError("Choose one of this report's attachments.")
+    if announce_on < release_on:
+        raise AdvisoryError("The announcement cannot come before the fixed release.")
+    report.fix_reviews.filter(status=FixReview.Status.PENDING).update(
+        status=FixReview.Status.SUPERSEDED
     )
-    return advisory
+    review = FixReview.objects.create(
+        report=report,
+        fix_url=fix_url,
+        attachment=attachment,
+        release_on=release_on,
+        announce_on=announce_on,
+        note=note,
+        shared_by=by,
+    )
+    _event(
+        report,
+        by=by,
+        public=True,
+        message=f"Proposed fix shared for review: release on {release_on:%Y-%m-%d}, "
+        f"announcement on {announce_on:%Y-%m-%d}. {note}".strip(),
+    )
+    return review
+
+
+@transaction.atomic
+def respond_to_fix(*, review, by, approve, response=""):
+    """The reporter approves the fix and its schedule (the announcement date becomes the agreed
+    disclosure date) or asks for changes, saying which.
+    """
+    report = _locked(review.report)
+    review = FixReview.objects.select_for_update().get(pk=review.pk)
+    if review.status != FixReview.Status.PENDING:
+        raise AdvisoryError("This fix review has already been answered or replaced.")
+    if not approve and not response.strip():
+        raise AdvisoryError("Say what should change, so the maintainers can revise the fix.")
+    review.status = FixReview.Status.APPROVED if approve else FixReview.Status.CHANGES
+    review.response, review.responded_by, review.responded_at = response, by, timezone.now()
+    review.save()
+    if approve:
+        disclosure = open_disclosure(report)
+        disclosure.agreed_on = review.announce_on
+        _save(disclosure, "agreed_on")
+        message = (
+            f"Reporter approved the fix and its schedule: announcement on "
+            f"{review.announce_on:%Y-%m-%d}. {response}"
+        )
+    else:
+        message = f"Reporter asked for changes to the proposed fix. {response}"
+    _event(report, by=by, public=True, message=message.strip())
+    return review

@@ -27,5 +27,12 @@ urlpatterns = [
     path("reports/<str:tracking_id>/advisory/share/", views.share_for_review, name="share"),
     path("reports/<str:tracking_id>/advisory/approve/", views.approve, name="approve"),
     path("reports/<str:tracking_id>/advisory/publish/", views.publish, name="publish"),
-    path("reports/<str:tracking_id>/advisory/credit/", views.credit_preference, name="credit"),
+    path("reports/<str:tracking_id>/advisory/schedule/", views.schedule, name="schedule"),
+    path("reports/<str:tracking_id>/advisory/unschedule/", views.unschedule, name="unschedule"),
+    path("reports/<str:tracking_id>/fix-review/", views.share_fix, name="share_fix"),
+    path(
+        "reports/<str:tracking_id>/fix-review/<int:review_id>/respond/",
+        views.respond_fix,
+        name="respond_fix",
+    ),
 ]

@@ -5,9 +5,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from advisories import exports, forms, selectors, services
+from advisories import exports, forms, publication, selectors, services
 from advisories.access import access_disclosure
-from advisories.models import DisclosureProposal
+from advisories.models import DisclosureProposal, FixReview
 from projects.selectors import public_project
 from reports.postback import back_to_report, form_errors
 
@@ -123,12 +123,6 @@ def _matrix(report):
 
 def _review_page(request, access, draft, form, status=200):
     report = access.report
-    own_credit = next((c for c in draft.credits.all() if c.user_id == request.user.pk), None)
-    credit = own_credit and {
-        "display": own_credit.display,
-        "name": own_credit.name,
-        "handle": own_credit.handle,
-    }
     return render(
         request,
         "advisories/advisory_review.html",
@@ -138,7 +132,7 @@ def _review_page(request, access, draft, form, status=200):
             "advisory": draft,
             "form": form,
             "ranges": exports.affected_ranges(draft, _matrix(report)),
-            "credit_form": forms.CreditPreferenceForm(initial=credit),
+            "credits": publication.credits_for(draft),
             "needs_review": report.revision.reporter_reviews_fix,
         },
         status=status,
@@ -185,25 +179,79 @@ def _advisory_step(action, service):
 
 share_for_review = _advisory_step("edit_advisory", services.share_for_review)
 approve = _advisory_step("approve_advisory", services.approve)
-publish = _advisory_step("publish", services.publish)
+schedule = _advisory_step("publish", publication.schedule)
+unschedule = _advisory_step("publish", publication.unschedule)
+
+
+@login_required
+def publish(request, tracking_id):
+    """GET: what publishing now means (the date, what still stands in the way); POST: publish,
+    confirmed, with the reason when it comes before the disclosure date.
+    """
+    access = access_disclosure(request.user, tracking_id).require("publish")
+    draft = selectors.advisory_of(access.report)
+    if draft is None:
+        raise Http404("No advisory to publish.")
+    form = forms.PublishForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            publication.publish(
+                advisory=draft,
+                by=request.user,
+                early_reason=form.cleaned_data["early_reason"],
+                early_note=form.cleaned_data["early_note"],
+            )
+        except services.AdvisoryError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"{draft.identifier} is published.")
+            return redirect("advisories:advisory", tracking_id)
+    return render(
+        request,
+        "advisories/publish.html",
+        {
+            "report": access.report,
+            "advisory": draft,
+            "form": form,
+            "blockers": publication.blockers(draft),
+            "early": publication.early(draft),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+# --- Fix review ---------------------------------------------------------------------------------
 
 
 @login_required
 @require_POST
-def credit_preference(request, tracking_id):
-    access = access_disclosure(request.user, tracking_id).require("credit_preference")
-    draft = selectors.advisory_of(access.report)
-    if not access.can_read(draft):
-        raise Http404("No advisory yet.")
-    form = forms.CreditPreferenceForm(request.POST)
+def share_fix(request, tracking_id):
+    access = access_disclosure(request.user, tracking_id).require("share_fix")
+    form = forms.FixShareForm(request.POST, report=access.report)
     if not form.is_valid():
-        return back_to_report(request, access, form_errors(form), to="advisories:advisory")
+        return back_to_report(request, access, form_errors(form))
     try:
-        services.set_credit_preference(advisory=draft, by=request.user, **form.cleaned_data)
+        services.share_fix(report=access.report, by=request.user, **form.cleaned_data)
     except services.AdvisoryError as error:
-        return back_to_report(request, access, str(error), to="advisories:advisory")
-    messages.success(request, "Your credit preference is saved.")
-    return redirect("advisories:advisory", tracking_id)
+        return back_to_report(request, access, str(error))
+    messages.success(request, "The proposed fix and its schedule are shared with the reporter.")
+    return back_to_report(request, access)
+
+
+@login_required
+@require_POST
+def respond_fix(request, tracking_id, review_id):
+    access = access_disclosure(request.user, tracking_id).require("review_fix")
+    review = get_object_or_404(FixReview, pk=review_id, report=access.report)
+    form = forms.FixResponseForm(request.POST)
+    if not form.is_valid():
+        return back_to_report(request, access, form_errors(form))
+    try:
+        services.respond_to_fix(review=review, by=request.user, **form.cleaned_data)
+    except services.AdvisoryError as error:
+        return back_to_report(request, access, str(error))
+    messages.success(request, "Your answer is recorded; the maintainers are told.")
+    return back_to_report(request, access)
 
 
 # --- Public pages -------------------------------------------------------------------------------
@@ -226,7 +274,11 @@ def advisory_page(request, identifier):
     return render(
         request,
         "advisories/advisory_page.html",
-        {"advisory": published, "ranges": exports.affected_ranges(published, matrix)},
+        {
+            "advisory": published,
+            "credits": published.credits.all(),
+            "ranges": exports.affected_ranges(published, matrix),
+        },
     )
 
 

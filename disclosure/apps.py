@@ -10,6 +10,7 @@ class DisclosureConfig(AppConfig):
     verbose_name = "Disclosure platform"
 
     def ready(self):
+        from advisories import publication
         from advisories import reminders as advisory_reminders
         from advisories import services as advisory_services
         from disclosure.celery import app
@@ -21,6 +22,8 @@ class DisclosureConfig(AppConfig):
         extensions.register_reminders(report_reminders.SLA)
         extensions.register_reminders(advisory_reminders.DISCLOSURE)
         extensions.register_reminders(project_reminders.END_OF_SUPPORT)
+        # Scheduled advisories are published by the same sweep, on their disclosure date.
+        extensions.register_reminders(publication.SCHEDULED_PUBLICATIONS)
         # What the apps above reports keep per report exists from the moment it is filed.
         extensions.register_intake(advisory_services.open_disclosure)
         # Register every app's tasks now, so services can start them by name (including in

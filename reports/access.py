@@ -68,6 +68,7 @@ ACTIONS = {
     "mark_fixed": member(MAINTAINER),
     "reopen": member(MAINTAINER),
     "provide_info": reporter_side,
+    "choose_credit": reporter_side,  # each for themselves, until the report is disclosed
     "withdraw": reporter,
     "manage_collaborators": reporter_or(MAINTAINER),
     # Disclosing happens by publishing the advisory (advisories.services.publish).
@@ -123,7 +124,7 @@ def access_report(user, tracking_id):
     Roles and shared reports are read once (Viewer) for both the visibility filter and the
     access object.
     """
-    viewer = Viewer.of(user)
+    viewer = Viewer.of(user, shared=False)  # the report's own query checks the sharing
     report = get_object_or_404(
         Report.objects.visible_to(user, viewer=viewer).select_related(
             "project", "revision", "reporter"
@@ -140,7 +141,7 @@ def access_for(viewer, report):
         user=viewer.user,
         role=viewer.role_in(report.project_id),
         is_reporter=report.reporter_id == viewer.user.pk,
-        is_collaborator=report.pk in viewer.shared_ids,
+        is_collaborator=viewer.shares(report),
     )
 
 

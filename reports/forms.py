@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from projects.intake import STANDARD_FIELDS
 from reports.cvss import validate_vector
-from reports.models import CLOSURES, Report, Severity
+from reports.models import CLOSURES, CreditDisplay, Report, Severity
 
 OTHER_VERSION = "other/unknown"
 LONG_TEXT = {"affected_components", "description", "steps_to_reproduce", "impact", "file_paths",
@@ -171,3 +171,37 @@ class CvssForm(forms.Form):
 class InviteForm(forms.Form):
     # 254: RFC 5321's longest address, and the Invitation column's length.
     email = forms.EmailField(label="Collaborator's email address", max_length=254)
+
+
+class CreditForm(forms.Form):
+    """How the person wants to be credited when the report is disclosed."""
+
+    display = forms.ChoiceField(
+        choices=CreditDisplay.choices,
+        initial=CreditDisplay.NAME,
+        widget=forms.RadioSelect,
+        label="Credit me",
+    )
+    name = forms.CharField(required=False, max_length=200, label="Name to credit")
+    handle = forms.CharField(
+        required=False, max_length=100, label="Handle to credit", help_text="e.g. @ada"
+    )
+
+    def clean(self):
+        data = super().clean()
+        display = data.get("display")
+        if display == CreditDisplay.NAME and not data.get("name", "").strip():
+            self.add_error("name", "Give the name to credit, or choose another way.")
+        if display == CreditDisplay.HANDLE and not data.get("handle", "").strip():
+            self.add_error("handle", "Give the handle to credit, or choose another way.")
+        return data
+
+    def credit(self):
+        """{display, name, handle} for reports.services (only what the choice shows)."""
+        data = self.cleaned_data
+        display = data["display"]
+        return {
+            "display": display,
+            "name": data["name"].strip() if display == CreditDisplay.NAME else "",
+            "handle": data["handle"].strip() if display == CreditDisplay.HANDLE else "",
+        }

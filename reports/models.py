@@ -11,7 +11,7 @@ import os
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from projects.access import role_in, roles_of
@@ -59,24 +59,35 @@ class Viewer:
     """What a user is to reports, read once per request: their roles by project
     (projects.access) and the ids of the reports shared with them (collaborator permission).
     Both the visibility filter and the access object of one request are built from it.
+
+    `shared_ids` is None when not read: access to one report then checks the collaborator
+    permission inside the report's own query (ReportQuerySet.visible_to).
     """
 
     user: object
     roles: dict = dataclasses.field(default_factory=dict)
-    shared_ids: frozenset = frozenset()
+    shared_ids: frozenset | None = frozenset()
 
     @classmethod
-    def of(cls, user):
+    def of(cls, user, *, shared=True):
         if not user.is_authenticated or not user.is_active or user.is_superuser:
             return cls(user=user)
-        shared = ReportUserObjectPermission.objects.filter(
+        if not shared:
+            return cls(user=user, roles=roles_of(user), shared_ids=None)
+        shared_ids = ReportUserObjectPermission.objects.filter(
             user=user, permission__codename="view_report"
         ).values_list("content_object_id", flat=True)
-        return cls(user=user, roles=roles_of(user), shared_ids=frozenset(shared))
+        return cls(user=user, roles=roles_of(user), shared_ids=frozenset(shared_ids))
 
     def role_in(self, project_id):
         """The role in the project: ADMIN for superusers, None for non-members."""
         return role_in(self.user, self.roles, project_id)
+
+    def shares(self, report):
+        """Whether `report` (loaded through visible_to with this viewer) is shared with them."""
+        if self.shared_ids is None:
+            return getattr(report, "shared_with_viewer", False)
+        return report.pk in self.shared_ids
 
     @property
     def sees_everything(self):
@@ -85,19 +96,28 @@ class Viewer:
 
 class ReportQuerySet(models.QuerySet):
     def visible_to(self, user, *, viewer=None):
-        """Reports `user` may know exist (DESIGN §3), ids first, never guardian's generic join.
+        """Reports `user` may know exist (DESIGN §3), never guardian's generic join.
 
         Reporter, collaborator (view_report object permission), member of the report's project
-        (any role), or superuser. Pass the request's `viewer` when it has been read already.
+        (any role), or superuser. Ids first for lists; with a viewer read without its shared ids
+        (one report: reports.access) the permission is an EXISTS on its indexed rows, annotated
+        as `shared_with_viewer`. Pass the request's `viewer` when it has been read already.
         """
         if not user.is_authenticated or not user.is_active:
             return self.none()
         viewer = viewer or Viewer.of(user)
         if viewer.sees_everything:
             return self.all()
-        return self.filter(
-            Q(reporter=user) | Q(project_id__in=list(viewer.roles)) | Q(pk__in=viewer.shared_ids)
-        )
+        reports, shared = self, Q(pk__in=viewer.shared_ids)
+        if viewer.shared_ids is None:
+            permission = ReportUserObjectPermission.objects.filter(
+                content_object=OuterRef("pk"), user=user, permission__codename="view_report"
+            )
+            reports, shared = (
+                self.annotate(shared_with_viewer=Exists(permission)),
+                Q(shared_with_viewer=True),
+            )
+        return reports.filter(Q(reporter=user) | Q(project_id__in=list(viewer.roles)) | shared)
 
 
 class Report(models.Model):
@@ -267,6 +287,34 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"Invitation of {self.email} to {self.report_id}"
+
+
+class CreditDisplay(models.TextChoices):
+    NAME = "name", "By name"
+    HANDLE = "handle", "By handle"
+    ANONYMOUS = "anonymous", "Anonymously"
+
+
+class CreditPreference(models.Model):
+    """How a participant of a report (the reporter, a collaborator) wants to be credited when it
+    is disclosed: chosen at intake by the reporter, changed until publication. Advisories credit
+    people from these (advisories.services.publish); without one a collaborator is not credited.
+    """
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="credit_preferences")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    display = models.CharField(max_length=10, choices=CreditDisplay.choices)
+    name = models.CharField(max_length=200, blank=True)
+    handle = models.CharField(max_length=100, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["report", "user"], name="one_credit_choice_per_person")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} on {self.report_id}: {self.display}"
 
 
 class Comment(models.Model):

@@ -4,11 +4,22 @@ import dataclasses
 import datetime
 import statistics
 
+from django.contrib.auth import get_user_model
 from django.core import signing
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 
 from projects.models import Project
-from reports.models import OPEN_STATES, Attachment, Comment, Report, ReportEvent, State
+from reports.models import (
+    OPEN_STATES,
+    Attachment,
+    Comment,
+    CreditDisplay,
+    CreditPreference,
+    Report,
+    ReportEvent,
+    ReportUserObjectPermission,
+    State,
+)
 
 CURSOR_SALT = "reports.queue.cursor"
 
@@ -93,6 +104,46 @@ def timeline(report, *, include_internal):
     entries = [TimelineEntry(at=e.created_at, event=e) for e in events]
     entries += [TimelineEntry(at=c.created_at, comment=c) for c in comments]
     return sorted(entries, key=lambda entry: entry.at)
+
+
+@dataclasses.dataclass(frozen=True)
+class CreditChoice:
+    user: object
+    display: str
+    name: str
+    handle: str
+
+    def get_display_display(self):
+        return CreditDisplay(self.display).label
+
+
+def participants(report):
+    """(the report's collaborators by email, {user id: CreditChoice} of the reporter and the
+    collaborators who chose how to be credited), in one query.
+    """
+    shared = ReportUserObjectPermission.objects.filter(
+        content_object=report, permission__codename="view_report"
+    ).values("user_id")
+    choice = CreditPreference.objects.filter(report=report, user=OuterRef("pk"))
+    people = (
+        get_user_model()
+        .objects.filter(Q(pk__in=shared) | Q(pk=report.reporter_id))
+        .annotate(
+            credit_display=Subquery(choice.values("display")[:1]),
+            credit_name=Subquery(choice.values("name")[:1]),
+            credit_handle=Subquery(choice.values("handle")[:1]),
+        )
+        .order_by("email")
+    )
+    collaborators, credits = [], {}
+    for person in people:
+        if person.pk != report.reporter_id:
+            collaborators.append(person)
+        if person.credit_display:
+            credits[person.pk] = CreditChoice(
+                person, person.credit_display, person.credit_name, person.credit_handle
+            )
+    return collaborators, credits
 
 
 def attachments(report):

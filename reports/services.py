@@ -28,6 +28,8 @@ from reports.models import (
     CLOSURES,
     Attachment,
     Comment,
+    CreditDisplay,
+    CreditPreference,
     Invitation,
     Report,
     ReportEvent,
@@ -268,17 +270,20 @@ def _next_tracking_number(project, year):
     return counter.last
 
 
-def file_report(*, project, reporter, fields, files=()):
+def file_report(*, project, reporter, fields, files=(), credit=None):
     """File a report under the policy in force; everything or nothing is stored.
 
     `fields` holds the Report field values from the intake form (title, standard fields,
-    extra_fields, affected_versions, reporter_cvss_vector). Attachment files already written are
-    removed again when anything fails.
+    extra_fields, affected_versions, reporter_cvss_vector); `credit` how the reporter wants to be
+    credited ({display, name, handle}; none: not chosen yet). Attachment files already written
+    are removed again when anything fails.
     """
     stored = []
     try:
         with transaction.atomic():
             report = _create_report(project=project, reporter=reporter, fields=fields)
+            if credit is not None:
+                _store_credit(report, user=reporter, **credit)
             _store_attachments(report, by=reporter, files=files, stored=stored)
     except BaseException:
         for file in stored:
@@ -521,6 +526,37 @@ def remove_collaborator(*, report, by, user_id):
         revoked_at__isnull=True,
     ).update(revoked_at=timezone.now())
     record_event(report, actor=by, kind=Event.COLLABORATOR_REMOVED, message=user.email)
+
+
+# --- Credit -------------------------------------------------------------------------------------
+
+
+def _store_credit(report, *, user, display, name="", handle=""):
+    if display == CreditDisplay.NAME and not name.strip():
+        raise ReportError("Give the name to credit.")
+    if display == CreditDisplay.HANDLE and not handle.strip():
+        raise ReportError("Give the handle to credit.")
+    CreditPreference.objects.update_or_create(
+        report=report,
+        user=user,
+        defaults={
+            "display": display,
+            "name": name.strip() if display == CreditDisplay.NAME else "",
+            "handle": handle.strip() if display == CreditDisplay.HANDLE else "",
+        },
+    )
+
+
+@transaction.atomic
+def set_credit(*, report, by, display, name="", handle=""):
+    """The reporter or a collaborator chooses how they are credited (by name, by handle, or
+    anonymously), until the report is disclosed: then the advisory's credits are a public record
+    that changes only by an amendment.
+    """
+    report = lock_report(report)
+    if report.state == State.DISCLOSED:
+        raise ReportError("The advisory is published; ask the maintainers to correct its credits.")
+    _store_credit(report, user=by, display=display, name=name, handle=handle)
 
 
 # --- CVSS ---------------------------------------------------------------------------------------

@@ -22,20 +22,24 @@ def intake(request, slug):
     if revision is None:
         raise Http404("This project takes no reports yet.")
     form = forms.IntakeForm(request.POST or None, request.FILES or None, revision=revision)
-    if request.method == "POST" and form.is_valid():
+    credit = forms.CreditForm(request.POST or None, prefix="credit")
+    if request.method == "POST" and form.is_valid() and credit.is_valid():
         try:
             report = services.file_report(
                 project=project,
                 reporter=request.user,
                 fields=form.report_fields(),
                 files=form.cleaned_data["attachments"],
+                credit=credit.credit(),
             )
         except services.ReportError as error:
             form.add_error(None, str(error))
         else:
             return redirect("reports:filed", report.tracking_id)
     return render(
-        request, "reports/intake.html", {"project": project, "revision": revision, "form": form}
+        request,
+        "reports/intake.html",
+        {"project": project, "revision": revision, "form": form, "credit_form": credit},
     )
 
 
@@ -92,6 +96,8 @@ def report_list(request):
 def report_detail(request, tracking_id):
     access = access_report(request.user, tracking_id)
     report = access.report
+    collaborators, credits = selectors.participants(report)
+    own_credit = credits.get(request.user.pk)
     return render(
         request,
         "reports/report_detail.html",
@@ -100,7 +106,7 @@ def report_detail(request, tracking_id):
             "report": report,
             "timeline": selectors.timeline(report, include_internal=access.allows("view_internal")),
             "attachments": selectors.attachments(report),
-            "collaborators": list(services.collaborators(report)),
+            "collaborators": collaborators,
             "invitations": access.allows("manage_collaborators")
             and services.pending_invitations(report),
             "transitions": [
@@ -112,6 +118,16 @@ def report_detail(request, tracking_id):
             "attachment_form": forms.AttachmentForm(),
             "invite_form": forms.InviteForm(),
             "cvss_form": forms.CvssForm(initial={"vector": report.cvss_vector}),
+            "credits": credits,
+            "credit_form": forms.CreditForm(
+                initial=own_credit
+                and {
+                    "display": own_credit.display,
+                    "name": own_credit.name,
+                    "handle": own_credit.handle,
+                },
+                prefix="credit",
+            ),
             "can": access.can,
         },
     )
@@ -186,6 +202,21 @@ def sla_dashboard(request, slug):
         "reports/sla_dashboard.html",
         {"project": project, "sla": selectors.sla_dashboard(project=project, now=timezone.now())},
     )
+
+
+@login_required
+@require_POST
+def credit(request, tracking_id):
+    access = access_report(request.user, tracking_id).require("choose_credit")
+    form = forms.CreditForm(request.POST, prefix="credit")
+    if not form.is_valid():
+        return back_to_report(request, access, form_errors(form))
+    try:
+        services.set_credit(report=access.report, by=request.user, **form.credit())
+    except services.ReportError as error:
+        return back_to_report(request, access, str(error))
+    messages.success(request, "Saved: this is how the advisory will credit you.")
+    return back_to_report(request, access)
 
 
 @login_required

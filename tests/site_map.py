@@ -36,6 +36,7 @@ from advisories import services as advisory_services
 from advisories.models import ChecklistTemplate
 from reports import services as report_services
 from reports.models import Invitation
+from tests.advisories.publishing import publish_now
 from tests.factories import SupportedVersionFactory
 
 # Values a client can put where a real one belongs (path parameters, form fields, queries).
@@ -118,6 +119,7 @@ class World:
     disclosed: object  # another reporter's report, disclosed with a published advisory
     attachment: object
     proposal: object
+    fix_review: object
     invitation: object
     collaborator: object
     reporter: object
@@ -146,6 +148,7 @@ class World:
             "tracking_id": self.report.tracking_id,
             "attachment_id": self.attachment.pk,
             "proposal_id": self.proposal.pk,
+            "review_id": self.fix_review.pk,
             "identifier": self.disclosed.advisory.identifier,
             "token": self.invitation.token,
             "invitation_id": self.invitation.pk,
@@ -204,6 +207,13 @@ def seed_world(*, project, reporter, maintainer, collaborator, other_reporter):
     )
     advisory = advisory_services.draft_advisory(report=report, by=maintainer)
     advisory_services.share_for_review(advisory=advisory, by=maintainer)
+    review = advisory_services.share_fix(
+        report=report,
+        by=maintainer,
+        fix_url="https://example.org/fix.patch",
+        release_on=timezone.localdate(),
+        announce_on=timezone.localdate() + datetime.timedelta(days=7),
+    )
 
     disclosed = report_services.file_report(
         project=project, reporter=other_reporter, fields={**fields, "title": "Auth bypass"}
@@ -213,9 +223,7 @@ def seed_world(*, project, reporter, maintainer, collaborator, other_reporter):
     published = advisory_services.draft_advisory(report=disclosed, by=maintainer)
     fixed = {"fixed_versions": ["1.0.1"], "affected_series": ["1.x"]}
     published = advisory_services.update_advisory(advisory=published, by=maintainer, fields=fixed)
-    advisory_services.share_for_review(advisory=published, by=maintainer)
-    advisory_services.approve(advisory=published, by=other_reporter)
-    advisory_services.publish(advisory=published, by=maintainer)
+    publish_now(published, by=maintainer)
     disclosed.refresh_from_db()
 
     report.refresh_from_db()
@@ -226,6 +234,7 @@ def seed_world(*, project, reporter, maintainer, collaborator, other_reporter):
         disclosed=disclosed,
         attachment=report.attachments.get(),
         proposal=proposal,
+        fix_review=review,
         invitation=Invitation.objects.get(email="invitee@example.org"),
         collaborator=collaborator,
         reporter=reporter,

@@ -47,6 +47,7 @@ EXPECTED = {
         "mark_fixed": MAINTAINERS,
         "reopen": MAINTAINERS,
         "provide_info": REPORTER_SIDE,
+        "choose_credit": REPORTER_SIDE,
         "withdraw": {"reporter"},
         "manage_collaborators": {"reporter"} | MAINTAINERS,
         "disclose": set(),  # only by publishing the advisory
@@ -59,7 +60,8 @@ EXPECTED = {
         "publish": MAINTAINERS,
         "respond_disclosure": {"reporter"},
         "approve_advisory": {"reporter"},
-        "credit_preference": {"reporter"},
+        "share_fix": MAINTAINERS,
+        "review_fix": {"reporter"},
     },
 }
 TABLES = {"reports": report_access.ACTIONS, "advisories": advisory_access.ACTIONS}

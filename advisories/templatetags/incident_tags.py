@@ -13,7 +13,9 @@ register = template.Library()
 
 @register.inclusion_tag("advisories/_incident_panel.html")
 def incident_panel(report_access):
-    """Checklist progress, disclosure date and proposals, advisory state: three queries."""
+    """Checklist progress, disclosure date and proposals, the fix review, advisory state: four
+    queries.
+    """
     access = DisclosureAccess(report_access)
     report = access.report
     disclosure, advisory = selectors.disclosure_of(report)
@@ -24,6 +26,8 @@ def incident_panel(report_access):
         "disclosure": disclosure,
         "upcoming": report.state not in CLOSED_STATES and disclosure and disclosure.due,
         "proposals": list(report.disclosure_proposals.all()[:5]),
+        "fix_reviews": list(report.fix_reviews.select_related("attachment")[:3]),
+        "reviews_fix": report.revision.reporter_reviews_fix,
         "advisory": advisory if access.can_read(advisory) else None,
         # Open states include "fixed", which waits for its disclosure.
         "can_propose": can["propose_disclosure"] and report.state in OPEN_STATES,
@@ -36,6 +40,8 @@ def incident_panel(report_access):
         "release_form": forms.FixReleaseForm(
             initial={"released_on": disclosure and disclosure.fix_released_on}
         ),
+        "fix_form": forms.FixShareForm(report=report, auto_id="id_fix_%s"),
+        "fix_response_form": forms.FixResponseForm(auto_id="id_fixanswer_%s"),
     }
 
 

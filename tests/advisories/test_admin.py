@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from advisories import services as advisory_services
-from advisories.models import Advisory, ChecklistTemplate
+from advisories.models import Advisory, ChecklistTemplate, Credit
 from projects.models import Project
 from tests.advisories.test_exports import drafted, published
 from tests.factories import MembershipFactory, UserFactory
@@ -79,7 +79,10 @@ def staff_with(project, role):
 
 @pytest.fixture
 def approved(stalwart_draft, member):
-    """A draft the reporter approved, as the site does it."""
+    """A draft the reporter approved, as the site does it, with a credit added by hand."""
+    Credit.objects.create(
+        advisory=stalwart_draft, type=Credit.Type.ANALYST, display="name", name="An Analyst"
+    )
     shared = advisory_services.share_for_review(advisory=stalwart_draft, by=member)
     return advisory_services.approve(advisory=shared, by=stalwart_draft.report.reporter)
 
@@ -101,7 +104,7 @@ def test_advisory_text_is_not_edited_in_the_admin(client, approved, superuser):
     assert advisory.title == approved.title
     assert advisory.reporter_approved_at == approved.reporter_approved_at
     credit = advisory.credits.get()
-    assert (credit.display, credit.name) == ("anonymous", "")
+    assert (credit.display, credit.name) == ("name", "An Analyst")
 
 
 def test_sharing_for_review_in_the_admin_follows_the_site(client, stalwart_draft):

@@ -1,6 +1,7 @@
 """Disclosure-date reminders (advisories.reminders, swept by reports.sweep): the project's members
-hear a week before a report's disclosure date and on the day, so the advisory goes out on time or
-a new date is agreed. The reporter side is not nagged about the maintainers' homework.
+hear a week and a day before a report's disclosure date and when it passes unpublished, so the
+advisory goes out on time or a new date is agreed. The reporter side is not nagged about the
+maintainers' homework.
 
 Time is frozen at T0, when every seeded policy is in force.
 """
@@ -67,13 +68,14 @@ def sweep_at(clock, when, capture):
         return sweep.sweep()
 
 
-def test_stalwart_members_hear_a_week_before_and_on_the_day(
+def test_stalwart_members_hear_a_week_and_a_day_before_and_on_the_day(
     seeded, members, clock, reporter, mailoutbox, django_capture_on_commit_callbacks
 ):
     report = file(seeded["stalwart"], reporter)
     due = T0 + 90 * DAY  # "Typical timeline: 90 days from report to public disclosure"
     assert planned(report) == {
         Kind.DISCLOSURE_WARNING: (due - 7 * DAY, due),
+        Kind.DISCLOSURE_TOMORROW: (due - DAY, due),
         Kind.DISCLOSURE_DUE: (due, due),
     }
     mailoutbox.clear()
@@ -93,7 +95,7 @@ def test_stalwart_members_hear_a_week_before_and_on_the_day(
     sweep_at(clock, due, capture)
     reached = [m for m in mailoutbox if "Disclosure date reached" in m.subject]
     assert sorted(m.to[0] for m in reached) == sorted(u.email for u in members["stalwart"])
-    assert "The date has come: publish the advisory" in reached[0].body
+    assert "The date has come and the advisory is not published: publish it" in reached[0].body
     assert reporter.email not in {m.to[0] for m in mailoutbox if "Disclosure" in m.subject}
     assert planned(report) == {}
 
@@ -109,6 +111,7 @@ def test_an_agreed_date_moves_the_reminders(seeded, members, clock, reporter):
     agreed = dt.datetime(2027, 1, 15, tzinfo=dt.UTC)
     assert planned(report) == {
         Kind.DISCLOSURE_WARNING: (agreed - 7 * DAY, agreed),
+        Kind.DISCLOSURE_TOMORROW: (agreed - DAY, agreed),
         Kind.DISCLOSURE_DUE: (agreed, agreed),
     }
 
@@ -123,6 +126,7 @@ def test_teammail_reminders_wait_for_the_fix_release(seeded, members, clock, rep
     assert Disclosure.objects.get(pk=report.pk).due == due
     assert planned(report) == {
         Kind.DISCLOSURE_WARNING: (due - 7 * DAY, due),
+        Kind.DISCLOSURE_TOMORROW: (due - DAY, due),
         Kind.DISCLOSURE_DUE: (due, due),
     }
 

@@ -13,11 +13,12 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from advisories import exports, selectors
+from advisories import exports, publication, selectors
 from advisories import services as advisory_services
 from advisories.models import Advisory, Credit
 from projects.models import Membership, Project
 from reports import services as report_services
+from tests.advisories.publishing import publish_now
 from tests.factories import MembershipFactory, UserFactory
 from tests.schema_validation import validate
 
@@ -90,10 +91,7 @@ def published(advisory, *, by, reporter=None):
     """Publish (after the reporter's approval where the policy asks for it) and read the
     advisory back the way the public pages and downloads do.
     """
-    if advisory.report.revision.reporter_reviews_fix:
-        advisory = advisory_services.share_for_review(advisory=advisory, by=by)
-        advisory = advisory_services.approve(advisory=advisory, by=reporter)
-    advisory_services.publish(advisory=advisory, by=by)
+    publish_now(advisory, by=by)
     return selectors.public_advisory(advisory.identifier)
 
 
@@ -118,7 +116,7 @@ def stalwart_advisory(*, by, reporter, vector=CRITICAL_31, credit=None, **fields
         },
     )
     if credit:
-        advisory_services.set_credit_preference(advisory=advisory, by=reporter, **credit)
+        report_services.set_credit(report=advisory.report, by=reporter, **credit)
     return published(advisory, by=by)
 
 
@@ -422,12 +420,12 @@ def test_anonymous_reporter_leaves_no_trace(member, finder):
         "stalwart", by=member, reporter=finder, affected_versions=["0.13.x"],
         fixed_versions=["0.13.4"], cve_id="CVE-2026-12345",
     )  # fmt: skip
-    advisory_services.set_credit_preference(
-        advisory=draft, by=finder, display="name", name=SENTINEL_NAME, handle=SENTINEL_HANDLE
+    report_services.set_credit(
+        report=draft.report, by=finder, display="name", name=SENTINEL_NAME, handle=SENTINEL_HANDLE
     )
     assert SENTINEL_NAME in json.dumps(exports.osv(published_copy(draft, member)))
 
-    advisory_services.set_credit_preference(advisory=draft, by=finder, display="anonymous")
+    report_services.set_credit(report=draft.report, by=finder, display="anonymous")
     advisory = published(draft, by=member)
 
     assert advisory.credits.get().display == Credit.Display.ANONYMOUS
@@ -445,6 +443,10 @@ def published_copy(draft, by):
     check above must see the name once, or it would prove nothing.
     """
     copy = Advisory.objects.get(pk=draft.pk)
+    # The credits publishing would fix, without a write: as if prefetched.
+    credits = Credit.objects.none()
+    credits._result_cache, credits._prefetch_done = publication.credits_for(copy), True
+    copy._prefetched_objects_cache = {"credits": credits}
     copy.state, copy.published_at = Advisory.State.PUBLISHED, copy.updated_at
     return copy
 

@@ -27,6 +27,7 @@ from advisories.models import Advisory, Credit
 from projects.models import Membership, Project
 from reports import services
 from reports.models import Report
+from tests.advisories.publishing import publish_now
 from tests.factories import MembershipFactory, UserFactory
 from tests.reports.conftest import share
 from tests.signin import Client
@@ -119,14 +120,13 @@ def drafted(project, *, by, reporter, details=None, **report_fields):
 
 
 def credited(advisory, reporter, **preference):
-    """Shared with the reporter, who chooses how to be credited."""
-    member = Membership.objects.filter(project=advisory.project_id).first().user
-    advisory = advisory_services.share_for_review(advisory=advisory, by=member)
-    return advisory_services.set_credit_preference(advisory=advisory, by=reporter, **preference)
+    """The reporter chooses how to be credited (on the report, until publication)."""
+    services.set_credit(report=advisory.report, by=reporter, **preference)
+    return advisory
 
 
 def publish(advisory, by):
-    return advisory_services.publish(advisory=Advisory.objects.get(pk=advisory.pk), by=by)
+    return publish_now(Advisory.objects.get(pk=advisory.pk), by=by)
 
 
 def public_urls(project, identifier):
@@ -300,9 +300,8 @@ def test_an_anonymous_reporter_stays_anonymous_everywhere(stalwart, member, find
     advisory = drafted(stalwart, by=member, reporter=finder)
     # The reporter first gave a name, then a handle, then chose to be anonymous.
     credited(advisory, finder, display="name", name=NAME)
-    prefer = advisory_services.set_credit_preference
-    prefer(advisory=advisory, by=finder, display="handle", handle=HANDLE)
-    prefer(advisory=advisory, by=finder, display="anonymous", name=NAME, handle=HANDLE)
+    credited(advisory, finder, display="handle", handle=HANDLE)
+    credited(advisory, finder, display="anonymous", name=NAME, handle=HANDLE)
     publish(advisory, member)
 
     traces = (EMAIL, NAME, HANDLE, "Zelda", "Okonkwo", "z3lda", "zelda.sentinel")
@@ -347,26 +346,38 @@ def test_a_handle_is_shown_as_the_handle_only(stalwart, member, finder, visitors
     missing.check()
 
 
-def test_the_credit_preference_goes_through_the_reporters_review(
+def test_each_participant_chooses_their_own_credit_until_publication(
     stalwart, member, finder, collaborator
 ):
+    """ "we'll credit you in our GitHub Security Advisories (unless you prefer to remain
+    anonymous)" (Stalwart): the reporter chooses on the report, whether or not a draft was shared;
+    a collaborator may be credited too, by their own choice; members choose for nobody.
+    """
     advisory = drafted(stalwart, by=member, reporter=finder)
-    advisory_services.share_for_review(advisory=advisory, by=member)
     share(fresh(advisory.report), by=finder, with_user=collaborator)
-    url = f"/reports/{advisory.report.tracking_id}/advisory/credit/"
-    for user, status in ((collaborator, 403), (member, 403), (finder, 302)):
+    url = f"/reports/{advisory.report.tracking_id}/credit/"
+    choices = {
+        finder: {"credit-display": "handle", "credit-handle": "someone"},
+        collaborator: {"credit-display": "name", "credit-name": "Co Llaborator"},
+        member: {"credit-display": "name", "credit-name": "Not Me"},
+    }
+    for user, status in ((finder, 302), (collaborator, 302), (member, 403)):
         client = Client()
         client.sign_in(user)
-        assert client.post(url, {"display": "handle", "handle": "someone"}).status_code == status
-    credit = Credit.objects.get(advisory=advisory)
-    assert (credit.user, credit.display, credit.handle) == (finder, "handle", "someone")
+        assert client.post(url, choices[user]).status_code == status
     publish(advisory, member)
+    credits = {c.user: (c.display, c.public_name) for c in Credit.objects.filter(advisory=advisory)}
+    assert credits == {
+        finder: ("handle", "someone"),
+        collaborator: ("name", "Co Llaborator"),
+    }
     client = Client()
     client.sign_in(finder)
-    response = client.post(url, {"display": "name", "name": NAME}, follow=True)
-    assert "The advisory is published; ask the maintainers to change credits." in text(response)
-    credit.refresh_from_db()
-    assert (credit.display, credit.name) == ("handle", "")
+    response = client.post(url, {"credit-display": "name", "credit-name": NAME}, follow=True)
+    assert "The advisory is published; ask the maintainers to correct its credits." in text(
+        response
+    )
+    assert Credit.objects.get(advisory=advisory, user=finder).display == "handle"
 
 
 def test_hall_of_fame_lists_published_credits_newest_first(

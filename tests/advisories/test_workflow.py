@@ -26,6 +26,7 @@ from django.core.management import call_command
 from django.utils.html import escape
 
 import advisories
+from advisories import publication
 from advisories.models import (
     Advisory,
     ChecklistItem,
@@ -34,10 +35,10 @@ from advisories.models import (
     Disclosure,
     DisclosureProposal,
 )
-from advisories.services import draft_advisory, update_advisory
+from advisories.services import draft_advisory, respond_to_fix, share_fix, update_advisory
 from projects.models import Membership, Project
 from reports import services
-from reports.models import Report, ReportEvent, State
+from reports.models import CreditPreference, Report, ReportEvent, State
 from tests.factories import MembershipFactory
 from tests.reports.conftest import share
 from tests.signin import Client
@@ -781,7 +782,9 @@ def test_the_advisory_is_drafted_once_the_report_is_triaged(report, maintainer):
         "Critical",
     )
     assert advisory.published_at is None
-    (credit,) = advisory.credits.all()
+    # Credits follow the participants' own choices; this reporter has not chosen yet.
+    assert not advisory.credits.exists()
+    (credit,) = publication.credits_for(advisory)
     assert (credit.user, credit.type, credit.public_name) == (
         report.reporter,
         Credit.Type.FINDER,
@@ -821,10 +824,8 @@ def test_the_reporter_side_sees_the_advisory_once_shared(
         assert "STW-ADV-2026-0001" not in page
     assert client_for(stranger).get(advisory_url(report)).status_code == 404
     assert client_for(triager).get(advisory_url(report)).status_code == 200
-    # Approving or choosing a credit needs a shared advisory too.
+    # Approving needs a shared advisory too.
     assert client_for(reporter).post(advisory_url(report, "approve")).status_code == 404
-    credit = {"display": "handle", "handle": "h4x"}
-    assert client_for(reporter).post(advisory_url(report, "credit"), credit).status_code == 404
 
     # Only maintainers share.
     assert client_for(triager).post(advisory_url(report, "share")).status_code == 403
@@ -871,24 +872,26 @@ def test_the_reporter_approves_and_collaborators_cannot(report, reporter, collab
     )
 
 
-def test_the_reporter_chooses_how_to_be_credited(report, reporter, maintainer):
+def test_the_reporter_chooses_how_to_be_credited_on_the_report(report, reporter, maintainer):
+    """Whether or not a draft was shared: the choice is the reporter's, on the report's page."""
+    url = f"/reports/{report.tracking_id}/credit/"
+    response = client_for(reporter).post(url, {"credit-display": "handle", "credit-handle": ""})
+    assert errors(response) == ["Give the handle to credit, or choose another way."]
+    client_for(reporter).post(url, {"credit-display": "handle", "credit-handle": " h4x "})
+    (choice,) = CreditPreference.objects.all()
+    assert (choice.user, choice.display, choice.handle) == (reporter, "handle", "h4x")
+    page = client_for(reporter).get(f"/reports/{report.tracking_id}/").content.decode()
+    assert 'value="h4x"' in page
+    client_for(reporter).post(
+        url, {"credit-display": "anonymous", "credit-name": "Ann Other", "credit-handle": "h4x"}
+    )
+    choice.refresh_from_db()
+    assert (choice.display, choice.name, choice.handle) == ("anonymous", "", "")
+    # The draft shows it as it will be published.
     triage(report, maintainer)
     draft(report, maintainer)
-    client_for(maintainer).post(advisory_url(report, "share"))
-    url = advisory_url(report, "credit")
-    response = client_for(reporter).post(url, {"display": "handle", "handle": ""})
-    assert errors(response) == ["Give the handle to credit."]
-    client_for(reporter).post(url, {"display": "handle", "handle": " h4x "})
-    (credit,) = Credit.objects.all()
-    assert (credit.display, credit.handle, credit.public_name) == ("handle", "h4x", "h4x")
-    client_for(reporter).post(url, {"display": "anonymous", "name": "Ann Other", "handle": "h4x"})
-    credit.refresh_from_db()
-    assert (credit.display, credit.name, credit.handle, credit.public_name) == (
-        "anonymous",
-        "",
-        "",
-        "Anonymous",
-    )
+    (credit,) = publication.credits_for(Advisory.objects.get())
+    assert credit.public_name == "Anonymous"
 
 
 def make_teammail_advisory(report, maintainer):
@@ -899,31 +902,55 @@ def make_teammail_advisory(report, maintainer):
     return Advisory.objects.get(report=report)
 
 
-def test_teammail_publishes_only_with_the_reporters_approval(teammail_report, reporter, maintainer):
+def publish_post(report, by, **data):
+    """Confirm publication on the publish page."""
+    return client_for(by).post(advisory_url(report, "publish"), {"confirm": "on", **data})
+
+
+def refusal(response):
+    """The reasons the publish page gives for not publishing."""
+    assert response.status_code == 400, response.status_code
+    return response.content.decode()
+
+
+def test_teammail_publishes_only_after_the_fix_review_the_release_and_the_approval(
+    teammail_report, reporter, maintainer, clock
+):
+    """TeamMail: "We will propose a fix that we will review with you", "One week after the
+    release we will disclose the vulnerability".
+    """
     make_teammail_advisory(teammail_report, maintainer)
-    response = client_for(maintainer).post(advisory_url(teammail_report, "publish"))
-    assert response.status_code == 302
-    assert response.url == advisory_url(teammail_report)
-    assert errors(response) == [
-        "TeamMail's policy has the reporter review the advisory: share it and wait for the "
-        "approval."
-    ]
+    body = refusal(publish_post(teammail_report, maintainer))
+    assert "review the proposed fix and its schedule" in body
+    assert "review the advisory: share it and wait for the approval" in body
+    assert "record the release first" in body
     advisory = Advisory.objects.get()
     assert (advisory.state, advisory.published_at) == (Advisory.State.DRAFT, None)
-    assert fresh(teammail_report).state == State.FIXED
     page = client_for(maintainer).get(advisory_url(teammail_report)).content.decode()
     assert "The policy requires the reporter's approval before publication" in page
 
+    released = T0.date()
+    review = share_fix(
+        report=fresh(teammail_report),
+        by=maintainer,
+        fix_url="https://git.example.org/teammail/commit/1",
+        release_on=released,
+        announce_on=released + 7 * DAY,
+    )
+    respond_to_fix(review=review, by=reporter, approve=True)
     client_for(maintainer).post(advisory_url(teammail_report, "share"))
-    response = client_for(maintainer).post(advisory_url(teammail_report, "publish"))
-    assert errors(response)
-    assert Advisory.objects.get().state == Advisory.State.IN_REVIEW
-
     client_for(reporter).post(advisory_url(teammail_report, "approve"))
-    response = client_for(maintainer).post(advisory_url(teammail_report, "publish"))
-    assert not errors(response)
+    client_for(maintainer).post(
+        f"/reports/{teammail_report.tracking_id}/fix-release/", {"released_on": f"{released}"}
+    )
+    # Everything is agreed; the date is a week after the release.
+    body = refusal(publish_post(teammail_report, maintainer))
+    assert f"The disclosure date is {released + 7 * DAY:%Y-%m-%d}" in body
+    clock.move_to(T0 + 7 * DAY)
+    response = publish_post(teammail_report, maintainer)
+    assert response.status_code == 302
     advisory = Advisory.objects.get()
-    assert (advisory.state, advisory.published_at) == (Advisory.State.PUBLISHED, T0)
+    assert (advisory.state, advisory.published_at) == (Advisory.State.PUBLISHED, T0 + 7 * DAY)
     assert fresh(teammail_report).state == State.DISCLOSED
 
 
@@ -969,8 +996,8 @@ def test_an_edit_after_approval_asks_for_approval_again(
     )
     assert "Approve the advisory" in client_for(reporter).get(advisory_url(filed)).content.decode()
     if slug == "teammail":
-        response = client_for(maintainer).post(advisory_url(filed, "publish"))
-        assert errors(response)
+        body = refusal(publish_post(filed, maintainer))
+        assert "review the advisory: share it and wait for the approval" in body
         assert Advisory.objects.get(report=filed).state == Advisory.State.IN_REVIEW
 
 
@@ -990,16 +1017,30 @@ def test_publish_needs_a_fixed_report_and_fixed_versions(report, maintainer):
     triage(report, maintainer)
     draft(report, maintainer)
     edit(report, maintainer, fixed_versions="0.13.4")
-    response = client_for(maintainer).post(advisory_url(report, "publish"))
-    assert errors(response) == ["Publish once the report is fixed."]
+    body = refusal(publish_post(report, maintainer))
+    assert "Publish once the report is fixed." in body
     assert Advisory.objects.get().state == Advisory.State.DRAFT
 
     act(report, "mark_fixed", maintainer, message="Fixed.")
     Advisory.objects.update(fixed_versions=[])
-    response = client_for(maintainer).post(advisory_url(report, "publish"))
-    assert errors(response) == ["Name the fixed versions first."]
+    body = refusal(publish_post(report, maintainer))
+    assert "Name the fixed versions first." in body
     assert Advisory.objects.get().state == Advisory.State.DRAFT
     assert fresh(report).state == State.FIXED
+
+
+def test_publishing_asks_for_confirmation(report, maintainer, clock):
+    fixed(report, maintainer)
+    draft(report, maintainer)
+    edit(report, maintainer, fixed_versions="0.13.4")
+    clock.move_to(T0 + 90 * DAY)  # Stalwart's date: nothing else stands in the way
+    page = client_for(maintainer).get(advisory_url(report, "publish")).content.decode()
+    assert "It cannot be undone." in page
+    response = client_for(maintainer).post(advisory_url(report, "publish"))
+    assert response.status_code == 400
+    assert Advisory.objects.get().state == Advisory.State.DRAFT
+    assert publish_post(report, maintainer).status_code == 302
+    assert Advisory.objects.get().state == Advisory.State.PUBLISHED
 
 
 def test_only_maintainers_publish(cast, report, maintainer):
@@ -1017,12 +1058,11 @@ def test_publishing_discloses_the_report_and_freezes_the_advisory(report, mainta
     fixed(report, maintainer)
     draft(report, maintainer)
     edit(report, maintainer, fixed_versions="0.13.4\n0.12.9", cwe="CWE-93")
-    clock.move_to(T0 + DAY)
-    response = client_for(maintainer).post(advisory_url(report, "publish"))
+    clock.move_to(T0 + 90 * DAY)
+    response = publish_post(report, maintainer)
     assert response.status_code == 302
-    assert not errors(response)
     advisory = Advisory.objects.get()
-    assert (advisory.state, advisory.published_at) == (Advisory.State.PUBLISHED, T0 + DAY)
+    assert (advisory.state, advisory.published_at) == (Advisory.State.PUBLISHED, T0 + 90 * DAY)
     updated = fresh(report)
     assert updated.state == State.DISCLOSED
     last = ReportEvent.objects.filter(report=report).latest("id")
@@ -1040,10 +1080,9 @@ def test_publishing_discloses_the_report_and_freezes_the_advisory(report, mainta
     assert "Edit the advisory" not in page
     response = edit(report, maintainer, title="Rewritten history")
     assert errors(response) == ["A published advisory cannot be edited."]
-    response = client_for(maintainer).post(advisory_url(report, "publish"))
-    assert errors(response) == ["The advisory is already published."]
+    assert "The advisory is already published." in refusal(publish_post(report, maintainer))
     advisory.refresh_from_db()
-    assert (advisory.title, advisory.published_at) == (REPORT_FIELDS["title"], T0 + DAY)
+    assert (advisory.title, advisory.published_at) == (REPORT_FIELDS["title"], T0 + 90 * DAY)
     # Nor does the service allow it.
     with pytest.raises(services.ReportError, match="cannot be edited"):
         update_advisory(advisory=advisory, by=maintainer, fields={"title": "Again"})

@@ -2,8 +2,9 @@
 its reporter: every button of the disclosure workflow posts what its view accepts.
 
 TeamMail's policy: "We will propose a fix that we will review with you" (the reporter approves
-the advisory before it is published) and "One week after the release we will disclose the
-vulnerability" (the disclosure date follows the recorded release).
+the fix, its release and announcement schedule, and the advisory before it is published) and
+"One week after the release we will disclose the vulnerability" (the approved announcement date
+becomes the agreed disclosure date).
 """
 
 import datetime as dt
@@ -77,7 +78,8 @@ def act(page, summary, button=None, **fields):
 
 def test_a_report_goes_from_triage_to_a_published_advisory(page, live_server, cast):
     reporter, maintainer, report = cast
-    released = timezone.localdate() - dt.timedelta(days=1)
+    today = timezone.localdate()
+    released = today - dt.timedelta(days=1)
 
     # The maintainer assesses and fixes.
     sign_in(page, live_server, maintainer)
@@ -90,6 +92,16 @@ def test_a_report_goes_from_triage_to_a_published_advisory(page, live_server, ca
     act(page, "Record the fixed release", "Save", Fix_released_on=released.isoformat())
     week_later = released + dt.timedelta(days=7)
     expect(page.get_by_text(f"Planned disclosure: {week_later:%Y-%m-%d}")).to_be_visible()
+    # "We will propose a fix that we will review with you": the fix and its schedule.
+    act(
+        page,
+        "Share the proposed fix and its schedule",
+        "Share with the reporter",
+        Link_to_the_fix="https://git.example.org/teammail/commit/42",
+        The_fixed_release_ships_on=released.isoformat(),
+        The_vulnerability_is_announced_on=today.isoformat(),
+    )
+    expect(page.get_by_text("The proposed fix and its schedule are shared")).to_be_visible()
 
     # ... drafts the advisory and shares it for review.
     page.get_by_role("button", name="Draft the advisory").click()
@@ -100,29 +112,39 @@ def test_a_report_goes_from_triage_to_a_published_advisory(page, live_server, ca
     expect(page.get_by_text("Advisory saved.")).to_be_visible()
     page.get_by_role("button", name="Share with the reporter for review").click()
     expect(page.get_by_text("In review with the reporter")).to_be_visible()
-    # TeamMail's policy: not before the reporter approved.
-    page.get_by_role("button", name="Publish").click()
-    expect(page.get_by_text("policy has the reporter review the advisory")).to_be_visible()
+    # TeamMail's policy: not before the reporter approved the fix and the advisory.
+    page.get_by_role("link", name="Publish…").click()
+    expect(page.get_by_text("review the proposed fix and its schedule")).to_be_visible()
+    expect(page.get_by_text("review the advisory: share it")).to_be_visible()
     sign_out(page)
 
-    # The reporter reviews, chooses how to be credited and approves.
+    # The reporter approves the fix and its schedule, chooses how to be credited, approves.
     sign_in(page, live_server, reporter)
     open_report(page, report)
+    fix_review = page.locator("#fix-review")
+    fix_review.get_by_label("Your answer").select_option(label="Approve the fix and its schedule")
+    fix_review.get_by_role("button", name="Send my answer").click()
+    expect(page.get_by_text("Your answer is recorded")).to_be_visible()
+    expect(page.get_by_text(f"Planned disclosure: {today:%Y-%m-%d} (agreed)")).to_be_visible()
+    credit = page.locator("#credit")
+    credit.get_by_label("By name").check()
+    credit.get_by_label("Name to credit").fill("Ada Reporter")
+    credit.get_by_role("button", name="Save how I am credited").click()
+    expect(page.get_by_text("this is how the advisory will credit you")).to_be_visible()
     page.get_by_role("link", name="TMM-ADV-").click()
-    page.get_by_label("Credit me as").select_option(label="Name")
-    page.get_by_label("Name", exact=True).fill("Ada Reporter")
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("Your credit preference is saved.")).to_be_visible()
     page.get_by_role("button", name="Approve the advisory").click()
     expect(page.get_by_text("Approved by the reporter")).to_be_visible()
     sign_out(page)
 
-    # The maintainer publishes; the world reads it.
+    # The maintainer publishes, confirming; the world reads it.
     sign_in(page, live_server, maintainer)
     open_report(page, report)
     page.get_by_role("link", name="TMM-ADV-").click()
-    page.get_by_role("button", name="Publish").click()
-    expect(page.get_by_text("Published", exact=True).first).to_be_visible()
+    page.get_by_role("link", name="Publish…").click()
+    expect(page.get_by_text("It cannot be undone.")).to_be_visible()
+    page.get_by_label("Publish now").check()
+    page.get_by_role("button", name="Publish", exact=True).click()
+    expect(page.get_by_text("is published.")).to_be_visible()
     page.get_by_role("link", name="Public page").click()
     expect(page.get_by_text("Ada Reporter")).to_be_visible()
 

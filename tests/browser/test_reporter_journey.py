@@ -40,6 +40,10 @@ def test_reporter_files_a_report_with_a_proof_of_concept(
     page.get_by_label("Steps to reproduce").fill("Send a bare LF dot LF inside DATA.")
     page.get_by_label("Impact").fill("Spoofed mail from any local sender.")
     page.get_by_label("Attachments").set_input_files(poc)
+    # "we'll credit you in our GitHub Security Advisories (unless you prefer to remain anonymous)"
+    expect(page.get_by_text("we'll credit you in our GitHub Security Advisories")).to_be_visible()
+    expect(page.get_by_label("By name")).to_be_checked()  # credited unless they choose otherwise
+    page.get_by_label("Name to credit").fill("Ada Lovelace")
     page.get_by_role("button", name="Submit report").click()
 
     tracking_id = f"STW-{timezone.now().year}-0001"

@@ -53,7 +53,8 @@ EXPECTED_FORMS = {
         "reports:transition",
         "advisories:respond",
         "advisories:approve",
-        "advisories:credit",
+        "reports:credit",
+        "advisories:respond_fix",
         "account_email",
     },
     "maintainer": {
@@ -64,7 +65,7 @@ EXPECTED_FORMS = {
         "advisories:fix_release",
         "advisories:advisory",
         "advisories:checklist",
-        "advisories:publish",
+        "advisories:share_fix",
     },
     # The admin, with every page and form it shows a superuser.
     "superuser": {

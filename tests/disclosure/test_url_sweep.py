@@ -103,6 +103,7 @@ DENIED = {
     "reports:invite",
     "reports:remove_collaborator",
     "reports:revoke_invitation",
+    "reports:credit",
     "reports:transition",
     "advisories:start_checklist",
     "advisories:propose",
@@ -111,7 +112,10 @@ DENIED = {
     "advisories:share",
     "advisories:approve",
     "advisories:publish",
-    "advisories:credit",
+    "advisories:schedule",
+    "advisories:unschedule",
+    "advisories:share_fix",
+    "advisories:respond_fix",
 }
 
 

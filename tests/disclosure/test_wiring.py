@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command, get_commands
 
+from advisories import publication
 from advisories import reminders as advisory_reminders
 from advisories import services as advisory_services
 from advisories.models import ChecklistTemplate
@@ -70,6 +71,7 @@ def test_the_glue_registers_every_apps_reminders_and_the_disclosure_intake_hook(
         report_reminders.SLA,
         advisory_reminders.DISCLOSURE,
         project_reminders.END_OF_SUPPORT,
+        publication.SCHEDULED_PUBLICATIONS,
     )
     assert extensions.intake_hooks() == (advisory_services.open_disclosure,)
     kinds = report_reminders.kinds()

@@ -182,7 +182,8 @@ def test_intake_shows_the_vector_error_and_stores_nothing(
     client.sign_in(reporter)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            "/projects/stalwart/report/", {**STALWART_FIELDS, "cvss_vector": vector}
+            "/projects/stalwart/report/",
+            {**STALWART_FIELDS, "cvss_vector": vector, "credit-display": "anonymous"},
         )
     assert response.status_code == 200
     assert escape(reason) in response.content.decode()
@@ -199,7 +200,8 @@ def test_intake_keeps_the_reporters_suggestion_and_scores_it_separately(
     client.sign_in(reporter)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            "/projects/stalwart/report/", {**STALWART_FIELDS, "cvss_vector": f" {CRITICAL_31} "}
+            "/projects/stalwart/report/",
+            {**STALWART_FIELDS, "cvss_vector": f" {CRITICAL_31} ", "credit-display": "anonymous"},
         )
     assert response.status_code == 302
     report = Report.objects.get()

@@ -33,8 +33,12 @@ def signed_in(client, reporter):
     return client
 
 
+# How the reporter wants to be credited: asked by every intake form.
+CREDIT = {"credit-display": "handle", "credit-handle": "@ada"}
+
+
 def submit(client, slug, data, files=None):
-    return client.post(f"/projects/{slug}/report/", {**data, **(files or {})})
+    return client.post(f"/projects/{slug}/report/", {**CREDIT, **data, **(files or {})})
 
 
 def test_signed_out_visitor_is_sent_to_sign_in_and_back(client, seeded):
@@ -224,7 +228,7 @@ def test_project_without_a_policy_in_force_takes_no_reports(signed_in):
 def test_post_without_csrf_token_is_refused(reporter, seeded):
     client = Client(enforce_csrf_checks=True)
     client.sign_in(reporter)
-    response = client.post("/projects/stalwart/report/", STALWART_REPORT)
+    response = client.post("/projects/stalwart/report/", {**CREDIT, **STALWART_REPORT})
     assert response.status_code == 403
     assert Report.objects.count() == 0
 

@@ -148,9 +148,10 @@ def test_detail_query_count_is_constant(
     client.sign_in(maintainer)
     url = f"/reports/{report.tracking_id}/"
     # session, user, the user's roles (read once by the request's gate for the second factor,
-    # visibility and access), shared ids, report (+project, revision, reporter), events,
-    # comments, attachments, collaborators, pending invitations (for those who manage
-    # collaborators), and the disclosure panel's Disclosure (+advisory) and proposals
+    # visibility and access), report (+project, revision, reporter; sharing checked in the same
+    # query), events, comments, attachments, participants (collaborators and credit choices),
+    # pending invitations (for those who manage collaborators), and the disclosure panel's
+    # Disclosure (+advisory), proposals and fix reviews
     with django_assert_num_queries(12):
         client.get(url)
     for n in range(5):

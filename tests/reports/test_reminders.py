@@ -62,9 +62,10 @@ STALWART_PLAN = {
     Kind.RESOLVE_OVERDUE: (T0 + 90 * D, T0 + 90 * D),
 }
 # "Typical timeline: 90 days from report to public disclosure" (Stalwart's policy): members hear a
-# week before and on the day. Waiting for the reporter does not move it.
+# week and a day before, and when it passes unpublished. Waiting for the reporter does not move it.
 DISCLOSURE_PLAN = {
     DisclosureKind.DISCLOSURE_WARNING: (T0 + 83 * D, T0 + 90 * D),
+    DisclosureKind.DISCLOSURE_TOMORROW: (T0 + 89 * D, T0 + 90 * D),
     DisclosureKind.DISCLOSURE_DUE: (T0 + 90 * D, T0 + 90 * D),
 }
 
@@ -474,9 +475,10 @@ def test_a_deadline_already_reminded_of_is_not_reminded_of_again(filed, team, cl
 #   5. UPDATE the batch's reminders SET sent_at
 #   6. RELEASE SAVEPOINT
 # and a last round that finds nothing: SAVEPOINT, SELECT, RELEASE SAVEPOINT; then the other
-# registered source, end of support: SAVEPOINT, SELECT the series ending soon, RELEASE SAVEPOINT.
+# registered sources: end of support (SAVEPOINT, SELECT the series ending soon, RELEASE
+# SAVEPOINT) and scheduled publications (SELECT the scheduled advisories whose date has come).
 PER_BATCH = {"deadlines": 6, "nudges": 7}
-LAST_ROUND = 3 + 3
+LAST_ROUND = 3 + 3 + 1
 
 
 def due_reminders(kind, reports, *, project, team, clock, reporter, collaborator):

@@ -55,7 +55,12 @@ def test_comments_are_limited_per_address(client, report, reporter, collaborator
 def test_new_reports_are_limited(client, project, reporter, rates):
     rates("file_report", "1/h/user")
     client.sign_in(reporter)
-    data = {"title": "Overflow", "description": "It overflows.", "steps_to_reproduce": "Send."}
+    data = {
+        "title": "Overflow",
+        "description": "It overflows.",
+        "steps_to_reproduce": "Send.",
+        "credit-display": "anonymous",
+    }
     assert client.post("/projects/acme/report/", data).status_code == 302
     assert_too_many(client.post("/projects/acme/report/", {**data, "title": "Again"}))
     assert list(Report.objects.values_list("title", flat=True)) == ["Overflow"]
@@ -104,6 +109,12 @@ def test_each_person_has_a_storage_quota(client, project, report, reporter, sett
     # Someone else's uploads do not count against the reporter, nor the reporter's against them.
     other = UserFactory()
     client.sign_in(other)
-    data = {"title": "Mine", "description": "d", "steps_to_reproduce": "s", "attachments": [poc()]}
+    data = {
+        "title": "Mine",
+        "description": "d",
+        "steps_to_reproduce": "s",
+        "credit-display": "anonymous",
+        "attachments": [poc()],
+    }
     assert client.post("/projects/acme/report/", data).status_code == 302
     assert Attachment.objects.filter(uploaded_by=other).count() == 1
