@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 
 from projects.models import Membership
+from tests.celery_workers import celery_worker  # noqa: F401 -- real workers, for any test
 from tests.factories import MembershipFactory, PolicyRevisionFactory, ProjectFactory, UserFactory
 from tests.signin import Client
 

@@ -13,7 +13,6 @@ from django.utils import timezone
 from advisories.models import Advisory, Credit, Disclosure
 from reports import services, tasks
 from reports.models import Report, ReportEvent, State
-from tests.reports.test_worker import celery_worker  # noqa: F401 -- the real-worker fixture
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -73,7 +72,7 @@ def test_two_sweeps_at_once_publish_each_scheduled_advisory_once(
     celery_worker,
     project,
     reporter,
-    maintainer,  # noqa: F811
+    maintainer,
 ):
     ids = scheduled(project, reporter, maintainer, 30)
     celery_worker.start(concurrency=2)
@@ -91,7 +90,7 @@ def test_a_worker_killed_mid_sweep_publishes_nothing_twice(
     celery_worker,
     project,
     reporter,
-    maintainer,  # noqa: F811
+    maintainer,
 ):
     ids = scheduled(project, reporter, maintainer, 60)
     worker = celery_worker.start(concurrency=1)

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from projects.models import Project
-from reports.models import Attachment, Report, ReportEvent, TrackingCounter
+from reports.models import Attachment, CreditPreference, Report, ReportEvent, TrackingCounter
 from tests.signin import Client
 
 pytestmark = pytest.mark.django_db
@@ -259,3 +259,47 @@ def test_markdown_in_report_fields_is_sanitized(signed_in, seeded):
     body = signed_in.get(f"/reports/{report.tracking_id}/").content.decode()
     assert "<script>alert(1)" not in body
     assert '<a href="https://e.org" rel="nofollow noopener noreferrer">x</a>' in body
+
+
+# --- Credit: every seed policy promises it ------------------------------------------------------
+
+PROMISES = {
+    # "we'll credit you in our GitHub Security Advisories (unless you prefer to remain anonymous)"
+    "stalwart": "we'll credit you in our GitHub Security Advisories",
+    # "You will be credited in the vulnerability report for your findings."
+    "teammail": "You will be credited in the vulnerability report for your findings.",
+    # "we'll credit you in our security advisories (unless you prefer anonymity)"
+    "mailtri-router": "we'll credit you in our security advisories",
+}
+
+
+@pytest.mark.parametrize("slug", sorted(PROMISES))
+def test_intake_asks_how_to_be_credited_under_the_policys_promise(signed_in, seeded, slug):
+    form = signed_in.get(f"/projects/{slug}/report/")
+    body = form.content.decode()
+    assert PROMISES[slug] in body.replace("&#x27;", "'")
+    credit = form.context["credit_form"]
+    assert credit["display"].value() == "name"  # credited unless the reporter chooses otherwise
+    assert [choice for choice, _ in credit.fields["display"].choices] == [
+        "name",
+        "handle",
+        "anonymous",
+    ]
+
+
+def test_the_credit_choice_is_stored_with_the_report(signed_in, seeded, reporter):
+    data = {**STALWART_REPORT, "credit-display": "name", "credit-name": ""}
+    response = signed_in.post("/projects/stalwart/report/", data)
+    assert response.status_code == 200
+    assert "Give the name to credit, or choose another way." in response.content.decode()
+    assert not Report.objects.exists()
+
+    data["credit-name"] = "Ada Lovelace"
+    assert signed_in.post("/projects/stalwart/report/", data).status_code == 302
+    (choice,) = CreditPreference.objects.all()
+    assert (choice.report, choice.user, choice.display, choice.name) == (
+        Report.objects.get(),
+        reporter,
+        "name",
+        "Ada Lovelace",
+    )
