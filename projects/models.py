@@ -44,7 +44,10 @@ class Project(models.Model):
         help_text="CVSS score from which a CVE is requested (blank: no rule).",
     )
     preferred_languages = models.CharField(
-        max_length=50, default="en", help_text="Comma-separated language tags (RFC 5646)."
+        max_length=50,
+        blank=True,
+        help_text="Comma-separated language tags (RFC 5646), only those the policy states; "
+        "blank: security.txt names none.",
     )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
