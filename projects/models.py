@@ -158,6 +158,11 @@ class PolicyRevision(models.Model):
         intake.validate_field_keys(self.intake_helpful, "intake_helpful")
         intake.validate_extra_fields(self.intake_extra_fields)
 
+    @property
+    def has_scope(self):
+        """The policy has a scope section (the policy page shows it; the intake links to it)."""
+        return bool(self.scope_in or self.scope_out)
+
     def sla_commitments(self):
         """(label, promise) pairs of the targets this revision sets, in a report's order of life."""
         targets = [
