@@ -9,6 +9,8 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from tests.signin import Client
+
 pytestmark = pytest.mark.django_db
 
 NOW = "2026-12-01 09:30Z"  # every seeded revision is in force
@@ -80,3 +82,35 @@ def test_stalwart_keeps_its_scope(client, seeded, clock):
     assert 'id="scope"' in body
     assert "Official Docker images" in body
     assert "Third-party integrations or plugins" in body
+
+
+# --- The report form links only to sections that exist -----------------------------------------
+
+
+@pytest.mark.parametrize("slug", ["teammail", "mailtri-router"])
+def test_intake_has_no_dead_section_links(reporter, seeded, clock, slug):
+    """Neither TeamMail's nor mailtri-router's policy has a safe harbor (mailtri-router's
+    "## Legal" is what the reporter agrees to: "By reporting security vulnerabilities, you agree
+    to: ...") nor a scope; the report form linked to both anchors all the same.
+    """
+    client = Client()
+    client.sign_in(reporter)
+    body = page(client, f"/projects/{slug}/report/")
+    assert "#safe-harbor" not in body
+    assert "#scope" not in body
+    policy = page(client, f"/projects/{slug}/")
+    assert 'id="safe-harbor"' not in policy
+
+
+def test_stalwart_intake_links_to_its_safe_harbor_and_scope(reporter, seeded, clock):
+    """Stalwart's policy has "## Legal Safe Harbor: We support security research conducted in
+    good faith." and a "## Scope": the form links to both, and both anchors exist.
+    """
+    client = Client()
+    client.sign_in(reporter)
+    body = page(client, "/projects/stalwart/report/")
+    assert 'href="/projects/stalwart/#safe-harbor"' in body
+    assert 'href="/projects/stalwart/#scope"' in body
+    policy = page(client, "/projects/stalwart/")
+    assert 'id="safe-harbor"' in policy
+    assert 'id="scope"' in policy
