@@ -76,6 +76,13 @@ class PolicyRevision(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="revisions")
     effective_from = models.DateField()
     source_url = models.URLField(blank=True, help_text="Where this policy text was published.")
+    # effective_from is the platform's date: the day this text was taken in (and is in force here
+    # from). What the text itself says of its date is kept in its own words.
+    effective_statement = models.TextField(
+        blank=True,
+        help_text="Markdown: the text's own statement of when it is effective, word for word "
+        '(Stalwart: "This security policy is effective as of June 20, 2025 ...").',
+    )
     introduction = models.TextField(blank=True, help_text="Markdown.")
     how_to_report = models.TextField(blank=True, help_text="Markdown.")
     subject_tag = models.CharField(

@@ -72,6 +72,7 @@ def seed_project(*, seed):
             project=project,
             effective_from=entry["effective_from"],
             source_url=entry.get("source_url", ""),
+            effective_statement=entry.get("effective_statement", "").strip(),
             **shared,
         )
         revision.full_clean()

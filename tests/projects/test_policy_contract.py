@@ -114,3 +114,57 @@ def test_stalwart_intake_links_to_its_safe_harbor_and_scope(reporter, seeded, cl
     policy = page(client, "/projects/stalwart/")
     assert 'id="safe-harbor"' in policy
     assert 'id="scope"' in policy
+
+
+# --- Dates: the text's own words, and the platform's dates said as such --------------------------
+
+EFFECTIVE = (
+    "This security policy is effective as of June 20, 2025 and may be updated periodically. "
+    "Check back regularly for updates."
+)
+
+
+def stalwart_revision(day):
+    from projects.models import Project
+
+    return Project.objects.get(slug="stalwart").revisions.get(effective_from=day)
+
+
+def test_stalwart_texts_say_when_they_are_effective(client, seeded, clock):
+    """Both Stalwart texts end: "This security policy is effective as of June 20, 2025 and may be
+    updated periodically. Check back regularly for updates." (SECURITY.md of 2025-07-16 in
+    italics). The page said the current policy was "effective 2025-07-16": that is the day the
+    platform took the text in, and is now labelled so.
+    """
+    current, older = stalwart_revision("2025-07-16"), stalwart_revision("2025-06-20")
+    assert current.effective_statement == f"*{EFFECTIVE}*"  # data of the revision (seed TOML)
+    assert older.effective_statement == EFFECTIVE
+
+    body = page(client, "/projects/stalwart/")
+    assert f"<em>{EFFECTIVE}</em>" in body
+    assert "Policy in force: text of 2025-07-16 (as published then)." in body
+    assert "effective 2025-07-16" not in body
+    assert "since 2025-07-16" not in body
+
+    body = page(client, f"/projects/stalwart/policy/{current.pk}/")
+    assert f"<em>{EFFECTIVE}</em>" in body
+    assert "This is the policy in force: text of 2025-07-16 (as published then)." in body
+    assert "effective 2025-07-16" not in body
+
+    body = page(client, f"/projects/stalwart/policy/{older.pk}/")
+    assert f"<p>{EFFECTIVE}</p>" in body
+    assert "This is the text of 2025-06-20 (as published then); it has been superseded." in body
+    assert "effective from 2025-06-20" not in body
+    assert ">Text of 2025-06-20</a>" in body  # the history lists texts by the day taken in
+    assert ">Text of 2025-07-16</a>" in body
+
+
+@pytest.mark.parametrize("slug", ["teammail", "mailtri-router"])
+def test_undated_texts_state_no_date_of_their_own(client, seeded, clock, slug):
+    """TeamMail's security.md and mailtri-router's SECURITY.md carry no date ("The file carries no
+    date; it is in force here from the day the project was onboarded.", projects/seeds): the
+    page gives only the day the text was taken in.
+    """
+    body = page(client, f"/projects/{slug}/")
+    assert 'id="effective"' not in body
+    assert "Policy in force: text of 2026-11-23 (as published then)." in body
