@@ -194,6 +194,24 @@ class PolicyRevision(models.Model):
             rule += ", earlier if the vulnerability is actively exploited"
         return rule + "."
 
+    def matrix_on(self, day, *, in_force):
+        """This revision's matrix as [(row, status on `day`)], and whether `day`'s statuses come
+        from another revision.
+
+        Only the revision in force says what is supported on `day`: a superseded (or upcoming)
+        text's rows say what that text says, and the status on `day` of each of its series is
+        the in-force matrix's row of the same series (None when the matrix in force does not
+        list it, or no revision is in force). Stalwart's 0.12-era text lists 0.12.x with no end
+        of support; the matrix in force ends it on 2025-12-31.
+        """
+        rows = list(self.versions.all())
+        if in_force is not None and in_force.pk == self.pk:
+            return [(row, row.status_on(day)) for row in rows], False
+        today = {} if in_force is None else {v.series: v for v in in_force.versions.all()}
+        return [
+            (row, today[row.series].status_on(day) if row.series in today else None) for row in rows
+        ], True
+
     def intake_fields(self):
         """The report form's fields under this revision, in display order."""
         return intake.fields_for(

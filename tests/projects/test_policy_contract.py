@@ -4,6 +4,7 @@ published policy, the policy wins. Each test quotes the policy text it holds the
 """
 
 import io
+import re
 
 import pytest
 import time_machine
@@ -168,3 +169,57 @@ def test_undated_texts_state_no_date_of_their_own(client, seeded, clock, slug):
     body = page(client, f"/projects/{slug}/")
     assert 'id="effective"' not in body
     assert "Policy in force: text of 2026-11-23 (as published then)." in body
+
+
+# --- A superseded text's matrix: what it said then, and what is true today -----------------------
+
+
+def matrix_rows(body):
+    """[(cells of one row)] of the page's version matrix."""
+    table = body[body.index('id="versions"') : body.index('id="report"')]
+    rows = re.findall(r"<tr\b.*?</tr>", table, re.S)[1:]  # the header row aside
+    return [re.findall(r"<td>(.*?)</td>", row, re.S) for row in rows]
+
+
+def test_superseded_text_does_not_call_a_series_supported_today(client, seeded, clock):
+    """Stalwart's 0.12-era text lists "0.12.x | ✅ | TBD"; the text in force lists
+    "| 0.12.x | :white_check_mark: | 2025-12-31 |". On 2026-12-01 the old page said 0.12.x was
+    "Supported": it now says what the old text listed and, apart, today's status under the policy
+    in force.
+    """
+    older = stalwart_revision("2025-06-20")
+    body = page(client, f"/projects/stalwart/policy/{older.pk}/")
+    assert matrix_rows(body) == [
+        ["0.12.x", "Listed as supported", "TBD", "Not supported"],
+        ["0.11.x", "Listed as supported", "2025-12-31", "Not supported"],
+        ["&lt; 0.11", "Listed as not supported", "Ended", "Not supported"],
+    ]
+    assert "Today (2026-12-01), under the policy in force" in body
+
+    # Before the end of support the current matrix announced, today's status is "Supported".
+    clock.move_to("2025-12-31 12:00Z")
+    body = page(client, f"/projects/stalwart/policy/{older.pk}/")
+    assert matrix_rows(body)[0] == ["0.12.x", "Listed as supported", "TBD", "Supported"]
+
+    # The policy in force keeps one status column: its own.
+    clock.move_to(NOW)
+    body = page(client, "/projects/stalwart/")
+    assert matrix_rows(body)[:2] == [
+        ["0.13.x", "Supported", "TBD"],
+        ["0.12.x", "Not supported", "2025-12-31"],
+    ]
+
+
+def test_a_series_the_policy_in_force_drops_is_not_called_supported(client, seeded, clock):
+    """A text that lists a series the matrix in force no longer lists says nothing of today."""
+    from tests.factories import SupportedVersionFactory
+
+    older = stalwart_revision("2025-06-20")
+    SupportedVersionFactory(revision=older, series="0.10.x", order=99, supported=True)
+    body = page(client, f"/projects/stalwart/policy/{older.pk}/")
+    assert matrix_rows(body)[-1] == [
+        "0.10.x",
+        "Listed as supported",
+        "TBD",
+        "Not listed in the policy in force",
+    ]
