@@ -105,8 +105,13 @@ class PolicyRevision(models.Model):
     sla_text = models.TextField(blank=True, help_text="Markdown: the policy's own words on timing.")
     # Waiting for the reporter: nudge after this many days, close as withdrawn after that many.
     needs_info_nudge_days = models.PositiveIntegerField(default=7)
+    # Closing a reporter's report is a rule against the reporter: only a policy that states it
+    # has it (none of the seeded policies does).
     needs_info_close_days = models.PositiveIntegerField(
-        null=True, blank=True, default=30, help_text="Blank: never close automatically."
+        null=True,
+        blank=True,
+        help_text="Only if the policy says so: reports waiting for the reporter's answer are "
+        "closed as withdrawn after this many days. Blank: never closed automatically.",
     )
     # Disclosure rule.
     disclosure_days_after_report = models.PositiveIntegerField(null=True, blank=True)

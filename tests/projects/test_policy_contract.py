@@ -223,3 +223,40 @@ def test_a_series_the_policy_in_force_drops_is_not_called_supported(client, seed
         "TBD",
         "Not listed in the policy in force",
     ]
+
+
+# --- Rules that are in no policy stay off ------------------------------------------------------
+
+
+def test_no_seeded_policy_closes_reports_waiting_for_the_reporter(client, seeded, clock):
+    """Stalwart promises "Status updates: Every 7 days until resolved", TeamMail "We will then
+    evaluate the validity of your report, and write back to you within two weeks", mailtri-router
+    "Updates: We'll keep you informed of our progress"; none says a report is closed when its
+    reporter does not answer. The platform closed them after 30 days all the same.
+    """
+    from projects.models import PolicyRevision
+
+    assert set(PolicyRevision.objects.values_list("needs_info_close_days", flat=True)) == {None}
+    assert PolicyRevision.objects.count() == 4
+    for slug in ("stalwart", "teammail", "mailtri-router"):
+        assert "closed after" not in page(client, f"/projects/{slug}/")
+
+
+def test_a_policy_that_closes_unanswered_reports_says_so_on_its_page(client, seeded, clock):
+    """Where a revision does set the delay, the policy page states it (and the seed carries it,
+    under [sla] needs_info_close_days, for a policy whose text says so).
+    """
+    from projects.models import PolicyRevision, Project
+    from projects.services import load_seed, seed_project
+
+    PolicyRevision.objects.filter(project__slug="teammail").update(needs_info_close_days=45)
+    body = page(client, "/projects/teammail/")
+    assert "Reports waiting for your answer are closed after 45 days." in body
+
+    seed = load_seed("mailtri-router.toml")
+    seed["project"] |= {"slug": "closing", "tracking_prefix": "CLS"}
+    seed["sla"]["needs_info_close_days"] = 21
+    seed_project(seed=seed)
+    revision = Project.objects.get(slug="closing").revision_in_force()
+    assert revision.needs_info_close_days == 21
+    assert "closed after 21 days." in page(client, "/projects/closing/")
