@@ -217,6 +217,17 @@ class PolicyRevision(models.Model):
             (row, today[row.series].status_on(day) if row.series in today else None) for row in rows
         ], True
 
+    def unsupported_series(self, series, *, on):
+        """Which of the chosen `series` this revision's matrix says are out of support on `on`,
+        in matrix order (choices outside the matrix, such as "other/unknown", are not judged).
+        """
+        chosen = set(series)
+        return [
+            v.series
+            for v in self.versions.all()
+            if v.series in chosen and not v.is_supported_on(on)
+        ]
+
     def intake_fields(self):
         """The report form's fields under this revision, in display order."""
         return intake.fields_for(
