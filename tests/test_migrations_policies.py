@@ -37,6 +37,10 @@ OLD_MAILTRI_ADDITIONAL = (
     "  visibility timeouts appropriately\n"
     "- **Network**: HTTPS only, proper CORS for webhook endpoints, optional IP allow-listing"
 )
+OLD_STALWART_CVE = (
+    "Security advisories are published through GitHub Security Advisories. A CVE is requested "
+    "for vulnerabilities with a CVSS score\nof 4.0 or more."
+)
 PHASE_1 = "Phase 1: Initial Assessment & Validation"
 REVIEW = "Post-Incident Review"
 
@@ -73,7 +77,9 @@ def old_world(apps):
         )
     }  # fmt: skip
     stalwart = {
-        day: Revision.objects.create(project=projects["stalwart"], effective_from=day)
+        day: Revision.objects.create(
+            project=projects["stalwart"], effective_from=day, disclosure_text=OLD_STALWART_CVE
+        )
         for day in (dt.date(2025, 6, 20), dt.date(2025, 7, 16))
     }
     for order, (series, end) in enumerate([("0.13.x", None), ("0.12.x", dt.date(2025, 12, 31))]):
@@ -83,6 +89,8 @@ def old_world(apps):
     Revision.objects.create(
         project=projects["teammail"], effective_from=dt.date(2026, 11, 23),
         scope_in=OLD_TEAMMAIL_SCOPE,
+        intake_required=["description", "affected_versions", "steps_to_reproduce", "impact"],
+        intake_helpful=["proof_of_concept", "suggested_fix"],
     )  # fmt: skip
     mailtri = Revision.objects.create(
         project=projects["mailtri-router"], effective_from=dt.date(2026, 11, 23),
@@ -167,6 +175,15 @@ def test_an_instance_seeded_before_says_what_the_policies_say():
             "*This security policy is effective as of June 20, 2025"
         )
         assert teammail.effective_statement == ""
+        # Stalwart's CVE words are the process's; TeamMail's form asks what its policy asks.
+        for day in ("2025-06-20", "2025-07-16"):
+            assert revisions["stalwart", day].disclosure_text.endswith(
+                'lists the step\n"Submit CVE request if warranted (CVSS ≥ 4.0)".'
+            )
+        assert (teammail.intake_required, teammail.intake_helpful) == (
+            ["description"],
+            ["steps_to_reproduce", "impact", "proof_of_concept", "suggested_fix"],
+        )
         # Closure of unanswered reports: off where the seed had invented it, kept where set.
         assert [r.needs_info_close_days for r in revisions.values()].count(None) == 3
         assert mailtri.needs_info_close_days == 45

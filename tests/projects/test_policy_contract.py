@@ -260,3 +260,44 @@ def test_a_policy_that_closes_unanswered_reports_says_so_on_its_page(client, see
     revision = Project.objects.get(slug="closing").revision_in_force()
     assert revision.needs_info_close_days == 21
     assert "closed after 21 days." in page(client, "/projects/closing/")
+
+
+# --- Other words the platform put in the policies' mouths -----------------------------------------
+
+
+def test_stalwart_cve_rule_in_the_process_words(client, seeded, clock):
+    """Neither Stalwart text speaks of CVEs; SECURITY_PROCESS.md lists, in Phase 4, "Submit CVE
+    request if warranted (CVSS ≥ 4.0)". The page said "A CVE is requested for vulnerabilities
+    with a CVSS score of 4.0 or more": a promise the project never made.
+    """
+    for day in ("2025-06-20", "2025-07-16"):
+        body = " ".join(
+            page(client, f"/projects/stalwart/policy/{stalwart_revision(day).pk}/").split()
+        )
+        assert "A CVE is requested" not in body
+        assert "incident response process lists the step" in body
+        assert "Submit CVE request if warranted (CVSS ≥ 4.0)" in body
+
+
+def test_teammail_form_asks_only_what_its_policy_asks(reporter, seeded, clock):
+    """TeamMail's policy: "Reporter email the issues privately to openpaas-james[AT]linagora.com."
+    and lists no versions. The form required affected versions (its only choice was "Other /
+    unknown"), steps to reproduce and impact; it now requires the issue's description.
+    """
+    from reports.models import Report
+
+    client = Client()
+    client.sign_in(reporter)
+    form = page(client, "/projects/teammail/report/")
+    assert "Affected version(s)" not in form
+    for label in ("Steps to reproduce", "Impact", "Proof of concept"):
+        assert label in form
+    response = client.post(
+        "/projects/teammail/report/",
+        {"title": "Stored XSS in the preview", "description": "An SVG onload runs script."},
+    )
+    assert response.status_code == 302
+    assert Report.objects.get().description == "An SVG onload runs script."
+    refused = client.post("/projects/teammail/report/", {"title": "No description"})
+    assert refused.status_code == 200
+    assert Report.objects.count() == 1
