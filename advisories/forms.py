@@ -6,16 +6,29 @@ from advisories.publication import EarlyReason
 from advisories.services import ADVISORY_FIELDS
 from projects.forms import CalendarDateField
 
+NOTES_MAX_LENGTH = 20_000
+
 
 class ChecklistForm(forms.Form):
-    """Checkbox per task, text per summary field, built from the report's checklist items."""
+    """Checkbox per task, text per summary field, a text area per phase's notes, built from the
+    report's checklist items.
+    """
 
     def __init__(self, *args, items, **kwargs):
         super().__init__(*args, **kwargs)
         self.items = list(items)
         for item in self.items:
             name = f"item_{item.pk}"
-            if item.kind == item.Kind.TASK:
+            if item.kind == item.Kind.NOTES:
+                self.fields[name] = forms.CharField(
+                    required=False,
+                    label="Updates",
+                    help_text=item.label,
+                    initial=item.value,
+                    max_length=NOTES_MAX_LENGTH,
+                    widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
+                )
+            elif item.kind == item.Kind.TASK:
                 self.fields[name] = forms.BooleanField(
                     required=False,
                     label=item.label,
@@ -28,18 +41,24 @@ class ChecklistForm(forms.Form):
                 )
 
     def grouped(self):
-        """[(phase, [bound fields])] in checklist order, for the template."""
+        """[(phase, notes, [bound fields of tasks and summary fields])] in checklist order, for
+        the template; `notes` is (bound field, saved item) or None.
+        """
         phases = {}
         for item in self.items:
-            phases.setdefault(item.phase, []).append(self[f"item_{item.pk}"])
-        return list(phases.items())
+            group = phases.setdefault(item.phase, {"notes": None, "fields": []})
+            if item.kind == item.Kind.NOTES:
+                group["notes"] = (self[f"item_{item.pk}"], item)
+            else:
+                group["fields"].append(self[f"item_{item.pk}"])
+        return [(phase, group["notes"], group["fields"]) for phase, group in phases.items()]
 
     def done_and_values(self):
         done = {
             i.pk for i in self.items if i.kind == i.Kind.TASK and self.cleaned_data[f"item_{i.pk}"]
         }
         values = {
-            i.pk: self.cleaned_data[f"item_{i.pk}"] for i in self.items if i.kind == i.Kind.FIELD
+            i.pk: self.cleaned_data[f"item_{i.pk}"] for i in self.items if i.kind != i.Kind.TASK
         }
         return done, values
 

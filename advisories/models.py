@@ -71,9 +71,13 @@ class Disclosure(models.Model):
         return None
 
 
+NOTES_PROMPT_MAX = 300  # the prompt becomes ChecklistItem.label
+
+
 class ChecklistTemplate(models.Model):
     """A project's incident checklist: phases with tasks and summary fields (Stalwart's
-    SECURITY_PROCESS.md). `phases` is a list of {"title", "tasks": [...], "fields": [...]}.
+    SECURITY_PROCESS.md). `phases` is a list of {"title", "tasks": [...], "fields": [...]} with an
+    optional "updates": the prompt of the phase's notes box (every phase has one on a report).
     """
 
     project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="checklist")
@@ -86,7 +90,10 @@ class ChecklistTemplate(models.Model):
     def clean(self):
         # start_checklist copies these keys onto reports: a template without them would break
         # every incident of the project.
-        shape = 'A list of phases, each {"title": text, "tasks": [text], "fields": [text]}.'
+        shape = (
+            'A list of phases, each {"title": text, "tasks": [text], "fields": [text]} and '
+            'optionally "updates": text (the prompt of the phase\'s notes).'
+        )
         if not isinstance(self.phases, list) or not self.phases:
             raise ValidationError({"phases": shape})
         for phase in self.phases:
@@ -99,16 +106,22 @@ class ChecklistTemplate(models.Model):
                     and all(isinstance(label, str) and label.strip() for label in phase[key])
                     for key in ("tasks", "fields")
                 )
+                and isinstance(phase.get("updates", ""), str)
+                and len(phase.get("updates", "")) <= NOTES_PROMPT_MAX
             ):
                 raise ValidationError({"phases": shape})
 
 
 class ChecklistItem(models.Model):
-    """One task or summary field of a report's checklist, copied from the template at start."""
+    """One task, summary field or phase's notes of a report's checklist, copied from the
+    template at start. Each phase opens with its notes (Stalwart's "Updates": free markdown,
+    label = the template's prompt); notes are kept, not ticked, and count in no progress.
+    """
 
     class Kind(models.TextChoices):
         TASK = "task", "Task"
         FIELD = "field", "Summary field"
+        NOTES = "notes", "Phase notes"
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="checklist_items")
     phase = models.CharField(max_length=200)

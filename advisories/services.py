@@ -3,6 +3,8 @@ report, writes the report's audit event and notifies through the reports app. Th
 Disclosure (dates, exploitation, checklist progress) is written only here.
 """
 
+import hashlib
+import json
 import tomllib
 from pathlib import Path
 
@@ -62,21 +64,39 @@ def _save(disclosure, *fields):
 # --- Checklist ----------------------------------------------------------------------------------
 
 
+def checklist_fingerprint(phases):
+    """A stable digest of a template's phases (key order and JSON spacing aside)."""
+    canonical = json.dumps(phases, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def seed_checklists():
-    """Checklist templates shipped with the platform (Stalwart's); existing ones are kept."""
-    created = []
+    """Checklist templates shipped with the platform (Stalwart's).
+
+    A missing template is created. An existing one is the project's: it is left alone, unless it
+    is still exactly a version this platform shipped before (its fingerprint is in the seed's
+    `replaces`), i.e. nobody customised it; that one is brought up to date. Checklists already
+    started on reports are copies and never move. Returns what was done, one line each.
+    """
+    done = []
     for path in sorted(SEED_DIR.glob("*-checklist.toml")):
         with path.open("rb") as handle:
             seed = tomllib.load(handle)
         project = Project.objects.filter(slug=seed["project"]).first()
         if project is None:
             continue
-        _, made = ChecklistTemplate.objects.get_or_create(
+        template, made = ChecklistTemplate.objects.get_or_create(
             project=project, defaults={"phases": seed["phases"]}
         )
         if made:
-            created.append(f"{project.slug} incident checklist")
-    return created
+            done.append(f"created {project.slug} incident checklist")
+        elif checklist_fingerprint(template.phases) in seed.get("replaces", ()):
+            template.phases = seed["phases"]
+            template.save(update_fields=["phases", "updated_at"])
+            done.append(
+                f"updated {project.slug} incident checklist (not customised) to this version"
+            )
+    return done
 
 
 @transaction.atomic
@@ -91,6 +111,7 @@ def start_checklist(*, report, by):
     items, order = [], 0
     for phase in template.phases:
         for kind, labels in (
+            (ChecklistItem.Kind.NOTES, [phase.get("updates", "")]),  # one notes box per phase
             (ChecklistItem.Kind.TASK, phase["tasks"]),
             (ChecklistItem.Kind.FIELD, phase["fields"]),
         ):
@@ -109,15 +130,19 @@ def start_checklist(*, report, by):
 
 @transaction.atomic
 def update_checklist(*, report, by, done, values):
-    """Tick tasks (`done`: ids of done tasks) and fill summary fields (`values`: id -> text)."""
+    """Tick tasks (`done`: ids of done tasks), fill summary fields and write phase notes
+    (`values`: id -> text). One audit event names what changed.
+    """
     report = _locked(report)
     now = timezone.now()
     changed = []
     for item in report.checklist_items.all():
         if item.kind == ChecklistItem.Kind.TASK:
             new_done, new_value = item.pk in done, item.value
+        elif item.kind == ChecklistItem.Kind.NOTES:
+            new_done, new_value = False, values.get(item.pk, item.value).strip()
         else:
-            new_done, new_value = item.done, values.get(item.pk, item.value).strip()
+            new_value = values.get(item.pk, item.value).strip()
             new_done = bool(new_value)
         if (new_done, new_value) != (item.done, item.value):
             item.done, item.value, item.updated_by, item.updated_at = new_done, new_value, by, now
@@ -125,13 +150,25 @@ def update_checklist(*, report, by, done, values):
     ChecklistItem.objects.bulk_update(changed, ["done", "value", "updated_by", "updated_at"])
     _store_progress(report)
     if changed:
-        _event(report, by=by, message=f"Checklist: {len(changed)} item(s) updated.", public=False)
+        _event(report, by=by, message=_checklist_change(changed), public=False)
     return report
 
 
+def _checklist_change(changed):
+    notes = [item.phase for item in changed if item.kind == ChecklistItem.Kind.NOTES]
+    parts = []
+    if len(changed) > len(notes):
+        parts.append(f"{len(changed) - len(notes)} item(s) updated")
+    if notes:
+        parts.append(f"notes of {', '.join(notes)} updated")
+    return f"Checklist: {'; '.join(parts)}."
+
+
 def checklist_progress(report):
-    """(done, total) over tasks and summary fields; a field counts as done once filled."""
-    items = report.checklist_items.all()
+    """(done, total) over tasks and summary fields; a field counts as done once filled. Phase
+    notes are kept, not done: they count in neither.
+    """
+    items = [i for i in report.checklist_items.all() if i.kind != ChecklistItem.Kind.NOTES]
     return sum(item.done for item in items), len(items)
 
 

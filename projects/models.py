@@ -44,7 +44,10 @@ class Project(models.Model):
         help_text="CVSS score from which a CVE is requested (blank: no rule).",
     )
     preferred_languages = models.CharField(
-        max_length=50, default="en", help_text="Comma-separated language tags (RFC 5646)."
+        max_length=50,
+        blank=True,
+        help_text="Comma-separated language tags (RFC 5646), only those the policy states; "
+        "blank: security.txt names none.",
     )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -73,6 +76,13 @@ class PolicyRevision(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="revisions")
     effective_from = models.DateField()
     source_url = models.URLField(blank=True, help_text="Where this policy text was published.")
+    # effective_from is the platform's date: the day this text was taken in (and is in force here
+    # from). What the text itself says of its date is kept in its own words.
+    effective_statement = models.TextField(
+        blank=True,
+        help_text="Markdown: the text's own statement of when it is effective, word for word "
+        '(Stalwart: "This security policy is effective as of June 20, 2025 ...").',
+    )
     introduction = models.TextField(blank=True, help_text="Markdown.")
     how_to_report = models.TextField(blank=True, help_text="Markdown.")
     subject_tag = models.CharField(
@@ -95,8 +105,13 @@ class PolicyRevision(models.Model):
     sla_text = models.TextField(blank=True, help_text="Markdown: the policy's own words on timing.")
     # Waiting for the reporter: nudge after this many days, close as withdrawn after that many.
     needs_info_nudge_days = models.PositiveIntegerField(default=7)
+    # Closing a reporter's report is a rule against the reporter: only a policy that states it
+    # has it (none of the seeded policies does).
     needs_info_close_days = models.PositiveIntegerField(
-        null=True, blank=True, default=30, help_text="Blank: never close automatically."
+        null=True,
+        blank=True,
+        help_text="Only if the policy says so: reports waiting for the reporter's answer are "
+        "closed as withdrawn after this many days. Blank: never closed automatically.",
     )
     # Disclosure rule.
     disclosure_days_after_report = models.PositiveIntegerField(null=True, blank=True)
@@ -155,6 +170,11 @@ class PolicyRevision(models.Model):
         intake.validate_field_keys(self.intake_helpful, "intake_helpful")
         intake.validate_extra_fields(self.intake_extra_fields)
 
+    @property
+    def has_scope(self):
+        """The policy has a scope section (the policy page shows it; the intake links to it)."""
+        return bool(self.scope_in or self.scope_out)
+
     def sla_commitments(self):
         """(label, promise) pairs of the targets this revision sets, in a report's order of life."""
         targets = [
@@ -178,6 +198,35 @@ class PolicyRevision(models.Model):
         if self.early_disclosure_if_exploited:
             rule += ", earlier if the vulnerability is actively exploited"
         return rule + "."
+
+    def matrix_on(self, day, *, in_force):
+        """This revision's matrix as [(row, status on `day`)], and whether `day`'s statuses come
+        from another revision.
+
+        Only the revision in force says what is supported on `day`: a superseded (or upcoming)
+        text's rows say what that text says, and the status on `day` of each of its series is
+        the in-force matrix's row of the same series (None when the matrix in force does not
+        list it, or no revision is in force). Stalwart's 0.12-era text lists 0.12.x with no end
+        of support; the matrix in force ends it on 2025-12-31.
+        """
+        rows = list(self.versions.all())
+        if in_force is not None and in_force.pk == self.pk:
+            return [(row, row.status_on(day)) for row in rows], False
+        today = {} if in_force is None else {v.series: v for v in in_force.versions.all()}
+        return [
+            (row, today[row.series].status_on(day) if row.series in today else None) for row in rows
+        ], True
+
+    def unsupported_series(self, series, *, on):
+        """Which of the chosen `series` this revision's matrix says are out of support on `on`,
+        in matrix order (choices outside the matrix, such as "other/unknown", are not judged).
+        """
+        chosen = set(series)
+        return [
+            v.series
+            for v in self.versions.all()
+            if v.series in chosen and not v.is_supported_on(on)
+        ]
 
     def intake_fields(self):
         """The report form's fields under this revision, in display order."""

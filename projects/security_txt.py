@@ -40,9 +40,13 @@ def project_security_txt(project, now=None):
     lines.append(field("Expires", f"{expires(now):%Y-%m-%dT%H:%M:%SZ}"))
     if project.pgp_key_url:
         lines.append(field("Encryption", project.pgp_key_url))
+    lines.append(
+        field("Acknowledgments", absolute(reverse("advisories:hall_of_fame", args=[project.slug])))
+    )
+    if project.preferred_languages:
+        # Only what the project's policy states: none of the seeded policies names a language.
+        lines.append(field("Preferred-Languages", project.preferred_languages))
     lines += [
-        field("Acknowledgments", absolute(reverse("advisories:hall_of_fame", args=[project.slug]))),
-        field("Preferred-Languages", project.preferred_languages),
         field("Canonical", absolute(reverse("projects:security_txt", args=[project.slug]))),
         field("Policy", absolute(reverse("projects:detail", args=[project.slug]))),
     ]

@@ -40,6 +40,8 @@ def _revision_values(seed):
         update_days=sla.get("update_days"),
         fix_days=sla.get("fix_days"),
         resolve_days=sla.get("resolve_days"),
+        # Only a policy that says so closes reports waiting for the reporter.
+        needs_info_close_days=sla.get("needs_info_close_days"),
         disclosure_days_after_report=disclosure.get("days_after_report"),
         disclosure_days_after_release=disclosure.get("days_after_release"),
         early_disclosure_if_exploited=disclosure["early_if_exploited"],
@@ -72,6 +74,7 @@ def seed_project(*, seed):
             project=project,
             effective_from=entry["effective_from"],
             source_url=entry.get("source_url", ""),
+            effective_statement=entry.get("effective_statement", "").strip(),
             **shared,
         )
         revision.full_clean()

@@ -141,6 +141,12 @@ class Report(models.Model):
     # The intake's standard fields (projects.intake.STANDARD_FIELDS), markdown.
     vulnerability_type = models.CharField(max_length=200, blank=True)
     affected_versions = models.JSONField(default=list, blank=True)
+    unsupported_versions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Affected series out of support on the filing day, by the matrix of the "
+        "report's revision (set at intake).",
+    )
     affected_components = models.TextField(blank=True)
     description = models.TextField(blank=True)
     steps_to_reproduce = models.TextField(blank=True)

@@ -313,6 +313,10 @@ def _create_report(*, project, reporter, fields):
         last_update_at=now,
         **fields,
     )
+    # Told to the reporter and the members on the report page, with the policy's own words.
+    report.unsupported_versions = revision.unsupported_series(
+        report.affected_versions, on=timezone.localdate(now)
+    )
     sla.apply_deadlines(report)
     report.save()
     ReportEvent.objects.create(

@@ -11,7 +11,9 @@ def markdown_filter(text):
     return render_markdown(text)
 
 
-@register.filter
-def support_status(version, day):
-    """{% with status=version|support_status:today %}: a SupportStatus for that day."""
-    return version.status_on(day)
+@register.simple_tag
+def policy_matrix(revision, in_force, day):
+    """{% policy_matrix revision in_force today as matrix %}: (rows, from_in_force), see
+    PolicyRevision.matrix_on.
+    """
+    return revision.matrix_on(day, in_force=in_force)

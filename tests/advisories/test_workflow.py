@@ -50,15 +50,20 @@ DAY = dt.timedelta(days=1)
 VECTOR = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"  # 9.8 critical
 SEED_FILE = Path(advisories.__file__).resolve().parent / "seeds" / "stalwart-checklist.toml"
 
-# Stalwart's SECURITY_PROCESS.md checklist: (phase, number of tasks, number of summary fields).
+# Stalwart's SECURITY_PROCESS.md checklist: (phase, number of tasks, number of fields). Phase 1's
+# fields: its 7 lines of "Assessment of exploitability" and "Potential impact", then the 7 of its
+# "Assessment Summary"; Phase 3's: "Analysis Notes", then the 5 of its "Impact Summary".
 STALWART_PHASES = [
-    ("Phase 1: Initial Assessment & Validation", 6, 7),
+    ("Phase 1: Initial Assessment & Validation", 6, 14),
     ("Phase 2: Immediate Response & Mitigation", 7, 4),
-    ("Phase 3: Impact Assessment & User Analysis", 6, 5),
+    ("Phase 3: Impact Assessment & User Analysis", 6, 6),
     ("Phase 4: Communication & Release", 19, 5),
     ("Post-Incident Review", 0, 4),
 ]
-CHECKLIST_TOTAL = sum(tasks + fields for _, tasks, fields in STALWART_PHASES)  # 63
+# Progress counts tasks and fields (71); each phase also opens with its notes (its "Updates"),
+# which are kept but never "done".
+CHECKLIST_TOTAL = sum(tasks + fields for _, tasks, fields in STALWART_PHASES)  # 71
+CHECKLIST_ITEMS = CHECKLIST_TOTAL + len(STALWART_PHASES)  # 76
 
 REPORT_FIELDS = {
     "title": "SMTP smuggling in the relay",
@@ -259,7 +264,7 @@ def test_only_members_start_the_checklist(cast, report, project, reporter):
         response = client_for(cast[who]).post(start_url(filed))
         assert (response.status_code, response.url) == (302, checklist_url(filed)), who
         filed = fresh(filed)
-        assert filed.checklist_items.count() == CHECKLIST_TOTAL
+        assert filed.checklist_items.count() == CHECKLIST_ITEMS
         assert progress(filed) == (0, CHECKLIST_TOTAL)
         assert disclosure_events(filed) == [(cast[who].pk, False, "Incident checklist started.")]
 
@@ -292,17 +297,24 @@ def test_only_members_tick_the_checklist(cast, report, triager):
 def test_checklist_copies_the_template_in_order(report, triager):
     client_for(triager).post(start_url(report))
     items = list(report.checklist_items.order_by("order"))
-    assert [i.order for i in items] == list(range(CHECKLIST_TOTAL))
+    assert [i.order for i in items] == list(range(CHECKLIST_ITEMS))
     per_phase = {}
     for item in items:
-        tasks, fields = per_phase.get(item.phase, (0, 0))
+        if item.kind == ChecklistItem.Kind.NOTES:
+            assert item.phase not in per_phase, "a phase opens with its notes"
+            per_phase[item.phase] = (0, 0)
+            continue
+        tasks, fields = per_phase[item.phase]
         per_phase[item.phase] = (
             (tasks + 1, fields) if item.kind == ChecklistItem.Kind.TASK else (tasks, fields + 1)
         )
-    assert [(phase, *counts) for phase, counts in per_phase.items()] == [
-        (title, tasks, fields) for title, tasks, fields in STALWART_PHASES if tasks + fields
-    ]
+    assert [(phase, *counts) for phase, counts in per_phase.items()] == STALWART_PHASES
     assert (items[0].kind, items[0].label) == (
+        "notes",
+        "Use this section to detail the report received, initial assessment, and validation "
+        "results",
+    )
+    assert (items[1].kind, items[1].label) == (
         "task",
         "Reproduce the vulnerability in test environment",
     )
@@ -375,12 +387,13 @@ def tick(report, by, *, tasks=(), fields=None):
 def test_ticking_and_filling_updates_progress_on_report_page_and_queue(report, triager, maintainer):
     client_for(triager).post(start_url(report))
     updated = tick(
-        report, triager, tasks=(0, 1, 37), fields={0: "High", 1: "   ", 24: "More tests"}
+        report, triager, tasks=(0, 1, 37), fields={0: "High", 1: "   ", 32: "More tests"}
     )
     # Three tasks and two filled fields (whitespace is not a value).
     assert progress(updated) == (5, CHECKLIST_TOTAL)
     assert disclosure_events(report)[-1] == (triager.pk, False, "Checklist: 5 item(s) updated.")
-    item = report.checklist_items.get(kind="field", order=6)
+    item = report.checklist_items.get(kind="field", order=7)  # after Phase 1's notes and tasks
+    assert item.label == "Attack complexity (High / Medium / Low)"
     assert (item.done, item.value, item.updated_by, item.updated_at) == (True, "High", triager, T0)
 
     for user in (triager, maintainer):

@@ -62,12 +62,12 @@ def test_maintainer_acknowledges_and_starts_the_checklist(page, live_server, sta
 
     page.get_by_role("button", name="Start the incident checklist").click()
     expect(page.get_by_role("heading", name="Incident checklist")).to_be_visible()
-    expect(page.get_by_text("0 of 63 done.")).to_be_visible()
+    expect(page.get_by_text("0 of 71 done.")).to_be_visible()
     page.get_by_label(FIRST_TASK).check()
     page.get_by_role("button", name="Save the checklist").click()
     expect(page.get_by_text("Checklist saved.")).to_be_visible()
-    expect(page.get_by_text("1 of 63 done.")).to_be_visible()
+    expect(page.get_by_text("1 of 71 done.")).to_be_visible()
     expect(page.get_by_label(FIRST_TASK)).to_be_checked()
 
     page.get_by_role("link", name=filed.tracking_id).click()
-    expect(page.get_by_text("Checklist: 1 of 63 done.")).to_be_visible()
+    expect(page.get_by_text("Checklist: 1 of 71 done.")).to_be_visible()

@@ -48,7 +48,7 @@ def test_project_security_txt_fields(client, seeded):
     assert values["Acknowledgments"] == [
         "https://disclosure.example.org/projects/stalwart/hall-of-fame/"
     ]
-    assert values["Preferred-Languages"] == ["en"]
+    assert "Preferred-Languages" not in values  # see test_only_languages_a_policy_states
     assert values["Canonical"] == ["https://disclosure.example.org/projects/stalwart/security.txt"]
 
 
@@ -57,6 +57,37 @@ def test_project_security_txt_fields(client, seeded):
 def test_project_security_txt_passes_the_validator(client, seeded, slug):
     text = client.get(f"/projects/{slug}/security.txt").content.decode()
     validate(text, f"https://disclosure.example.org/projects/{slug}/security.txt")
+
+
+# What each policy says about languages: nothing. Its reporting instructions, quoted.
+SAYS_NO_LANGUAGE = {
+    "stalwart": "Email (preferred): Send details to `security@stalw.art`",
+    "teammail": "Reporter email the issues privately to openpaas-james[AT]linagora.com.",
+    "mailtri-router": "Send an email to **security@mailtri.com** with the following information",
+}
+
+
+@time_machine.travel(NOW)
+@pytest.mark.parametrize("slug", sorted(SAYS_NO_LANGUAGE))
+def test_only_languages_a_policy_states(client, seeded, slug):
+    """security.txt used to claim French for TeamMail ("Preferred-Languages: en, fr") and
+    English for the others, yet no seeded policy names a language: TeamMail's says only
+    "Reporter email the issues privately to openpaas-james[AT]linagora.com." (the others: see
+    SAYS_NO_LANGUAGE). Preferred-Languages is optional (RFC 9116 §2.5.8), so it is left out.
+    """
+    text = client.get(f"/projects/{slug}/security.txt").content.decode()
+    assert "Preferred-Languages" not in text
+    validate(text, f"https://disclosure.example.org/projects/{slug}/security.txt")
+
+
+@time_machine.travel(NOW)
+def test_a_project_that_states_languages_has_them(client, seeded):
+    from projects.models import Project
+
+    Project.objects.filter(slug="teammail").update(preferred_languages="fr, en")
+    text = client.get("/projects/teammail/security.txt").content.decode()
+    assert fields(text)["Preferred-Languages"] == ["fr, en"]
+    validate(text, "https://disclosure.example.org/projects/teammail/security.txt")
 
 
 @time_machine.travel(NOW)

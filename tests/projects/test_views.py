@@ -28,7 +28,7 @@ def test_project_page_renders_the_policy_in_force(client, seeded):
     response = client.get("/projects/stalwart/")
     assert response.status_code == 200
     body = response.content.decode()
-    assert "Policy in force since 2025-07-16" in body
+    assert "Policy in force: text of 2025-07-16 (as published then)." in body
     for text in (
         "0.13.x",
         "Acknowledgment",

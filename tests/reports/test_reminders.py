@@ -82,6 +82,16 @@ def stalwart(db):
 
 
 @pytest.fixture
+def closes_unanswered(stalwart):
+    """An instance where Stalwart's policy closes unanswered reports after 30 days. The published
+    policy says no such thing and the seed leaves the rule off
+    (test_the_seeded_policy_never_closes_an_unanswered_report): the closure is tested on a
+    revision that sets it.
+    """
+    stalwart.revisions.update(needs_info_close_days=30)
+
+
+@pytest.fixture
 def team(stalwart):
     """Stalwart's members, one per role."""
     return types.SimpleNamespace(
@@ -209,6 +219,21 @@ def test_closing_drops_every_pending_reminder_and_keeps_the_sent_ones(filed, tea
 # --- Waiting for the reporter -------------------------------------------------------------------
 
 
+def test_the_seeded_policy_never_closes_an_unanswered_report(filed, team, clock):
+    """Stalwart's policy promises "Status updates: Every 7 days until resolved" and says nothing
+    of closing a report its reporter has not answered: the reporter is nudged, and the report
+    waits; nothing warns of or performs a closure.
+    """
+    asked = T0 + 3 * H
+    clock.move_to(asked)
+    act(filed, "request_info", team.maintainer, message="Which relay configuration do you run?")
+    assert pending(filed) == {Kind.INFO_NUDGE: (asked + 7 * D, asked + 7 * D), **DISCLOSURE_PLAN}
+    assert sweep_at(clock, asked + 365 * D) == 3  # the nudge and the two disclosure reminders
+    assert fresh(filed).state == State.NEEDS_INFO
+    assert outbox("info_") == outbox(Kind.INFO_NUDGE)
+
+
+@pytest.mark.usefixtures("closes_unanswered")
 def test_needs_info_nudges_the_reporter_side_then_warns_then_withdraws(
     filed, team, clock, reporter, collaborator, client
 ):
@@ -266,6 +291,7 @@ def test_needs_info_nudges_the_reporter_side_then_warns_then_withdraws(
     assert sweep_at(clock, closed + 60 * D) == 0
 
 
+@pytest.mark.usefixtures("closes_unanswered")
 def test_the_auto_closure_is_kept_as_sent_history(filed, team, clock):
     """The closing reminder is the record that the sweep closed the report: it stays, sent."""
     asked = T0 + 3 * H
@@ -282,6 +308,7 @@ def test_the_auto_closure_is_kept_as_sent_history(filed, team, clock):
     }
 
 
+@pytest.mark.usefixtures("closes_unanswered")
 def test_a_late_sweep_with_every_needs_info_reminder_due_withdraws_the_report(
     filed, team, clock, reporter, collaborator
 ):
@@ -308,6 +335,7 @@ def test_a_late_sweep_with_every_needs_info_reminder_due_withdraws_the_report(
     assert sweep_at(clock, asked + 32 * D) == 0
 
 
+@pytest.mark.usefixtures("closes_unanswered")
 def test_answering_cancels_the_needs_info_reminders(filed, team, clock, reporter):
     clock.move_to(T0 + 2 * H)
     act(filed, "acknowledge", team.maintainer)
@@ -393,6 +421,7 @@ def test_sweep_sends_each_due_reminder_once_through_the_outbox(
     ]
 
 
+@pytest.mark.usefixtures("closes_unanswered")
 def test_reporter_side_reminders_carry_no_internal_comment(
     filed, team, clock, reporter, collaborator, mailoutbox
 ):
@@ -690,6 +719,7 @@ def test_acknowledging_while_the_sweep_sends_the_acknowledgment_reminders(
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("closes_unanswered")
 def test_the_reporter_answers_while_the_sweep_closes_the_report(
     stalwart, team, reporter, monkeypatch
 ):
