@@ -294,10 +294,16 @@ def test_teammail_form_asks_only_what_its_policy_asks(reporter, seeded, clock):
         assert label in form
     response = client.post(
         "/projects/teammail/report/",
-        {"title": "Stored XSS in the preview", "description": "An SVG onload runs script."},
+        {
+            "title": "Stored XSS in the preview",
+            "description": "An SVG onload runs script.",
+            "credit-display": "anonymous",
+        },
     )
     assert response.status_code == 302
     assert Report.objects.get().description == "An SVG onload runs script."
-    refused = client.post("/projects/teammail/report/", {"title": "No description"})
+    refused = client.post(
+        "/projects/teammail/report/", {"title": "No description", "credit-display": "anonymous"}
+    )
     assert refused.status_code == 200
     assert Report.objects.count() == 1

@@ -228,7 +228,7 @@ def test_the_seeded_policy_never_closes_an_unanswered_report(filed, team, clock)
     clock.move_to(asked)
     act(filed, "request_info", team.maintainer, message="Which relay configuration do you run?")
     assert pending(filed) == {Kind.INFO_NUDGE: (asked + 7 * D, asked + 7 * D), **DISCLOSURE_PLAN}
-    assert sweep_at(clock, asked + 365 * D) == 3  # the nudge and the two disclosure reminders
+    assert sweep_at(clock, asked + 365 * D) == 4  # the nudge and the three disclosure reminders
     assert fresh(filed).state == State.NEEDS_INFO
     assert outbox("info_") == outbox(Kind.INFO_NUDGE)
 

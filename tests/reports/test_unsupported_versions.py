@@ -48,7 +48,7 @@ def signed_in(user):
 
 
 def file_through_the_form(client, slug, data):
-    response = client.post(f"/projects/{slug}/report/", data)
+    response = client.post(f"/projects/{slug}/report/", {"credit-display": "anonymous", **data})
     assert response.status_code == 302, response.content.decode()[:3000]
     return Report.objects.latest("pk"), client.get(response["Location"]).content.decode()
 

@@ -66,7 +66,7 @@ def drop_unstated_closures(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("reports", "0009_report_cvss_error"),
+        ("reports", "0010_credit_preferences"),
         ("projects", "0007_needs_info_close_only_where_stated"),
     ]
 

@@ -81,7 +81,7 @@ def remove_notes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("advisories", "0003_disclosure"),
+        ("advisories", "0005_credit_choices_move_to_the_report"),
     ]
 
     operations = [
