@@ -108,3 +108,17 @@ def member_emails(project_ids, *, minimum=TRIAGER):
         project_id: [email for email, role in members if has_role(role, minimum)]
         for project_id, members in member_roles(project_ids).items()
     }
+
+
+def who_hears(project, members, *, minimum):
+    """Who at `project` hears of something that takes at least the `minimum` role to act on:
+    (addresses of the active members holding it, the security contact's address or None).
+
+    Nothing of a project reaches nobody: while no active member holds `minimum`, the project's
+    security contact (Project.security_email) hears of it instead. The contact is an address,
+    not an account: the callers send it a notice without content (reports.emails). `members`:
+    the project's (address, role) pairs as `member_roles` reads them, so a caller that reads
+    many projects at once (the reminder sweep) asks once.
+    """
+    addresses = [email for email, role in members if has_role(role, minimum)]
+    return addresses, (None if addresses else project.security_email)
