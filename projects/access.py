@@ -10,6 +10,25 @@ from projects.models import Membership, Project
 Role = Membership.Role
 TRIAGER, MAINTAINER, ADMIN = Role.TRIAGER, Role.MAINTAINER, Role.ADMIN
 
+# What each role does, in plain words: the members page and the invitations say it. The rules
+# are the apps' action tables built on these roles (reports.access, advisories.access, the
+# admin's project_roles); tests/projects/test_members_page.py holds these words to them.
+ROLE_DUTIES = {
+    TRIAGER: (
+        "Sees the project's reports, acknowledges and triages them, asks the reporter for "
+        "information, closes them, scores them (CVSS) and works the incident checklist."
+    ),
+    MAINTAINER: (
+        "Everything a triager does, and also fixes (starts the fix, marks it fixed), reopens "
+        "closed reports, manages a report's collaborators, proposes disclosure dates, edits and "
+        "publishes advisories."
+    ),
+    ADMIN: (
+        "Everything a maintainer does, and also manages the project's members and invitations "
+        "and its policy revisions."
+    ),
+}
+
 
 def has_role(role, minimum):
     """Whether `role` (None: no role) reaches `minimum`: triager < maintainer < admin."""
@@ -84,6 +103,20 @@ def project_ids_with(user, minimum):
     if user.is_superuser:
         return set(Project.objects.values_list("pk", flat=True))
     return {project_id for project_id, role in roles_of(user).items() if has_role(role, minimum)}
+
+
+def manages_members(role):
+    """Whether a project `role` (role_of, role_in) manages the project's members: its admins, and
+    superusers (admins everywhere). Nobody changes their own membership (projects.services).
+    """
+    return has_role(role, ADMIN)
+
+
+def is_own_membership(membership, user):
+    """Nobody grants, raises or ends their own access: another admin of the project does
+    (projects.services refuses it; the members page offers no control for it).
+    """
+    return membership.user_id == user.pk
 
 
 def member_project_ids(user):

@@ -359,7 +359,8 @@ class MembershipAddForm(forms.ModelForm):
 @admin.register(Membership)
 class MembershipAdmin(MemberProjectsOnly, admin.ModelAdmin):
     """Members see their projects' memberships; only a project's admins add, change and remove
-    them, through projects.services; nobody changes or removes their own.
+    them, through projects.services (which write the audit event and email the person, as the
+    site's members page does); nobody changes or removes their own.
     """
 
     list_display = ("user", "project", "role", "created_at")

@@ -1,9 +1,12 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
-from projects import security_txt, selectors
+from projects import security_txt, selectors, services
+from projects.access import Role
 
 
 @require_safe
@@ -59,3 +62,22 @@ def project_security_txt(request, slug):
 @require_safe
 def instance_security_txt(request):
     return plain_text(security_txt.instance_security_txt())
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def accept_invitation(request, token):
+    if request.method != "POST":
+        return render(request, "projects/accept_invitation.html")
+    try:
+        membership = services.accept_invitation(token=token, user=request.user)
+    except services.MembershipError as error:
+        # Unknown, used, revoked, expired or someone else's: one answer for all.
+        return render(request, "projects/accept_invitation.html", {"error": str(error)}, status=404)
+    project, role = membership.project, Role(membership.role)
+    messages.success(
+        request,
+        f"You are {role.label.lower()} of {project.name}. Project members set up a second factor "
+        "before they see any report.",
+    )
+    return redirect("projects:detail", project.slug)

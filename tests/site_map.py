@@ -9,7 +9,8 @@ with any value, hostile ones included.
 `seed_world(...)` builds the data the real values come from: a project with a policy and a
 version matrix, one open report of the cast's reporter (attachment, collaborator, pending
 invitation, pending disclosure proposal, checklist, advisory shared for review), and another
-reporter's disclosed report with a published advisory. `World.value(route, param)` gives the
+reporter's disclosed report with a published advisory; on the project's side, a pending
+invitation to join the project. `World.value(route, param)` gives the
 real value of a parameter; a parameter it does not know fails the test that asked, so a new kind
 of URL parameter must be given a real value here.
 
@@ -34,6 +35,7 @@ from django.utils.regex_helper import normalize
 
 from advisories import services as advisory_services
 from advisories.models import ChecklistTemplate
+from projects import services as project_services
 from reports import services as report_services
 from reports.models import Invitation
 from tests.factories import SupportedVersionFactory
@@ -122,6 +124,7 @@ class World:
     collaborator: object
     reporter: object
     authenticator_id: int
+    project_invitation: object  # pending, to join the project
 
     def value(self, route, param):
         """The real value of `param` in `route`; KeyError for a parameter nobody filled yet."""
@@ -130,6 +133,12 @@ class World:
             return model.objects.order_by("pk").values_list("pk", flat=True).first() or 1
         if route.key == "account_reset_password_from_key" and param == "key":
             return default_token_generator.make_token(self.reporter)
+        if route.key.startswith("projects:") and param in {"token", "invitation_id"}:
+            # The project's invitations, not a report's (the same names in both apps).
+            return {
+                "token": self.project_invitation.token,
+                "invitation_id": self.project_invitation.pk,
+            }[param]
         return self.values()[param]
 
     def real(self, route):
@@ -218,6 +227,10 @@ def seed_world(*, project, reporter, maintainer, collaborator, other_reporter):
     advisory_services.publish(advisory=published, by=maintainer)
     disclosed.refresh_from_db()
 
+    joining = project_services.invite_member(
+        project=project, email="project-invitee@example.org", role="maintainer", by=None
+    )
+
     report.refresh_from_db()
     return World(
         project=project,
@@ -230,4 +243,5 @@ def seed_world(*, project, reporter, maintainer, collaborator, other_reporter):
         collaborator=collaborator,
         reporter=reporter,
         authenticator_id=authenticator.pk,
+        project_invitation=joining,
     )

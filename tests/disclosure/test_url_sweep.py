@@ -83,6 +83,8 @@ ALLOWED = {
     "reports:intake": SIGNED_IN,  # anyone signed in may report to an active project
     # A button only: the report shows after accepting, with the invited verified address.
     "reports:accept_invitation": SIGNED_IN,
+    # The same for joining a project: a button, nothing of the project before accepting.
+    "projects:accept_invitation": SIGNED_IN,
     # The reporter's own report: its page, the confirmation after filing, its attachments and
     # the advisory draft once it is shared with them for review.
     "reports:detail": REPORTER,
@@ -148,7 +150,12 @@ MUST_SEE = {
         "account_reset_password",
         "account_confirm_email",
     },
-    "stranger": {"reports:list", "reports:intake", "account_email"},
+    "stranger": {
+        "reports:list",
+        "reports:intake",
+        "account_email",
+        "projects:accept_invitation",
+    },
     "reporter": {
         "reports:list",
         "reports:detail",

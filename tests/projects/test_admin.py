@@ -5,8 +5,9 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from mailer.models import OutboundEmail
 from projects import services
-from projects.models import Membership, PolicyRevision
+from projects.models import Membership, PolicyRevision, ProjectEvent
 from tests.factories import MembershipFactory, PolicyRevisionFactory, UserFactory
 from tests.reports.conftest import file
 
@@ -142,6 +143,31 @@ def test_a_project_admin_manages_its_members_through_the_service(client, project
         == 302
     )
     assert not Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_the_admins_membership_pages_write_events_and_email_the_person(client, project, superuser):
+    newcomer = UserFactory(email="newcomer@example.org")
+    client.sign_in(superuser)
+    add = client.post(
+        "/admin/projects/membership/add/",
+        {"email": newcomer.email, "project": project.pk, "role": "triager"},
+    )
+    assert add.status_code == 302
+    membership = Membership.objects.get(user=newcomer)
+    change = f"/admin/projects/membership/{membership.pk}/change/"
+    assert client.post(change, {"role": "admin"}).status_code == 302
+    delete = f"/admin/projects/membership/{membership.pk}/delete/"
+    assert client.post(delete, {"post": "yes"}).status_code == 302
+    assert [(e.kind, e.actor) for e in ProjectEvent.objects.order_by("pk")] == [
+        (ProjectEvent.Kind.MEMBER_ADDED, superuser),
+        (ProjectEvent.Kind.ROLE_CHANGED, superuser),
+        (ProjectEvent.Kind.MEMBER_REMOVED, superuser),
+    ]
+    assert [m.subject for m in OutboundEmail.objects.filter(to=newcomer.email).order_by("pk")] == [
+        "[Acme] You are now triager of the project",
+        "[Acme] Your role is now admin",
+        "[Acme] You are no longer a member of the project",
+    ]
 
 
 def test_adding_a_member_names_an_account_and_never_lists_them(client, project, stranger):
