@@ -5,6 +5,9 @@ rows: triager < maintainer < admin. Superusers act as admins of every project. T
 keep their own action tables (reports.access, advisories.access) built on these roles.
 """
 
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
 from projects.models import Membership, Project
 
 Role = Membership.Role
@@ -117,6 +120,16 @@ def is_own_membership(membership, user):
     (projects.services refuses it; the members page offers no control for it).
     """
     return membership.user_id == user.pk
+
+
+def access_members(user, slug):
+    """The project with `slug` whose members `user` manages, or 404: unknown projects and those
+    the user does not administer answer alike, as hidden reports do.
+    """
+    project = get_object_or_404(Project, slug=slug)
+    if not manages_members(role_of(user, project)):
+        raise Http404("No such page.")
+    return project
 
 
 def member_project_ids(user):

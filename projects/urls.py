@@ -36,4 +36,21 @@ urlpatterns = [
         name="revision",
     ),
     path("projects/<slug:slug>/security.txt", views.project_security_txt, name="security_txt"),
+    path("projects/<slug:slug>/members/", views.members, name="members"),
+    path("projects/<slug:slug>/members/invite/", views.invite_member, name="invite_member"),
+    path(
+        "projects/<slug:slug>/members/<int:membership_id>/role/",
+        views.change_role,
+        name="change_role",
+    ),
+    path(
+        "projects/<slug:slug>/members/<int:membership_id>/remove/",
+        views.remove_member,
+        name="remove_member",
+    ),
+    path(
+        "projects/<slug:slug>/invitations/<int:invitation_id>/revoke/",
+        views.revoke_invitation,
+        name="revoke_invitation",
+    ),
 ]

@@ -98,6 +98,12 @@ DENIED = {
     # Project members only: 404 for everyone else.
     "reports:sla_dashboard",
     "advisories:checklist",
+    # The project's admins (and superusers) only: its members, invitations and their history.
+    "projects:members",
+    "projects:invite_member",
+    "projects:change_role",
+    "projects:remove_member",
+    "projects:revoke_invitation",
     # Actions: POST only, and each refused to those who may not take it.
     "reports:comment",
     "reports:score",

@@ -158,13 +158,13 @@ def test_the_contact_claims_the_project_and_from_then_on_hears_as_its_admin(
     assert "Accept the invitation" in page.content.decode()
     response = accept(client, token)
     assert response.status_code == 302
-    assert response["Location"] == "/projects/acme/"
+    assert response["Location"] == "/projects/acme/members/"
     membership = Membership.objects.get(user=alice)
     assert (membership.project, membership.role) == (project, Membership.Role.ADMIN)
     accepted = ProjectEvent.objects.get(kind=ProjectEvent.Kind.INVITATION_ACCEPTED)
     assert (accepted.actor, accepted.project) == (alice, project)
     # A member now: nothing internal before a second factor (expected, DESIGN §3).
-    assert client.get("/projects/acme/")["Location"].startswith("/accounts/2fa/")
+    assert client.get("/projects/acme/members/")["Location"].startswith("/accounts/2fa/")
     client.sign_in(alice)
     assert client.get(f"/reports/{first.tracking_id}/").status_code == 200
 
@@ -211,7 +211,7 @@ def test_an_invited_account_joins_with_the_role(client, invitation, newcomer, pr
     client.sign_in(newcomer)
     response = accept(client, invitation.token)
     assert response.status_code == 302
-    assert response["Location"] == "/projects/acme/"
+    assert response["Location"] == "/projects/acme/"  # a maintainer has no members page
     assert Membership.objects.get(user=newcomer).role == Membership.Role.MAINTAINER
     invitation.refresh_from_db()
     assert invitation.accepted_at is not None
