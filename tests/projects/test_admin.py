@@ -336,3 +336,31 @@ def test_nobody_changes_or_removes_their_own_membership(project, project_admin, 
     )
     services.remove_member(membership=theirs, by=superuser)
     assert not Membership.objects.filter(pk=theirs.pk).exists()
+
+
+def test_invitations_and_the_members_history_are_read_only_in_the_admin(
+    client, superuser, project, project_admin
+):
+    """Invitations are sent and revoked on the members page, the history is append-only: the
+    admin shows them, to superusers too, and changes nothing; an invitation's link is not shown.
+    """
+    invitation = services.invite_member(
+        project=project, email="invitee@example.org", role="triager", by=project_admin
+    )
+    event = ProjectEvent.objects.get()
+    client.sign_in(superuser)
+    for model, obj in (("projectinvitation", invitation), ("projectevent", event)):
+        changelist = client.get(f"/admin/projects/{model}/")
+        assert changelist.status_code == 200
+        assert "invitee@example.org" in changelist.content.decode()
+        page = client.get(f"/admin/projects/{model}/{obj.pk}/change/")
+        assert page.status_code == 200
+        assert 'name="_save"' not in page.content.decode()
+        assert invitation.token not in page.content.decode()
+        assert client.post(f"/admin/projects/{model}/{obj.pk}/change/", {}).status_code == 403
+        delete = client.post(f"/admin/projects/{model}/{obj.pk}/delete/", {"post": "yes"})
+        assert delete.status_code == 403
+        assert client.get(f"/admin/projects/{model}/add/").status_code == 403
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is None
+    assert ProjectEvent.objects.get() == event
