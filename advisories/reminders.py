@@ -1,6 +1,6 @@
-"""Disclosure-date reminders: the project's members hear a week and a day before a report's
-disclosure date, and when it passes unpublished, so that the advisory is published on time or a
-new date agreed.
+"""Disclosure-date reminders: the project's maintainers and admins hear a week and a day before a
+report's disclosure date, and when it passes unpublished, so that the advisory is published on
+time or a new date agreed (the security contact, while the project has nobody who may publish).
 
 Planned here, registered with reports' reminder sweep by the glue (disclosure.apps).
 """
@@ -10,6 +10,7 @@ import datetime
 from django.db import models
 
 from advisories.models import Disclosure
+from projects.access import MAINTAINER
 from reports.models import CLOSED_STATES
 from reports.reminders import Audience, Planned, ReminderKind
 
@@ -23,8 +24,11 @@ class Kind(models.TextChoices):
 
 
 class DisclosureReminders:
+    # Those who may act on the date: propose another or publish (advisories.access).
     kinds = {
-        kind: ReminderKind(kind.label, Audience.MEMBERS, template="disclosure_reminder")
+        kind: ReminderKind(
+            kind.label, Audience.MEMBERS, template="disclosure_reminder", minimum=MAINTAINER
+        )
         for kind in Kind
     }
 

@@ -352,6 +352,10 @@ ATTACHMENT_QUOTA_BYTES = env_int("ATTACHMENT_QUOTA_BYTES", 200 * 1024 * 1024)
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 14)
 if not 1 <= INVITATION_MAX_AGE_DAYS <= 90:
     raise ImproperlyConfigured("INVITATION_MAX_AGE_DAYS must be between 1 and 90")
+# Invitations to join a project (and the security contact's claim of it) for this many days.
+PROJECT_INVITATION_MAX_AGE_DAYS = env_int("PROJECT_INVITATION_MAX_AGE_DAYS", 14)
+if not 1 <= PROJECT_INVITATION_MAX_AGE_DAYS <= 90:
+    raise ImproperlyConfigured("PROJECT_INVITATION_MAX_AGE_DAYS must be between 1 and 90")
 
 # Portal page size (keyset pagination).
 REPORTS_PAGE_SIZE = env_int("REPORTS_PAGE_SIZE", 25)

@@ -5,10 +5,32 @@ rows: triager < maintainer < admin. Superusers act as admins of every project. T
 keep their own action tables (reports.access, advisories.access) built on these roles.
 """
 
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
 from projects.models import Membership, Project
 
 Role = Membership.Role
 TRIAGER, MAINTAINER, ADMIN = Role.TRIAGER, Role.MAINTAINER, Role.ADMIN
+
+# What each role does, in plain words: the members page and the invitations say it. The rules
+# are the apps' action tables built on these roles (reports.access, advisories.access, the
+# admin's project_roles); tests/projects/test_members_page.py holds these words to them.
+ROLE_DUTIES = {
+    TRIAGER: (
+        "Sees the project's reports, acknowledges and triages them, asks the reporter for "
+        "information, closes them, scores them (CVSS) and works the incident checklist."
+    ),
+    MAINTAINER: (
+        "Everything a triager does, and also fixes (starts the fix, marks it fixed), reopens "
+        "closed reports, manages a report's collaborators, proposes disclosure dates, edits and "
+        "publishes advisories."
+    ),
+    ADMIN: (
+        "Everything a maintainer does, and also manages the project's members and invitations "
+        "and its policy revisions."
+    ),
+}
 
 
 def has_role(role, minimum):
@@ -86,6 +108,30 @@ def project_ids_with(user, minimum):
     return {project_id for project_id, role in roles_of(user).items() if has_role(role, minimum)}
 
 
+def manages_members(role):
+    """Whether a project `role` (role_of, role_in) manages the project's members: its admins, and
+    superusers (admins everywhere). Nobody changes their own membership (projects.services).
+    """
+    return has_role(role, ADMIN)
+
+
+def is_own_membership(membership, user):
+    """Nobody grants, raises or ends their own access: another admin of the project does
+    (projects.services refuses it; the members page offers no control for it).
+    """
+    return membership.user_id == user.pk
+
+
+def access_members(user, slug):
+    """The project with `slug` whose members `user` manages, or 404: unknown projects and those
+    the user does not administer answer alike, as hidden reports do.
+    """
+    project = get_object_or_404(Project, slug=slug)
+    if not manages_members(role_of(user, project)):
+        raise Http404("No such page.")
+    return project
+
+
 def member_project_ids(user):
     """Ids of the projects where the user holds a role (every project for superusers)."""
     return project_ids_with(user, TRIAGER)
@@ -108,3 +154,17 @@ def member_emails(project_ids, *, minimum=TRIAGER):
         project_id: [email for email, role in members if has_role(role, minimum)]
         for project_id, members in member_roles(project_ids).items()
     }
+
+
+def who_hears(project, members, *, minimum):
+    """Who at `project` hears of something that takes at least the `minimum` role to act on:
+    (addresses of the active members holding it, the security contact's address or None).
+
+    Nothing of a project reaches nobody: while no active member holds `minimum`, the project's
+    security contact (Project.security_email) hears of it instead. The contact is an address,
+    not an account: the callers send it a notice without content (reports.emails). `members`:
+    the project's (address, role) pairs as `member_roles` reads them, so a caller that reads
+    many projects at once (the reminder sweep) asks once.
+    """
+    addresses = [email for email, role in members if has_role(role, minimum)]
+    return addresses, (None if addresses else project.security_email)

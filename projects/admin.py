@@ -16,7 +16,14 @@ from django.utils import timezone
 
 from projects import selectors, services
 from projects.access import ADMIN, TRIAGER, has_role, project_ids_with, remember_roles, role_of
-from projects.models import Membership, PolicyRevision, Project, SupportedVersion
+from projects.models import (
+    Membership,
+    PolicyRevision,
+    Project,
+    ProjectEvent,
+    ProjectInvitation,
+    SupportedVersion,
+)
 
 # Addresses typed without a scheme are https (Django 6's default; silences its warning).
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
@@ -359,7 +366,8 @@ class MembershipAddForm(forms.ModelForm):
 @admin.register(Membership)
 class MembershipAdmin(MemberProjectsOnly, admin.ModelAdmin):
     """Members see their projects' memberships; only a project's admins add, change and remove
-    them, through projects.services; nobody changes or removes their own.
+    them, through projects.services (which write the audit event and email the person, as the
+    site's members page does); nobody changes or removes their own.
     """
 
     list_display = ("user", "project", "role", "created_at")
@@ -410,3 +418,39 @@ class MembershipAdmin(MemberProjectsOnly, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for membership in queryset:
             services.remove_member(membership=membership, by=request.user)
+
+
+# --- Invitations and the audit trail of members -------------------------------------------------
+
+
+class ReadOnlyForProjectAdmins(MemberProjectsOnly):
+    """Shown to the project's admins (those the members page is for), written by nobody here:
+    invitations are sent and revoked on the members page, through projects.services; the audit
+    trail is append-only.
+    """
+
+    project_roles = {"view": ADMIN, "add": NOBODY, "change": NOBODY, "delete": NOBODY}
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+
+@admin.register(ProjectInvitation)
+class ProjectInvitationAdmin(ReadOnlyForProjectAdmins, admin.ModelAdmin):
+    list_display = ("email", "project", "role", "invited_by", "created_at", "expires_at",
+                    "accepted_at", "revoked_at")  # fmt: skip
+    list_filter = (("project", admin.RelatedOnlyFieldListFilter), "role")
+    search_fields = ("email",)
+    list_select_related = ("project", "invited_by")
+    exclude = ("token",)  # the link is the invited person's: nobody reads it here
+
+    def get_readonly_fields(self, request, obj=None):
+        return [name for name in super().get_readonly_fields(request, obj) if name != "token"]
+
+
+@admin.register(ProjectEvent)
+class ProjectEventAdmin(ReadOnlyForProjectAdmins, admin.ModelAdmin):
+    list_display = ("created_at", "project", "actor", "kind", "message")
+    list_filter = (("project", admin.RelatedOnlyFieldListFilter), "kind")
+    list_select_related = ("project", "actor")
+    date_hierarchy = "created_at"

@@ -7,6 +7,8 @@ import datetime
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
+from projects.models import Membership
+
 # Dates people type: release dates, disclosure dates. Outside these a date is a typo, and the
 # far ends of the calendar break arithmetic (9999-12-31 plus a week's disclosure delay overflows).
 EARLIEST_DATE = datetime.date(2000, 1, 1)
@@ -34,3 +36,27 @@ class CalendarDateField(forms.DateField):
             "min": f"{EARLIEST_DATE:%Y-%m-%d}",
             "max": f"{LATEST_DATE:%Y-%m-%d}",
         }
+
+
+class InviteMemberForm(forms.Form):
+    """An address and the role it is invited to (the members page)."""
+
+    email = forms.EmailField(
+        max_length=254,
+        help_text="The link is sent to this address; whoever signs in with it verified may "
+        "accept, once.",
+    )
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.TRIAGER)
+
+
+class RoleForm(forms.Form):
+    """Another role for a member: one form per row of the members page."""
+
+    role = forms.ChoiceField(choices=Membership.Role.choices)
+
+    @classmethod
+    def of(cls, membership):
+        """The row's form, its current role chosen, named for the member (one per row)."""
+        form = cls(initial={"role": membership.role}, auto_id=f"id_member_{membership.pk}_%s")
+        form.fields["role"].widget.attrs["aria-label"] = f"Role of {membership.user.email}"
+        return form

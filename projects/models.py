@@ -328,3 +328,83 @@ class EndOfSupportNotice(models.Model):
 
     def __str__(self):
         return f"End-of-support notice for {self.version_id}"
+
+
+class ProjectInvitationQuerySet(models.QuerySet):
+    def pending(self, *, now):
+        """Invitations that can still be accepted: not used, not revoked, not expired."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+
+
+class ProjectInvitation(models.Model):
+    """An invitation to join a project with a role, sent to an address: accepted once, by
+    whoever signs in with that address verified, before it expires; revocable until then.
+
+    `invited_by` is empty when the platform invited: the claim of a project nobody holds yet
+    (its security contact, at the first report) or an operator's `invite_member` command.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Membership.Role.choices)
+    token = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProjectInvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["project", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="one_open_project_invitation_per_address",
+            )
+        ]
+
+    def __str__(self):
+        return f"Invitation of {self.email} to {self.project_id} as {self.role}"
+
+
+class ProjectEvent(models.Model):
+    """The append-only audit trail of a project's members: who invited, added, changed or
+    removed whom, and when. Written by projects.services only; shown to the project's admins.
+    """
+
+    class Kind(models.TextChoices):
+        INVITED = "invited", "Invitation sent"
+        INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
+        INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
+        MEMBER_ADDED = "member_added", "Member added"
+        ROLE_CHANGED = "role_changed", "Role changed"
+        MEMBER_REMOVED = "member_removed", "Member removed"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty: the platform (the claim of a project, an operator's command).",
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "created_at"], name="project_event_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.message}"

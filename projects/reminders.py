@@ -1,5 +1,6 @@
 """End-of-support reminders: a project's members hear, once, that a series of the matrix in force
-reaches its end of support within END_OF_SUPPORT_NOTICE_DAYS.
+reaches its end of support within END_OF_SUPPORT_NOTICE_DAYS; while it has no active member, its
+security contact does (what the notice says is on the public policy page anyway).
 
 Registered with the reminder sweep by the glue (disclosure.apps); this app is the ground floor and
 knows nothing of reports.
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from mailer import outbox
 from mailer.models import reference
-from projects.access import member_emails
+from projects.access import TRIAGER, member_roles, who_hears
 from projects.models import EndOfSupportNotice, SupportedVersion
 
 
@@ -47,13 +48,14 @@ class EndOfSupportReminders:
             ]
             if not due:
                 return 0
-            members = member_emails({version.revision.project_id for version in due})
+            members = member_roles({version.revision.project_id for version in due})
             messages = []
             for version in due:
                 project = version.revision.project
+                to, contact = who_hears(project, members[project.pk], minimum=TRIAGER)
                 messages += outbox.compose(
                     "end_of_support",
-                    to=members[project.pk],
+                    to=[*to, contact],
                     subject=f"[{project.name}] {version.series} reaches its end of support on "
                     f"{version.end_of_support:%Y-%m-%d}",
                     context={

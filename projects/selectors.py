@@ -1,9 +1,15 @@
 """Reads of project data. The public reads show only active projects."""
 
+import dataclasses
+
 from allauth.account.models import EmailAddress
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from projects.models import PolicyRevision, Project
+from projects.models import Membership, PolicyRevision, Project, ProjectInvitation
+
+# The members page shows this many of the latest audit events.
+EVENTS_SHOWN = 50
 
 
 def active_projects():
@@ -53,3 +59,49 @@ def account_with_verified_email(email):
         .first()
     )
     return found and found.user
+
+
+@dataclasses.dataclass(frozen=True)
+class MembersPage:
+    members: list  # Membership, with user
+    invitations: list  # pending ProjectInvitation, with invited_by
+    events: list  # the latest ProjectEvent, with actor
+
+
+def members_page(*, project):
+    """What a project's admins see on its members page, in three queries whatever the size."""
+    return MembersPage(
+        members=list(
+            Membership.objects.filter(project=project)
+            .select_related("user")
+            .order_by("user__email", "pk")
+        ),
+        invitations=list(
+            pending_invitations(project=project)
+            .select_related("invited_by")
+            .order_by("created_at", "pk")
+        ),
+        events=list(
+            project.events.select_related("actor").order_by("-created_at", "-pk")[:EVENTS_SHOWN]
+        ),
+    )
+
+
+def pending_invitations(*, project):
+    """The project's invitations that can still be accepted."""
+    return ProjectInvitation.objects.pending(now=timezone.now()).filter(project=project)
+
+
+def membership(*, project, membership_id):
+    """A membership of the project (404 for others)."""
+    return get_object_or_404(
+        Membership.objects.filter(project=project).select_related("user", "project"),
+        pk=membership_id,
+    )
+
+
+def pending_invitation(*, project, invitation_id):
+    """A pending invitation of the project (404 for others, used, revoked or expired ones)."""
+    return get_object_or_404(
+        pending_invitations(project=project).select_related("project"), pk=invitation_id
+    )

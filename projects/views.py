@@ -1,9 +1,20 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from projects import security_txt, selectors
+from projects import forms, security_txt, selectors, services
+from projects.access import (
+    ROLE_DUTIES,
+    Role,
+    access_members,
+    is_own_membership,
+    manages_members,
+    role_of,
+)
 
 
 @require_safe
@@ -24,6 +35,7 @@ def project_detail(request, slug):
             "revision": revision,
             "history": selectors.revision_history(project=project),
             "today": today,
+            "can": {"manage_members": manages_members(role_of(request.user, project))},
         },
     )
 
@@ -59,3 +71,135 @@ def project_security_txt(request, slug):
 @require_safe
 def instance_security_txt(request):
     return plain_text(security_txt.instance_security_txt())
+
+
+# --- Members ------------------------------------------------------------------------------------
+
+
+def render_members(request, project, *, invite_form):
+    page = selectors.members_page(project=project)
+    rows = [
+        {
+            "membership": membership,
+            "can_change": not is_own_membership(membership, request.user),
+            "form": forms.RoleForm.of(membership),
+        }
+        for membership in page.members
+    ]
+    return render(
+        request,
+        "projects/members.html",
+        {
+            "project": project,
+            "rows": rows,
+            "invitations": page.invitations,
+            "events": page.events,
+            "invite_form": invite_form,
+            "roles": [(role.label, ROLE_DUTIES[role]) for role in Role],
+        },
+    )
+
+
+def back_to_members(project):
+    return redirect("projects:members", project.slug)
+
+
+@login_required
+@require_safe
+def members(request, slug):
+    project = access_members(request.user, slug)
+    return render_members(request, project, invite_form=forms.InviteMemberForm())
+
+
+@login_required
+@require_POST
+def invite_member(request, slug):
+    project = access_members(request.user, slug)
+    form = forms.InviteMemberForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation = services.invite_member(
+                project=project,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                by=request.user,
+            )
+        except services.MembershipError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                f"An invitation was sent to {invitation.email}. It can be accepted once, for "
+                f"{settings.PROJECT_INVITATION_MAX_AGE_DAYS} days, by whoever signs in with that "
+                "address verified.",
+            )
+            return back_to_members(project)
+    return render_members(request, project, invite_form=form)
+
+
+@login_required
+@require_POST
+def change_role(request, slug, membership_id):
+    project = access_members(request.user, slug)
+    membership = selectors.membership(project=project, membership_id=membership_id)
+    form = forms.RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the roles.")
+        return back_to_members(project)
+    try:
+        services.change_role(membership=membership, role=form.cleaned_data["role"], by=request.user)
+    except services.MembershipError as error:
+        messages.error(request, str(error))
+    else:
+        role = Role(form.cleaned_data["role"]).label.lower()
+        messages.success(request, f"{membership.user.email} is now {role}.")
+    return back_to_members(project)
+
+
+@login_required
+@require_POST
+def remove_member(request, slug, membership_id):
+    project = access_members(request.user, slug)
+    membership = selectors.membership(project=project, membership_id=membership_id)
+    try:
+        services.remove_member(membership=membership, by=request.user)
+    except services.MembershipError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{membership.user.email} is no longer a member.")
+    return back_to_members(project)
+
+
+@login_required
+@require_POST
+def revoke_invitation(request, slug, invitation_id):
+    project = access_members(request.user, slug)
+    invitation = selectors.pending_invitation(project=project, invitation_id=invitation_id)
+    try:
+        services.revoke_invitation(invitation=invitation, by=request.user)
+    except services.MembershipError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"The invitation of {invitation.email} is revoked.")
+    return back_to_members(project)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def accept_invitation(request, token):
+    if request.method != "POST":
+        return render(request, "projects/accept_invitation.html")
+    try:
+        membership = services.accept_invitation(token=token, user=request.user)
+    except services.MembershipError as error:
+        # Unknown, used, revoked, expired or someone else's: one answer for all.
+        return render(request, "projects/accept_invitation.html", {"error": str(error)}, status=404)
+    project, role = membership.project, Role(membership.role)
+    messages.success(
+        request,
+        f"You are {role.label.lower()} of {project.name}. Project members set up a second factor "
+        "before they see any report.",
+    )
+    if manages_members(role):
+        return back_to_members(project)
+    return redirect("projects:detail", project.slug)

@@ -1,6 +1,14 @@
 """Outgoing email about reports. Recipients follow visibility: internal content goes to members
 only, never to the reporter side. Subjects carry the tracking ID: "[STW-2026-0001] ...".
 
+Who at the project hears of a report (`project_side`, the one home of it; the reminder sweep
+uses it too): the active members holding the role that acts on the notification (TRIAGER for
+a new report, the reporter side's comments and answers, every report event and the SLA
+reminders; each reminder kind names its own: MAINTAINER for disclosure dates, ADMIN for the
+escalation) and, while no active member holds it, the project's security contact. A contact is
+an address, not an account that passed a second factor: it gets `contact_notice`, which carries
+the project's name, the tracking ID, a generic phrase and the link, and nothing of the report.
+
 Messages go to the outbox (mailer) in the caller's transaction and are delivered after commit:
 nothing is sent for work that rolled back, and nothing decided is lost when the mail server is
 down. Each function here is called by a service inside its transaction.
@@ -12,7 +20,7 @@ from django.urls import reverse
 
 from mailer import outbox
 from mailer.models import reference
-from projects.access import member_emails
+from projects.access import TRIAGER, member_roles, who_hears
 from reports.models import ReportUserObjectPermission
 
 
@@ -29,8 +37,20 @@ def reporter_side(report):
     return [report.reporter.email, *users.values_list("email", flat=True)]
 
 
-def members(report):
-    return member_emails([report.project_id])[report.project_id]
+def project_side(report, *, minimum, members=None, contacts=()):
+    """Who at the report's project hears of it: (member addresses, contact addresses).
+
+    Members: the active members holding at least `minimum`; they get the full message.
+    Contacts: `contacts` (the backup contact of an escalation) and, while no active member holds
+    `minimum`, the project's security contact (projects.access.who_hears); they get only
+    `contact_notice`. An address that gets the full message gets no notice besides. `members`:
+    the project's (address, role) pairs when the caller read them already (the sweep, per batch).
+    """
+    if members is None:
+        members = member_roles([report.project_id])[report.project_id]
+    addresses, security_contact = who_hears(report.project, members, minimum=minimum)
+    notified = [*contacts, *([security_contact] if security_contact else [])]
+    return addresses, [address for address in notified if address and address not in addresses]
 
 
 def compose(template, *, report, subject, to, context=None, exclude=None, dedup_key=None):
@@ -46,6 +66,66 @@ def compose(template, *, report, subject, to, context=None, exclude=None, dedup_
     )
 
 
+def contact_notice(*, report, what, to, exclude=None, dedup_key=None):
+    """Unsaved outbox rows telling contact addresses that `what` happened to the report.
+
+    Content-free by construction: the template is given the project's name, the tracking ID,
+    the generic phrase `what` and the link, never the report, so no edit of the template can
+    put its title, text, comments or reporter in a contact's mailbox.
+    """
+    return outbox.compose(
+        "contact_notice",
+        to=to,
+        subject=f"[{report.tracking_id}] {what}",
+        context={
+            "project_name": report.project.name,
+            "tracking_id": report.tracking_id,
+            "what": what,
+            "url": report_url(report),
+        },
+        about=reference(report),
+        dedup_key=dedup_key,
+        exclude=exclude,
+    )
+
+
+def for_project(
+    template,
+    *,
+    report,
+    subject,
+    minimum,
+    what=None,
+    also_to=(),
+    members=None,
+    contacts=(),
+    context=None,
+    exclude=None,
+    dedup_key=None,
+):
+    """Unsaved outbox rows of a member-side message: `template` to the members holding
+    `minimum` and to `also_to` (the reporter side of a public message), a notice saying `what`
+    (default: the subject) to the contacts (see `project_side`).
+    """
+    to, notified = project_side(report, minimum=minimum, members=members, contacts=contacts)
+    full = [*to, *also_to]
+    return compose(
+        template,
+        report=report,
+        subject=subject,
+        to=full,
+        context=context,
+        exclude=exclude,
+        dedup_key=dedup_key,
+    ) + contact_notice(
+        report=report,
+        what=what or subject,
+        to=[address for address in notified if address not in full],
+        exclude=exclude,
+        dedup_key=dedup_key,
+    )
+
+
 def send(template, **kwargs):
     """Queue the messages in the outbox and have them delivered after commit."""
     outbox.send(compose(template, **kwargs))
@@ -53,37 +133,45 @@ def send(template, **kwargs):
 
 def new_report(report):
     send("report_received", report=report, subject="Report received", to=[report.reporter.email])
-    send(
-        "new_report",
-        report=report,
-        subject=f"New report for {report.project.name}",
-        to=members(report),
+    outbox.send(
+        for_project(
+            "new_report",
+            report=report,
+            subject=f"New report for {report.project.name}",
+            minimum=TRIAGER,
+        )
     )
 
 
 def event(entry):
     report = entry.report
-    audience = members(report) + (reporter_side(report) if entry.public else [])
-    send(
-        "report_event",
-        report=report,
-        subject=f"{entry.get_kind_display()}: {report.get_state_display()}",
-        to=audience,
-        context={"event": entry},
-        exclude=entry.actor.email if entry.actor else None,
+    outbox.send(
+        for_project(
+            "report_event",
+            report=report,
+            subject=f"{entry.get_kind_display()}: {report.get_state_display()}",
+            what=entry.get_kind_display(),
+            minimum=TRIAGER,
+            also_to=reporter_side(report) if entry.public else (),
+            context={"event": entry},
+            exclude=entry.actor.email if entry.actor else None,
+        )
     )
 
 
 def comment(note):
     report = note.report
-    audience = members(report) + ([] if note.internal else reporter_side(report))
-    send(
-        "comment",
-        report=report,
-        subject="Internal note" if note.internal else "New comment",
-        to=audience,
-        context={"comment": note},
-        exclude=note.author.email,
+    outbox.send(
+        for_project(
+            "comment",
+            report=report,
+            subject="Internal note" if note.internal else "New comment",
+            what="New comment",
+            minimum=TRIAGER,
+            also_to=() if note.internal else reporter_side(report),
+            context={"comment": note},
+            exclude=note.author.email,
+        )
     )
 
 

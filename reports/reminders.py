@@ -15,22 +15,26 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from projects.access import ADMIN, TRIAGER
 from reports import extensions
 from reports.models import CLOSED_STATES, Reminder, State
 
 
 class Audience(enum.Enum):
-    MEMBERS = "members"  # every member of the report's project
-    ESCALATION = "escalation"  # the project's backup contact and its admins
+    # The project's members holding the kind's `minimum` role; while none does, its security
+    # contact hears of it without content (reports.emails.project_side).
+    MEMBERS = "members"
+    ESCALATION = "escalation"  # the same, and the project's backup contact besides
     REPORTER_SIDE = "reporter_side"  # the reporter and the collaborators
     CLOSE = "close"  # no email: the report is closed (no answer to a request for information)
 
 
 @dataclasses.dataclass(frozen=True)
 class ReminderKind:
-    label: str
+    label: str  # also the generic phrase of the notice to a contact: never the report's content
     audience: Audience
     template: str = "reminder"  # templates/emails/<template>.txt and .html
+    minimum: str = TRIAGER  # the role that acts on it (MEMBERS and ESCALATION)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +93,16 @@ class SlaReminders:
     was asked for information (closing the report when the policy's wait is over).
     """
 
-    kinds = {kind: ReminderKind(kind.label, _audience(kind)) for kind in Kind}
+    # Everything a triager does answers the SLA clocks; the escalation is for the admins (and the
+    # backup contact): the project itself has gone silent.
+    kinds = {
+        kind: ReminderKind(
+            kind.label,
+            _audience(kind),
+            minimum=ADMIN if kind == Kind.BACKUP_ESCALATION else TRIAGER,
+        )
+        for kind in Kind
+    }
 
     def plan(self, report, *, now):
         if report.state in CLOSED_STATES:

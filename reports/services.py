@@ -22,6 +22,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from mailer.background import enqueue_on_commit
 from projects.access import role_of
 from projects.models import Project
+from projects.services import invite_security_contact
 from reports import cvss, emails, extensions, reminders, sla
 from reports.models import (
     CLOSED_STATES,
@@ -332,6 +333,8 @@ def _create_report(*, project, reporter, fields):
         hook(report)
     reminders.sync(report)
     emails.new_report(report)
+    # Nobody holds the project yet: its security contact is invited to claim it.
+    invite_security_contact(project=project)
     if report.reporter_cvss_vector:
         _score_after_commit(report)
     return report

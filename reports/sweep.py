@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mailer import outbox
-from projects.access import ADMIN, has_role, member_roles
+from projects.access import member_roles
 from reports import emails, extensions, reminders, services
 from reports.models import Reminder, ReportUserObjectPermission, State
 from reports.reminders import Audience
@@ -65,24 +65,35 @@ def _send(batch, *, kinds, now):
         if spec.audience == Audience.CLOSE:
             closing.append(reminder)
             continue
+        context = {
+            "reminder": reminder,
+            "label": spec.label,
+            "to_reporter": spec.audience == Audience.REPORTER_SIDE,
+        }
+        dedup_key = f"reports.reminder:{reminder.pk}"
         if spec.audience == Audience.REPORTER_SIDE:
             to = [report.reporter.email, *collaborators.get(report.pk, [])]
-        elif spec.audience == Audience.ESCALATION:
-            admins = [email for email, role in roles[report.project_id] if has_role(role, ADMIN)]
-            to = [report.project.backup_email, *admins]
-        else:
-            to = [email for email, _ in roles[report.project_id]]
-        messages += emails.compose(
+            messages += emails.compose(
+                spec.template,
+                report=report,
+                subject=spec.label,
+                to=to,
+                context=context,
+                dedup_key=dedup_key,
+            )
+            continue
+        # The project's side: who hears of it is reports.emails' rule, from the roles read
+        # above for the whole batch (no query per reminder).
+        escalating = spec.audience == Audience.ESCALATION
+        messages += emails.for_project(
             spec.template,
             report=report,
             subject=spec.label,
-            to=to,
-            context={
-                "reminder": reminder,
-                "label": spec.label,
-                "to_reporter": spec.audience == Audience.REPORTER_SIDE,
-            },
-            dedup_key=f"reports.reminder:{reminder.pk}",
+            minimum=spec.minimum,
+            members=roles[report.project_id],
+            contacts=[report.project.backup_email] if escalating else (),
+            context=context,
+            dedup_key=dedup_key,
         )
     outbox.send(messages)
     Reminder.objects.filter(pk__in=[r.pk for r in batch]).update(sent_at=now)

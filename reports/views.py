@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from projects.access import manages_members
 from projects.selectors import public_project
 from reports import forms, selectors, services
 from reports.access import access_report, can_view_sla
@@ -82,6 +83,7 @@ def report_list(request):
             "viewer": viewer,
             "projects": projects,
             "sla_projects": [p for p in projects if viewer.role_in(p.pk)],
+            "member_projects": [p for p in projects if manages_members(viewer.role_in(p.pk))],
             "filters": {"project": chosen, "state": state, "severity": severity},
             "states": State.choices,
             "severities": Severity.choices,

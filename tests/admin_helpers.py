@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from advisories import services as advisory_services
 from advisories.models import ChecklistTemplate
+from projects import services as project_services
 from projects.models import Membership
 from reports import services as report_services
 from tests.factories import (
@@ -54,12 +55,15 @@ class World:
     proposal: object
     authenticator: object
     email_address: object
+    invitation: object  # to join the project, pending
+    project_event: object  # the invitation's, in the members' audit trail
 
 
 def build_world(project, *, prefix):
     """A project's admin, an upcoming policy revision with its matrix, an incident checklist
-    template, and a triaged report with an internal comment, an attachment, an advisory draft
-    (with the reporter's credit) and a disclosure proposal, all made through the services.
+    template, a triaged report with an internal comment, an attachment, an advisory draft
+    (with the reporter's credit) and a disclosure proposal, and a pending invitation to join the
+    project with its audit event, all made through the services.
     """
     admin = UserFactory(email=f"{prefix}-admin@example.org")
     membership = MembershipFactory(user=admin, project=project, role=Membership.Role.ADMIN)
@@ -93,6 +97,9 @@ def build_world(project, *, prefix):
         date=timezone.localdate() + datetime.timedelta(days=30),
         reason="Release first.",
     )
+    invitation = project_services.invite_member(
+        project=project, email=f"{prefix}-invitee@example.org", role="triager", by=admin
+    )
     enroll_totp(admin)
     report.refresh_from_db()
     return World(
@@ -109,6 +116,8 @@ def build_world(project, *, prefix):
         proposal=proposal,
         authenticator=admin.authenticator_set.get(),
         email_address=admin.emailaddress_set.get(),
+        invitation=invitation,
+        project_event=project.events.get(kind="invited"),
     )
 
 

@@ -9,7 +9,9 @@ with any value, hostile ones included.
 `seed_world(...)` builds the data the real values come from: a project with a policy and a
 version matrix, one open report of the cast's reporter (attachment, collaborator, pending
 invitation, pending disclosure proposal, checklist, advisory shared for review), and another
-reporter's disclosed report with a published advisory. `World.value(route, param)` gives the
+reporter's disclosed report with a published advisory; on the project's side, a spare member
+(the one the members page's URLs name: a fuzzing superuser may remove them) and a pending
+invitation to join the project. `World.value(route, param)` gives the
 real value of a parameter; a parameter it does not know fails the test that asked, so a new kind
 of URL parameter must be given a real value here.
 
@@ -34,10 +36,12 @@ from django.utils.regex_helper import normalize
 
 from advisories import services as advisory_services
 from advisories.models import ChecklistTemplate
+from projects import services as project_services
+from projects.models import Membership
 from reports import services as report_services
 from reports.models import Invitation
 from tests.advisories.publishing import publish_now
-from tests.factories import SupportedVersionFactory
+from tests.factories import MembershipFactory, SupportedVersionFactory, UserFactory
 
 # Values a client can put where a real one belongs (path parameters, form fields, queries).
 NUL = "nul\x00byte"  # 8 characters or more: long enough for a session key
@@ -124,6 +128,8 @@ class World:
     collaborator: object
     reporter: object
     authenticator_id: int
+    membership: object  # a spare member of the project
+    project_invitation: object  # pending, to join the project
 
     def value(self, route, param):
         """The real value of `param` in `route`; KeyError for a parameter nobody filled yet."""
@@ -132,6 +138,12 @@ class World:
             return model.objects.order_by("pk").values_list("pk", flat=True).first() or 1
         if route.key == "account_reset_password_from_key" and param == "key":
             return default_token_generator.make_token(self.reporter)
+        if route.key.startswith("projects:") and param in {"token", "invitation_id"}:
+            # The project's invitations, not a report's (the same names in both apps).
+            return {
+                "token": self.project_invitation.token,
+                "invitation_id": self.project_invitation.pk,
+            }[param]
         return self.values()[param]
 
     def real(self, route):
@@ -152,6 +164,7 @@ class World:
             "identifier": self.disclosed.advisory.identifier,
             "token": self.invitation.token,
             "invitation_id": self.invitation.pk,
+            "membership_id": self.membership.pk,
             # allauth's security keys: the reporter's authenticator app (a key of the wrong
             # kind, or someone else's, is 404 there)
             "pk": self.authenticator_id,
@@ -226,6 +239,15 @@ def seed_world(*, project, reporter, maintainer, collaborator, other_reporter):
     publish_now(published, by=maintainer)
     disclosed.refresh_from_db()
 
+    spare = MembershipFactory(
+        project=project,
+        user=UserFactory(email="spare-member@example.org"),
+        role=Membership.Role.TRIAGER,
+    )
+    joining = project_services.invite_member(
+        project=project, email="project-invitee@example.org", role="maintainer", by=None
+    )
+
     report.refresh_from_db()
     return World(
         project=project,
@@ -239,4 +261,6 @@ def seed_world(*, project, reporter, maintainer, collaborator, other_reporter):
         collaborator=collaborator,
         reporter=reporter,
         authenticator_id=authenticator.pk,
+        membership=spare,
+        project_invitation=joining,
     )

@@ -33,7 +33,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advisories.models import Advisory, ChecklistTemplate, DisclosureProposal
-from projects.models import Membership, PolicyRevision, Project
+from projects.models import Membership, PolicyRevision, Project, ProjectEvent, ProjectInvitation
 from reports.models import Attachment, Comment, Report, ReportEvent
 from tests.admin_helpers import (
     PHASES,
@@ -111,6 +111,27 @@ COVERAGE = {
             "role": Membership.Role.ADMIN,
         },
         moves=lambda w, project: [(w.membership, {"project": project.pk})],
+    ),
+    # Invitations are sent and revoked on the members page; the audit trail is append-only:
+    # read-only for everyone, shown to the project's admins.
+    ProjectInvitation: Case(
+        objects=lambda w: [w.invitation],
+        change={"role": Membership.Role.ADMIN, "email": "taken-over@example.org"},
+        add=lambda t: {
+            "project": t.project.pk,
+            "email": t.joiner.email,
+            "role": Membership.Role.ADMIN,
+            "token": "planted-token-planted-token",
+            "expires_at_0": "2099-01-01",
+            "expires_at_1": "00:00:00",
+        },
+        moves=lambda w, project: [(w.invitation, {"project": project.pk})],
+    ),
+    ProjectEvent: Case(
+        objects=lambda w: [w.project_event],
+        change={"message": "Rewritten"},
+        add=lambda t: {"project": t.project.pk, "kind": "member_added", "message": "Planted"},
+        moves=lambda w, project: [(w.project_event, {"project": project.pk})],
     ),
     Report: Case(
         objects=lambda w: [w.report],

@@ -70,6 +70,8 @@ EXPECTED_FORMS = {
     # The admin, with every page and form it shows a superuser.
     "superuser": {
         "reports:transition",
+        "projects:invite_member",
+        "projects:change_role",
         "admin:projects_membership_add",
         "admin:projects_policyrevision_add",
         "admin:reports_report_changelist",

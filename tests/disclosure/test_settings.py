@@ -62,6 +62,11 @@ def test_check_deploy_is_clean_with_the_production_environment():
         ("SITE_URL", "disclosure.example.org", "SITE_URL must be an absolute http(s) URL"),
         ("DATABASE_CONN_MAX_AGE", "soon", "DATABASE_CONN_MAX_AGE must be a whole number"),
         ("SECURITY_TXT_EXPIRES_DAYS", "400", "SECURITY_TXT_EXPIRES_DAYS must be between 1 and 365"),
+        (
+            "PROJECT_INVITATION_MAX_AGE_DAYS",
+            "0",
+            "PROJECT_INVITATION_MAX_AGE_DAYS must be between 1 and 90",
+        ),
     ],
 )
 def test_bad_environment_values_are_refused_with_a_clear_error(name, value, message):

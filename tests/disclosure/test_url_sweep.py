@@ -83,6 +83,8 @@ ALLOWED = {
     "reports:intake": SIGNED_IN,  # anyone signed in may report to an active project
     # A button only: the report shows after accepting, with the invited verified address.
     "reports:accept_invitation": SIGNED_IN,
+    # The same for joining a project: a button, nothing of the project before accepting.
+    "projects:accept_invitation": SIGNED_IN,
     # The reporter's own report: its page, the confirmation after filing, its attachments and
     # the advisory draft once it is shared with them for review.
     "reports:detail": REPORTER,
@@ -96,6 +98,12 @@ DENIED = {
     # Project members only: 404 for everyone else.
     "reports:sla_dashboard",
     "advisories:checklist",
+    # The project's admins (and superusers) only: its members, invitations and their history.
+    "projects:members",
+    "projects:invite_member",
+    "projects:change_role",
+    "projects:remove_member",
+    "projects:revoke_invitation",
     # Actions: POST only, and each refused to those who may not take it.
     "reports:comment",
     "reports:score",
@@ -152,7 +160,12 @@ MUST_SEE = {
         "account_reset_password",
         "account_confirm_email",
     },
-    "stranger": {"reports:list", "reports:intake", "account_email"},
+    "stranger": {
+        "reports:list",
+        "reports:intake",
+        "account_email",
+        "projects:accept_invitation",
+    },
     "reporter": {
         "reports:list",
         "reports:detail",

@@ -5,8 +5,9 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from mailer.models import OutboundEmail
 from projects import services
-from projects.models import Membership, PolicyRevision
+from projects.models import Membership, PolicyRevision, ProjectEvent
 from tests.factories import MembershipFactory, PolicyRevisionFactory, UserFactory
 from tests.reports.conftest import file
 
@@ -142,6 +143,31 @@ def test_a_project_admin_manages_its_members_through_the_service(client, project
         == 302
     )
     assert not Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_the_admins_membership_pages_write_events_and_email_the_person(client, project, superuser):
+    newcomer = UserFactory(email="newcomer@example.org")
+    client.sign_in(superuser)
+    add = client.post(
+        "/admin/projects/membership/add/",
+        {"email": newcomer.email, "project": project.pk, "role": "triager"},
+    )
+    assert add.status_code == 302
+    membership = Membership.objects.get(user=newcomer)
+    change = f"/admin/projects/membership/{membership.pk}/change/"
+    assert client.post(change, {"role": "admin"}).status_code == 302
+    delete = f"/admin/projects/membership/{membership.pk}/delete/"
+    assert client.post(delete, {"post": "yes"}).status_code == 302
+    assert [(e.kind, e.actor) for e in ProjectEvent.objects.order_by("pk")] == [
+        (ProjectEvent.Kind.MEMBER_ADDED, superuser),
+        (ProjectEvent.Kind.ROLE_CHANGED, superuser),
+        (ProjectEvent.Kind.MEMBER_REMOVED, superuser),
+    ]
+    assert [m.subject for m in OutboundEmail.objects.filter(to=newcomer.email).order_by("pk")] == [
+        "[Acme] You are now triager of the project",
+        "[Acme] Your role is now admin",
+        "[Acme] You are no longer a member of the project",
+    ]
 
 
 def test_adding_a_member_names_an_account_and_never_lists_them(client, project, stranger):
@@ -310,3 +336,31 @@ def test_nobody_changes_or_removes_their_own_membership(project, project_admin, 
     )
     services.remove_member(membership=theirs, by=superuser)
     assert not Membership.objects.filter(pk=theirs.pk).exists()
+
+
+def test_invitations_and_the_members_history_are_read_only_in_the_admin(
+    client, superuser, project, project_admin
+):
+    """Invitations are sent and revoked on the members page, the history is append-only: the
+    admin shows them, to superusers too, and changes nothing; an invitation's link is not shown.
+    """
+    invitation = services.invite_member(
+        project=project, email="invitee@example.org", role="triager", by=project_admin
+    )
+    event = ProjectEvent.objects.get()
+    client.sign_in(superuser)
+    for model, obj in (("projectinvitation", invitation), ("projectevent", event)):
+        changelist = client.get(f"/admin/projects/{model}/")
+        assert changelist.status_code == 200
+        assert "invitee@example.org" in changelist.content.decode()
+        page = client.get(f"/admin/projects/{model}/{obj.pk}/change/")
+        assert page.status_code == 200
+        assert 'name="_save"' not in page.content.decode()
+        assert invitation.token not in page.content.decode()
+        assert client.post(f"/admin/projects/{model}/{obj.pk}/change/", {}).status_code == 403
+        delete = client.post(f"/admin/projects/{model}/{obj.pk}/delete/", {"post": "yes"})
+        assert delete.status_code == 403
+        assert client.get(f"/admin/projects/{model}/add/").status_code == 403
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is None
+    assert ProjectEvent.objects.get() == event

@@ -498,7 +498,9 @@ def test_a_deadline_already_reminded_of_is_not_reminded_of_again(filed, team, cl
 #   1. SAVEPOINT
 #   2. SELECT the batch's due reminders FOR UPDATE SKIP LOCKED, with report, project, revision
 #      and reporter joined
-#   3. SELECT the members of the batch's projects (email, role)
+#   3. SELECT the members of the batch's projects (email, role): who hears of each reminder
+#      (the members with its role, else the security contact, reports.emails.project_side) is
+#      decided from these and the project joined in 2, with no query of its own
 #   (+1 SELECT of the collaborators when the batch holds reporter-side reminders)
 #   4. INSERT the outbox rows (one bulk insert)
 #   5. UPDATE the batch's reminders SET sent_at
