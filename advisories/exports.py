@@ -21,6 +21,8 @@ Decisions shared by the three formats:
 - CVE: a record needs a CVE ID, so `cve()` raises `NoCveId` for an advisory without one (the
   download answers 404). The orgId is this platform's own, derived from SITE_URL (see `org_id`);
   a CNA submitting the record uses its containers.cna with its own orgId.
+- The OSV `id` is the identifier with the `x_` prefix: the official OSV schema accepts only the
+  registered prefixes of known databases, or `x_` for any other (this platform's).
 """
 
 import datetime
@@ -219,7 +221,7 @@ def osv(advisory):
         affected["ranges"] = ranges
     record = {
         "schema_version": "1.6.0",
-        "id": advisory.identifier,
+        "id": osv_id(advisory),
         "modified": _iso(advisory.updated_at),
         "published": _iso(advisory.published_at),
         "aliases": [i for i in (advisory.cve_id, advisory.ghsa_id) if i],
@@ -239,6 +241,11 @@ def osv(advisory):
     elif score:
         record["database_specific"]["cvss_v4"] = score["vectorString"]
     return record
+
+
+def osv_id(advisory):
+    """The OSV id: `x_` and the identifier (see the module docstring)."""
+    return f"x_{advisory.identifier}"
 
 
 # --- CSAF 2.0 -----------------------------------------------------------------------------------
