@@ -293,6 +293,16 @@ ADVISORY_FIELDS = (
 )
 
 
+def take_report_cvss(advisory):
+    """The report's score is authoritative: the advisory carries the report's CVSS as it is now.
+    Taken on every edit of the draft, at publication and by an amendment; a published advisory
+    keeps its score until it is amended (advisories.revisions.amend).
+    """
+    report = advisory.report
+    advisory.cvss_vector = report.cvss_vector
+    advisory.cvss_score, advisory.cvss_severity = report.cvss_score, report.cvss_severity
+
+
 @transaction.atomic
 def update_advisory(*, advisory, by, fields):
     """Edit the draft. Any edit after the reporter approved asks for approval again."""
@@ -302,10 +312,8 @@ def update_advisory(*, advisory, by, fields):
     for name in ADVISORY_FIELDS:
         if name in fields:
             setattr(advisory, name, fields[name])
-    # The report's score is authoritative; the advisory carries it.
     report = advisory.report
-    advisory.cvss_vector = report.cvss_vector
-    advisory.cvss_score, advisory.cvss_severity = report.cvss_score, report.cvss_severity
+    take_report_cvss(advisory)
     advisory.reporter_approved_at = None
     advisory.full_clean(exclude=["report", "project", "identifier"])
     advisory.save()
@@ -389,7 +397,12 @@ def publish(*, advisory, by):
         raise AdvisoryError("Name the fixed versions first.")
     advisory.state = Advisory.State.PUBLISHED
     advisory.published_at = timezone.now()
-    advisory.save(update_fields=["state", "published_at", "updated_at"])
+    take_report_cvss(advisory)  # a score changed since the last edit of the draft
+    advisory.save(
+        update_fields=[
+            "state", "published_at", "cvss_vector", "cvss_score", "cvss_severity", "updated_at",
+        ]
+    )  # fmt: skip
     report_services.transition(
         report=report, by=by, name="disclose", message=f"Advisory {advisory.identifier} published."
     )
