@@ -28,4 +28,6 @@ urlpatterns = [
     path("reports/<str:tracking_id>/advisory/approve/", views.approve, name="approve"),
     path("reports/<str:tracking_id>/advisory/publish/", views.publish, name="publish"),
     path("reports/<str:tracking_id>/advisory/credit/", views.credit_preference, name="credit"),
+    path("reports/<str:tracking_id>/advisory/amend/", views.amend, name="amend"),
+    path("reports/<str:tracking_id>/advisory/withdraw/", views.withdraw, name="withdraw"),
 ]

@@ -1,29 +1,57 @@
-"""The advisory's CVSS is the report's until publication: publication takes the report's current
-score, also when it changed after the last edit of the draft (issue: advisory revisions).
+"""Revisions of a published advisory (issue: advisory revisions): amending it, withdrawing it.
 
-Time is frozen at T0.
+- Who: amending follows the site's rule for editing an advisory, withdrawing the rule for
+  publishing one (advisories.access): the project's maintainers and admins, and superusers. The
+  reporter side gets 403, other members of the project 403, everyone else 404 (anonymous: the
+  sign-in page), as everywhere on the site.
+- An amendment changes the draft form's fields and takes the report's CVSS, with a required
+  reason; a withdrawal needs a reason and a confirmation. Each is a revision (number, date,
+  reason, who, what changed), moves the advisory's modified time, writes a public ReportEvent
+  and notifies the report's participants. A withdrawn advisory stays public with its notice and
+  is final.
+- CVSS: the advisory carries the report's score until publication (publication takes the
+  current one); afterwards only an amendment changes it.
+- The public page and the project's list show the revision history and the withdrawal.
+
+Time is frozen at T0 and moved a day per revision, as revision histories sort by date.
 """
 
 import datetime as dt
 import io
+import re
 
 import pytest
 import time_machine
+from django.contrib.messages import get_messages
 from django.core.management import call_command
 
-from advisories import exports, selectors
+from advisories import exports, revisions, selectors
 from advisories import services as advisory_services
-from advisories.models import Advisory
+from advisories.models import Advisory, AdvisoryRevision
+from mailer.models import OutboundEmail
 from projects.models import Project
 from reports import services
-from reports.models import Report
+from reports.models import Report, ReportEvent
 from tests.reports.conftest import share
+from tests.signin import Client
 
 pytestmark = pytest.mark.django_db
 
 T0 = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
+DAY = dt.timedelta(days=1)
 CRITICAL = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"  # 9.8
+MEDIUM = "CVSS:3.1/AV:N/AC:H/PR:L/UI:R/S:U/C:L/I:L/A:N"  # 3.7 low
 HIGH = "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:N"  # 8.1
+
+REFUSED = {
+    "anonymous": 302,
+    "stranger": 404,
+    "other_member": 404,
+    "reporter": 403,
+    "collaborator": 403,
+    "triager": 403,
+}
+ALLOWED = ("maintainer", "project_admin", "superuser")
 
 
 # --- Fixtures and helpers -----------------------------------------------------------------------
@@ -40,6 +68,18 @@ def project(db):
     """The cast's project is the seeded Stalwart (overrides tests/conftest.py)."""
     call_command("seed_projects", stdout=io.StringIO())
     return Project.objects.get(slug="stalwart")
+
+
+def publish_one(project, *, reporter, maintainer, collaborator=None, title="SMTP smuggling"):
+    """A Stalwart report worked to a published advisory through the services, scored CRITICAL.
+    The setup's own notifications are dropped: tests see only what they cause.
+    """
+    draft = fixed_draft(
+        project, reporter=reporter, maintainer=maintainer, collaborator=collaborator, title=title
+    )
+    advisory_services.publish(advisory=draft, by=maintainer)
+    OutboundEmail.objects.all().delete()
+    return Advisory.objects.get(pk=draft.pk)
 
 
 def fixed_draft(project, *, reporter, maintainer, collaborator=None, title="SMTP smuggling"):
@@ -76,6 +116,12 @@ def fixed_draft(project, *, reporter, maintainer, collaborator=None, title="SMTP
     )
 
 
+@pytest.fixture
+def advisory(project, clock, reporter, collaborator, maintainer, triager, project_admin):
+    """Published at T0; the report is shared with the collaborator."""
+    return publish_one(project, reporter=reporter, maintainer=maintainer, collaborator=collaborator)
+
+
 def fresh(report):
     return Report.objects.select_related("project", "revision").get(pk=report.pk)
 
@@ -89,7 +135,375 @@ def reloaded(advisory):
     return selectors.public_advisory(advisory.identifier)
 
 
-# --- CVSS: the report's until publication ------------------------------------------------------
+def client_for(user):
+    client = Client()
+    if user is not None:
+        client.sign_in(user)
+    return client
+
+
+def errors(response):
+    return [str(m) for m in get_messages(response.wsgi_request) if m.level_tag == "error"]
+
+
+def review_url(advisory, step=""):
+    return f"/reports/{advisory.report.tracking_id}/advisory/{step + '/' if step else ''}"
+
+
+def amend_data(advisory, reason="Corrected the fixed versions.", **changes):
+    """What the prefilled amend form posts, with `changes`; the form's fields are prefixed."""
+    data = {
+        "title": advisory.title,
+        "summary": advisory.summary,
+        "details": advisory.details,
+        "affected_series": advisory.affected_series,
+        "fixed_versions": "\n".join(advisory.fixed_versions),
+        "workaround": advisory.workaround,
+        "cwe": advisory.cwe,
+        "ghsa_id": advisory.ghsa_id,
+        "cve_id": advisory.cve_id,
+        "references": "\n".join(advisory.references),
+        "reason": reason,
+        **changes,
+    }
+    return {f"amend-{name}": value for name, value in data.items()}
+
+
+def amend(advisory, by, client=None, **changes):
+    client = client or client_for(by)
+    return client.post(review_url(advisory, "amend"), amend_data(advisory, **changes))
+
+
+def withdraw(advisory, by, reason="Not a vulnerability: the relay rejects bare LF.", client=None):
+    """Withdraw as the confirmation page does (the reason and `confirm` set)."""
+    client = client or client_for(by)
+    data = {"withdraw-reason": reason, "withdraw-confirm": "True"}
+    return client.post(review_url(advisory, "withdraw"), data)
+
+
+def events(advisory):
+    return list(
+        ReportEvent.objects.filter(report=advisory.report_id, kind=ReportEvent.Kind.DISCLOSURE)
+        .order_by("id")
+        .values_list("actor_id", "public", "message")
+    )
+
+
+def recipients():
+    return sorted(OutboundEmail.objects.values_list("to", flat=True))
+
+
+def nothing_stored(advisory, before):
+    """The advisory as it was, no revision, no event, no email."""
+    after = Advisory.objects.get(pk=advisory.pk)
+    assert (after.title, after.fixed_versions, after.revised_at, after.withdrawn_at) == (
+        advisory.title,
+        advisory.fixed_versions,
+        advisory.revised_at,
+        advisory.withdrawn_at,
+    )
+    assert not AdvisoryRevision.objects.filter(advisory=advisory).exists()
+    assert events(advisory) == before
+    assert not OutboundEmail.objects.exists()
+
+
+def two_amendments(advisory, maintainer, clock):
+    """Amended a day after publication (title) and two days after (fixed versions)."""
+    client = client_for(maintainer)
+    clock.move_to(T0 + DAY)
+    response = amend(
+        advisory, maintainer, client, title="SMTP smuggling in the relay", reason="A better title."
+    )
+    assert (response.status_code, errors(response)) == (302, [])
+    advisory.refresh_from_db()
+    clock.move_to(T0 + 2 * DAY)
+    response = amend(
+        advisory, maintainer, client, fixed_versions="0.13.4\n0.12.9", reason="0.12.9 is fixed."
+    )
+    assert (response.status_code, errors(response)) == (302, [])
+    return reloaded(advisory)
+
+
+def withdrawn(advisory, maintainer, clock):
+    """Amended a day after publication, withdrawn the day after."""
+    client = client_for(maintainer)
+    clock.move_to(T0 + DAY)
+    assert amend(advisory, maintainer, client, title="Relay smuggling").status_code == 302
+    advisory.refresh_from_db()
+    clock.move_to(T0 + 2 * DAY)
+    response = withdraw(advisory, maintainer, client=client)
+    assert (response.status_code, errors(response)) == (302, [])
+    return reloaded(advisory)
+
+
+# --- Who may amend and withdraw -------------------------------------------------------------------
+
+
+def test_only_maintainers_amend(cast, advisory):
+    before = events(advisory)
+    for who, status in REFUSED.items():
+        response = amend(advisory, cast[who], title=f"Rewritten by {who}")
+        assert response.status_code == status, who
+        if who == "anonymous":
+            assert response.url.startswith("/accounts/login/?next=")
+    nothing_stored(advisory, before)
+
+    for number, who in enumerate(ALLOWED, start=2):
+        response = amend(advisory, cast[who], title=f"Amended by {who}")
+        assert (response.status_code, response.url) == (302, review_url(advisory)), who
+        assert not errors(response), who
+        revision = AdvisoryRevision.objects.get(advisory=advisory, number=number)
+        assert (revision.kind, revision.created_by) == ("amended", cast[who])
+    assert Advisory.objects.get(pk=advisory.pk).title == "Amended by superuser"
+
+
+def test_only_maintainers_withdraw(cast, advisory, project, reporter, maintainer):
+    before = events(advisory)
+    for who, status in REFUSED.items():
+        assert withdraw(advisory, cast[who]).status_code == status, who
+    nothing_stored(advisory, before)
+
+    for who in ALLOWED:
+        published = publish_one(project, reporter=reporter, maintainer=maintainer, title=who)
+        response = withdraw(published, cast[who])
+        assert (response.status_code, response.url) == (302, review_url(published)), who
+        published.refresh_from_db()
+        assert published.is_withdrawn, who
+        assert published.revisions.get().created_by == cast[who]
+
+
+def test_amending_a_report_nobody_may_see_is_404(advisory, stranger, maintainer, project):
+    other = publish_one(project, reporter=stranger, maintainer=maintainer, title="Stranger's")
+    # The stranger reported `other`: they see that report, not this one, and revise neither.
+    assert amend(advisory, stranger).status_code == 404
+    assert amend(other, stranger).status_code == 403
+    assert withdraw(other, stranger).status_code == 403
+    assert not AdvisoryRevision.objects.exists()
+
+
+# --- Amending -------------------------------------------------------------------------------------
+
+
+def test_an_amendment_is_a_revision_the_participants_hear_of(
+    advisory, clock, maintainer, reporter, collaborator, triager, project_admin
+):
+    clock.move_to(T0 + DAY)
+    client = client_for(maintainer)
+    response = amend(
+        advisory,
+        maintainer,
+        client,
+        title="SMTP smuggling in the relay",
+        fixed_versions="0.13.4\n0.12.9",
+    )
+    assert (response.status_code, errors(response)) == (302, [])
+
+    (revision,) = AdvisoryRevision.objects.filter(advisory=advisory)
+    assert (revision.number, revision.kind, revision.created_by, revision.created_at) == (
+        2,
+        "amended",
+        maintainer,
+        T0 + DAY,
+    )
+    assert revision.reason == "Corrected the fixed versions."
+    assert revision.changes == {
+        "title": {"from": "SMTP smuggling", "to": "SMTP smuggling in the relay"},
+        "fixed_versions": {"from": ["0.13.4"], "to": ["0.13.4", "0.12.9"]},
+    }
+    assert revision.changed_fields() == ["Title", "Fixed versions"]
+    amended = Advisory.objects.get(pk=advisory.pk)
+    assert (amended.title, amended.fixed_versions) == (
+        "SMTP smuggling in the relay",
+        ["0.13.4", "0.12.9"],
+    )
+    assert (amended.published_at, amended.revised_at, amended.modified_at) == (
+        T0,
+        T0 + DAY,
+        T0 + DAY,
+    )
+    assert events(advisory)[-1] == (
+        maintainer.pk,
+        True,
+        f"Advisory {advisory.identifier} amended (revision 2): Corrected the fixed versions.",
+    )
+    # The reporter side and the other members hear of it; the maintainer did it.
+    assert recipients() == sorted(
+        [reporter.email, collaborator.email, triager.email, project_admin.email]
+    )
+    for email in OutboundEmail.objects.all():
+        assert "amended (revision 2): Corrected the fixed versions." in email.body
+
+    page = client.get(review_url(advisory))
+    assert "Advisory amended: revision 2 is published." in page.content.decode()
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_an_amendment_without_a_reason_is_a_form_error(advisory, maintainer, reason):
+    before = events(advisory)
+    response = amend(advisory, maintainer, title="Rewritten", reason=reason)
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert re.search(r'id="error_1_id_amend-reason"[^>]*>\s*<strong>This field is required.', body)
+    assert 'value="Rewritten"' in body  # what was typed is kept
+    assert '<h1 class="h3">STW-ADV-2026-0001: SMTP smuggling</h1>' in body  # not applied
+    nothing_stored(advisory, before)
+
+
+def test_an_invalid_amendment_is_a_form_error(advisory, maintainer):
+    before = events(advisory)
+    response = amend(advisory, maintainer, fixed_versions="latest", cwe="79")
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Not a version number: latest" in body
+    assert "A CWE identifier, e.g. CWE-79." in body
+    nothing_stored(advisory, before)
+
+
+def test_an_amendment_that_changes_nothing_is_refused(advisory, maintainer):
+    before = events(advisory)
+    response = amend(advisory, maintainer)
+
+    assert (response.status_code, response.url) == (302, review_url(advisory))
+    assert errors(response) == ["Nothing changed: an amendment changes the advisory or its CVSS."]
+    nothing_stored(advisory, before)
+
+
+def test_a_draft_is_edited_not_amended(project, clock, reporter, maintainer):
+    draft = fixed_draft(project, reporter=reporter, maintainer=maintainer)
+    OutboundEmail.objects.all().delete()
+    before = events(draft)
+    refusal = "Only a published advisory can be amended or withdrawn; edit the draft instead."
+
+    assert errors(amend(draft, maintainer, title="Amended draft")) == [refusal]
+    assert errors(withdraw(draft, maintainer)) == [refusal]
+    with pytest.raises(advisory_services.AdvisoryError, match="Only a published advisory"):
+        revisions.amend(advisory=draft, by=maintainer, fields={"title": "x"}, reason="Why.")
+    nothing_stored(draft, before)
+    page = client_for(maintainer).get(review_url(draft)).content.decode()
+    assert "Edit the advisory" in page
+    assert "Amend the advisory" not in page
+    assert "Withdraw the advisory" not in page
+
+
+def test_the_review_page_offers_amend_and_withdraw_to_maintainers(cast, advisory, clock):
+    clock.move_to(T0 + DAY)
+    fields = {"title": "SMTP smuggling in the relay"}
+    revisions.amend(advisory=advisory, by=cast["maintainer"], fields=fields, reason="Clearer.")
+    page = client_for(cast["maintainer"]).get(review_url(advisory)).content.decode()
+
+    assert "Amend the advisory" in page
+    assert "Withdraw the advisory" in page
+    assert "Edit the advisory" not in page  # published: no more draft edits
+    assert f"<td>{cast['maintainer'].email}</td>" in page  # who revised, for members
+    # Prefilled with the published text; the CVSS shown is the report's.
+    assert 'name="amend-title" value="SMTP smuggling in the relay"' in page
+    assert "0.13.4</textarea>" in page or 'name="amend-fixed_versions" value="0.13.4"' in page
+    assert f"CVSS from the report, taken by the amendment: <code>{CRITICAL}</code> (9.8" in page
+    assert "has changed since the advisory was published" not in page
+    # One page, two forms, no id twice; nothing inline for the CSP.
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page)
+    assert not re.search(r"\sstyle=|\son[a-z]+=", page)
+    for action in ("amend", "withdraw"):
+        assert f'action="{review_url(advisory, action)}"' in page
+
+    for who in ("reporter", "collaborator", "triager"):
+        page = client_for(cast[who]).get(review_url(advisory)).content.decode()
+        assert "Revision history" in page, who
+        assert "<td>Clearer.</td>" in page, who
+        assert "Amend the advisory" not in page, who
+        assert "Withdraw the advisory" not in page, who
+        if who != "triager":
+            assert cast["maintainer"].email not in page, who  # who revised: members only
+
+
+# --- Withdrawing ----------------------------------------------------------------------------------
+
+
+def test_withdrawing_asks_for_confirmation_first(
+    advisory, clock, maintainer, reporter, collaborator
+):
+    client = client_for(maintainer)
+    before = events(advisory)
+    response = client.post(review_url(advisory, "withdraw"), {"withdraw-reason": "Duplicate."})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"Withdraw {advisory.identifier}?" in page
+    assert "Duplicate.</textarea>" in page
+    assert re.search(r'<input type="hidden" name="withdraw-confirm" value="True"', page)
+    assert "Confirm the withdrawal" in page
+    nothing_stored(advisory, before)
+
+    clock.move_to(T0 + DAY)
+    action = re.search(r'<form method="post" action="([^"]+)"', page.split("<main")[1]).group(1)
+    response = client.post(action, {"withdraw-reason": "Duplicate.", "withdraw-confirm": "True"})
+    assert (response.status_code, response.url, errors(response)) == (302, review_url(advisory), [])
+    advisory.refresh_from_db()
+    assert (advisory.withdrawn_at, advisory.withdrawn_reason, advisory.revised_at) == (
+        T0 + DAY,
+        "Duplicate.",
+        T0 + DAY,
+    )
+    assert advisory.is_published  # it stays public
+    (revision,) = advisory.revisions.all()
+    assert (revision.number, revision.kind, revision.reason, revision.changes) == (
+        2,
+        "withdrawn",
+        "Duplicate.",
+        {},
+    )
+    assert (revision.summary, revision.created_by) == ("Withdrawn: Duplicate.", maintainer)
+    assert events(advisory)[-1] == (
+        maintainer.pk,
+        True,
+        f"Advisory {advisory.identifier} withdrawn (revision 2): Duplicate.",
+    )
+    assert reporter.email in recipients()
+    assert collaborator.email in recipients()
+
+
+@pytest.mark.parametrize("confirm", ["", "True"])
+def test_a_withdrawal_without_a_reason_is_a_form_error(advisory, maintainer, confirm):
+    before = events(advisory)
+    data = {"withdraw-reason": " ", "withdraw-confirm": confirm}
+    response = client_for(maintainer).post(review_url(advisory, "withdraw"), data)
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert re.search(
+        r'id="error_1_id_withdraw-reason"[^>]*>\s*<strong>This field is required.', body
+    )
+    nothing_stored(advisory, before)
+
+
+def test_a_withdrawn_advisory_is_final(advisory, maintainer, clock):
+    clock.move_to(T0 + DAY)
+    withdraw(advisory, maintainer)
+    advisory.refresh_from_db()
+    count = len(events(advisory))
+    refusal = (
+        f"{advisory.identifier} was withdrawn on 2026-12-02: "
+        "a withdrawn advisory cannot be amended or withdrawn again."
+    )
+
+    assert errors(amend(advisory, maintainer, title="Back from the dead")) == [refusal]
+    assert errors(withdraw(advisory, maintainer, reason="Again.")) == [refusal]
+    with pytest.raises(advisory_services.AdvisoryError, match="cannot be amended"):
+        revisions.withdraw(advisory=advisory, by=maintainer, reason="Again.")
+    assert advisory.revisions.count() == 1
+    assert len(events(advisory)) == count
+    assert Advisory.objects.get(pk=advisory.pk).title == "SMTP smuggling"
+    page = client_for(maintainer).get(review_url(advisory)).content.decode()
+    assert "Amend the advisory" not in page
+    assert "Withdraw the advisory" not in page
+    assert "<strong>Withdrawn</strong> on 2026-12-02: Not a vulnerability" in page
+
+
+# --- CVSS: the report's until publication, then only by an amendment ------------------------------
 
 
 def test_publication_takes_the_reports_current_cvss(project, clock, reporter, maintainer):
@@ -109,3 +523,107 @@ def test_publication_takes_the_reports_current_cvss(project, clock, reporter, ma
     )
     assert exports.osv(advisory)["severity"] == [{"type": "CVSS_V3", "score": HIGH}]
     assert exports.cve(advisory)["containers"]["cna"]["metrics"][0]["cvssV3_1"]["baseScore"] == 8.1
+
+
+def test_a_published_advisory_keeps_its_cvss_until_amended(advisory, clock, maintainer):
+    score(advisory.report, maintainer, MEDIUM)
+
+    kept = reloaded(advisory)
+    assert (kept.cvss_vector, str(kept.cvss_score)) == (CRITICAL, "9.8")
+    assert exports.csaf(kept)["vulnerabilities"][0]["scores"][0]["cvss_v3"]["baseScore"] == 9.8
+    public = client_for(None).get(f"/advisories/{advisory.identifier}/").content.decode()
+    assert CRITICAL in public
+    assert MEDIUM not in public
+    # The amend form shows the report's score, which the amendment takes.
+    client = client_for(maintainer)
+    page = client.get(review_url(advisory)).content.decode()
+    assert f"CVSS from the report, taken by the amendment: <code>{MEDIUM}</code> (3.7" in page
+    assert "The report's CVSS has changed since the advisory was published." in page
+
+    clock.move_to(T0 + DAY)
+    response = amend(advisory, maintainer, client, reason="Rescored: needs a login.")
+    assert (response.status_code, errors(response)) == (302, [])
+
+    amended = reloaded(advisory)
+    assert (amended.cvss_vector, str(amended.cvss_score), amended.cvss_severity) == (
+        MEDIUM,
+        "3.7",
+        "Low",
+    )
+    (revision,) = amended.revisions.all()
+    assert revision.changes == {
+        "cvss_vector": {"from": CRITICAL, "to": MEDIUM},
+        "cvss_score": {"from": "9.8", "to": "3.7"},
+        "cvss_severity": {"from": "Critical", "to": "Low"},
+    }
+    assert revision.changed_fields() == ["CVSS"]
+    assert exports.osv(amended)["severity"] == [{"type": "CVSS_V3", "score": MEDIUM}]
+
+
+# --- Public page and project list ---------------------------------------------------------------
+
+
+def test_the_public_page_shows_the_revision_history(advisory, maintainer, clock):
+    two_amendments(advisory, maintainer, clock)
+
+    page = client_for(None).get(f"/advisories/{advisory.identifier}/").content.decode()
+
+    assert "Published 2026-12-01 · Updated 2026-12-03" in page
+    history = page.split('id="revisions"')[1]
+    rows = re.findall(r"<tr>\s*<td>(\d+)</td>\s*<td>([^<]+)</td>\s*<td>([^<]+)</td>", history)
+    assert rows == [
+        ("1", "2026-12-01 09:30 UTC", "Published."),
+        ("2", "2026-12-02 09:30 UTC", "A better title."),
+        ("3", "2026-12-03 09:30 UTC", "0.12.9 is fixed."),
+    ]
+    assert "<td>Fixed versions</td>" in history
+    assert maintainer.email not in page  # who revised is for the project's members
+    assert "Withdrawn" not in page
+
+
+def test_a_withdrawn_advisory_stays_public_with_its_notice(advisory, maintainer, clock, stranger):
+    withdrawn(advisory, maintainer, clock)
+    notice = "on 2026-12-03: Not a vulnerability: the relay rejects bare LF."
+    for client in (client_for(None), client_for(stranger)):
+        page = client.get(f"/advisories/{advisory.identifier}/")
+        assert page.status_code == 200
+        assert f"<strong>Withdrawn</strong> {notice}" in page.content.decode()
+        listing = client.get("/projects/stalwart/advisories/").content.decode()
+        assert '<span class="badge text-bg-warning">Withdrawn</span>' in listing
+        assert f'<span class="small">{notice}</span>' in listing
+        assert "updated 2026-12-03" in listing
+
+
+# /advisories/<id>/ as anonymous, with any number of revisions (tests/advisories/test_public.py):
+# the advisory (joined: project, revision), credits, version matrix, revisions.
+ADVISORY_PAGE_QUERIES = 4
+
+
+def test_the_advisory_page_costs_constant_queries_with_revisions(
+    advisory, maintainer, clock, django_assert_num_queries
+):
+    client = Client()
+    for amendments in (0, 3):
+        for n in range(amendments):
+            clock.move_to(T0 + (n + 1) * DAY)
+            revisions.amend(
+                advisory=advisory, by=maintainer, fields={"title": f"Title {n}"}, reason=f"R{n}"
+            )
+        with django_assert_num_queries(ADVISORY_PAGE_QUERIES):
+            response = client.get(f"/advisories/{advisory.identifier}/")
+        assert response.content.decode().count("<td>Title</td>") == amendments
+
+
+# --- Admin --------------------------------------------------------------------------------------
+
+
+def test_the_admin_shows_revisions_read_only(advisory, maintainer, clock, superuser):
+    clock.move_to(T0 + DAY)
+    withdraw(advisory, maintainer)
+    client = client_for(superuser)
+
+    page = client.get(f"/admin/advisories/advisory/{advisory.pk}/change/").content.decode()
+
+    assert "Not a vulnerability: the relay rejects bare LF." in page
+    assert 'name="revisions-0-reason"' not in page  # read-only: no input
+    assert 'name="_save"' not in page

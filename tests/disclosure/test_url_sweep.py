@@ -112,6 +112,8 @@ DENIED = {
     "advisories:approve",
     "advisories:publish",
     "advisories:credit",
+    "advisories:amend",
+    "advisories:withdraw",
 }
 
 
