@@ -17,6 +17,16 @@ def published_for_project(project):
     )
 
 
+def feed_entries(project, *, limit=50):
+    """The newest published advisories of the project with their revisions (what changed)."""
+    return list(
+        Advisory.objects.published()
+        .filter(project=project)
+        .order_by("-published_at", "-id")
+        .prefetch_related("revisions")[:limit]
+    )
+
+
 def public_advisory(identifier):
     """A published advisory with what its page and exports show (credits, version matrix,
     revisions); 404 for anything else.

@@ -250,7 +250,10 @@ def test_osv_record(stalwart):
     assert record["modified"].endswith("Z")
     assert record["aliases"] == ["CVE-2026-12345", GHSA_ID]
     assert record["severity"] == [{"type": "CVSS_V3", "score": CRITICAL_31}]
-    assert record["database_specific"] == {"cwe_ids": ["CWE-444"]}
+    assert record["database_specific"] == {
+        "cwe_ids": ["CWE-444"],
+        "revisions": [{"number": "1", "date": record["published"], "summary": "Published."}],
+    }
     assert record["references"][0] == {
         "type": "ADVISORY",
         "url": f"http://127.0.0.1:8000/advisories/{stalwart.identifier}/",

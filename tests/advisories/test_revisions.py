@@ -2,7 +2,7 @@
 
 - Who: amending follows the site's rule for editing an advisory, withdrawing the rule for
   publishing one (advisories.access): the project's maintainers and admins, and superusers. The
-  reporter side gets 403, other members of the project 403, everyone else 404 (anonymous: the
+  reporter side and the project's triagers get 403, everyone else 404 (anonymous: the
   sign-in page), as everywhere on the site.
 - An amendment changes the draft form's fields and takes the report's CVSS, with a required
   reason; a withdrawal needs a reason and a confirmation. Each is a revision (number, date,
@@ -11,7 +11,8 @@
   is final.
 - CVSS: the advisory carries the report's score until publication (publication takes the
   current one); afterwards only an amendment changes it.
-- The public page and the project's list show the revision history and the withdrawal.
+- Every export carries the revision history and the withdrawal, valid against the official
+  schemas (tests/schemas/official/); so do the public page, the project's list and the feed.
 
 Time is frozen at T0 and moved a day per revision, as revision histories sort by date.
 """
@@ -19,6 +20,7 @@ Time is frozen at T0 and moved a day per revision, as revision histories sort by
 import datetime as dt
 import io
 import re
+import xml.etree.ElementTree as ET
 
 import pytest
 import time_machine
@@ -33,6 +35,7 @@ from projects.models import Project
 from reports import services
 from reports.models import Report, ReportEvent
 from tests.reports.conftest import share
+from tests.schema_validation import validate
 from tests.signin import Client
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +45,9 @@ DAY = dt.timedelta(days=1)
 CRITICAL = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"  # 9.8
 MEDIUM = "CVSS:3.1/AV:N/AC:H/PR:L/UI:R/S:U/C:L/I:L/A:N"  # 3.7 low
 HIGH = "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:N"  # 8.1
+ATOM = "{http://www.w3.org/2005/Atom}"
+KINDS = ("osv", "csaf", "cve")
+BUILDERS = {"osv": exports.osv, "csaf": exports.csaf, "cve": exports.cve}
 
 REFUSED = {
     "anonymous": 302,
@@ -234,6 +240,10 @@ def withdrawn(advisory, maintainer, clock):
     response = withdraw(advisory, maintainer, client=client)
     assert (response.status_code, errors(response)) == (302, [])
     return reloaded(advisory)
+
+
+def iso(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- Who may amend and withdraw -------------------------------------------------------------------
@@ -560,7 +570,122 @@ def test_a_published_advisory_keeps_its_cvss_until_amended(advisory, clock, main
     assert exports.osv(amended)["severity"] == [{"type": "CVSS_V3", "score": MEDIUM}]
 
 
-# --- Public page and project list ---------------------------------------------------------------
+# --- The exports --------------------------------------------------------------------------------
+
+
+def test_osv_of_an_amended_advisory(advisory, maintainer, clock):
+    record = exports.osv(two_amendments(advisory, maintainer, clock))
+
+    assert record["id"] == f"x_{advisory.identifier}"
+    assert (record["published"], record["modified"]) == (iso(T0), iso(T0 + 2 * DAY))
+    assert "withdrawn" not in record
+    assert record["database_specific"]["revisions"] == [
+        {"number": "1", "date": iso(T0), "summary": "Published."},
+        {"number": "2", "date": iso(T0 + DAY), "summary": "A better title."},
+        {"number": "3", "date": iso(T0 + 2 * DAY), "summary": "0.12.9 is fixed."},
+    ]
+    events = [r["events"] for r in record["affected"][0]["ranges"]]
+    assert {"fixed": "0.12.9"} in events[1]
+
+
+def test_csaf_of_an_amended_advisory(advisory, maintainer, clock):
+    tracking = exports.csaf(two_amendments(advisory, maintainer, clock))["document"]["tracking"]
+
+    assert tracking == {
+        "id": advisory.identifier,
+        "status": "final",
+        "version": "3",
+        "revision_history": [
+            {"number": "1", "date": iso(T0), "summary": "Published."},
+            {"number": "2", "date": iso(T0 + DAY), "summary": "A better title."},
+            {"number": "3", "date": iso(T0 + 2 * DAY), "summary": "0.12.9 is fixed."},
+        ],
+        "initial_release_date": iso(T0),
+        "current_release_date": iso(T0 + 2 * DAY),
+    }
+
+
+def test_cve_of_an_amended_advisory(advisory, maintainer, clock):
+    record = exports.cve(two_amendments(advisory, maintainer, clock))
+    cna = record["containers"]["cna"]
+
+    assert record["cveMetadata"]["state"] == "PUBLISHED"
+    assert record["cveMetadata"]["datePublished"] == iso(T0)
+    assert record["cveMetadata"]["dateUpdated"] == iso(T0 + 2 * DAY)
+    assert cna["providerMetadata"]["dateUpdated"] == iso(T0 + 2 * DAY)
+    assert cna["timeline"] == [
+        {"time": iso(T0), "lang": "en", "value": f"{advisory.identifier} revision 1: Published."},
+        {
+            "time": iso(T0 + DAY),
+            "lang": "en",
+            "value": f"{advisory.identifier} revision 2: A better title.",
+        },
+        {
+            "time": iso(T0 + 2 * DAY),
+            "lang": "en",
+            "value": f"{advisory.identifier} revision 3: 0.12.9 is fixed.",
+        },
+    ]
+
+
+def test_exports_of_a_withdrawn_advisory(advisory, maintainer, clock):
+    gone = withdrawn(advisory, maintainer, clock)
+    notice = (
+        f"{advisory.identifier} was withdrawn on 2026-12-03: "
+        "Not a vulnerability: the relay rejects bare LF."
+    )
+
+    record = exports.osv(gone)
+    assert record["withdrawn"] == record["modified"] == iso(T0 + 2 * DAY)
+    assert record["published"] == iso(T0)
+    assert record["summary"] == "Withdrawn: Not a vulnerability: the relay rejects bare LF."
+    assert record["details"].startswith(f"**{notice}**\n\n")
+    assert [r["number"] for r in record["database_specific"]["revisions"]] == ["1", "2", "3"]
+
+    document = exports.csaf(gone)["document"]
+    tracking = document["tracking"]
+    assert (tracking["status"], tracking["version"]) == ("final", "3")
+    assert tracking["revision_history"][-1] == {
+        "number": "3",
+        "date": iso(T0 + 2 * DAY),
+        "summary": "Withdrawn: Not a vulnerability: the relay rejects bare LF.",
+    }
+    assert tracking["current_release_date"] == iso(T0 + 2 * DAY)
+    assert document["notes"][0] == {"category": "general", "title": "Withdrawn", "text": notice}
+
+    record = exports.cve(gone)
+    assert record["cveMetadata"] == {
+        "cveId": "CVE-2026-12345",
+        "assignerOrgId": exports.org_id(),
+        "state": "REJECTED",
+        "datePublished": iso(T0),
+        "dateUpdated": iso(T0 + 2 * DAY),
+        "dateRejected": iso(T0 + 2 * DAY),
+    }
+    cna = record["containers"]["cna"]
+    assert cna["rejectedReasons"] == [{"lang": "en", "value": notice}]
+    assert cna["providerMetadata"]["dateUpdated"] == iso(T0 + 2 * DAY)
+    assert [r["summary"] for r in cna["x_revisionHistory"]] == [
+        "Published.",
+        "Corrected the fixed versions.",
+        "Withdrawn: Not a vulnerability: the relay rejects bare LF.",
+    ]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("revised", [two_amendments, withdrawn], ids=["amended", "withdrawn"])
+def test_downloads_of_revised_advisories_are_valid(advisory, maintainer, clock, revised, kind):
+    """Against the official releases of the schemas (and the vendored ones)."""
+    revised(advisory, maintainer, clock)
+
+    response = client_for(None).get(f"/advisories/{advisory.identifier}.{kind}.json")
+
+    assert response.status_code == 200
+    for official in (True, False):
+        assert validate(kind, response.json(), official=official) == [], (kind, official)
+
+
+# --- Public page, project list, feed -------------------------------------------------------------
 
 
 def test_the_public_page_shows_the_revision_history(advisory, maintainer, clock):
@@ -594,6 +719,58 @@ def test_a_withdrawn_advisory_stays_public_with_its_notice(advisory, maintainer,
         assert "updated 2026-12-03" in listing
 
 
+def parse_feed(client):
+    response = client.get("/projects/stalwart/advisories/feed/")
+    assert response.status_code == 200
+    return ET.fromstring(response.content)  # noqa: S314 - the platform's own feed, in a test
+
+
+def test_the_feed_entry_follows_the_last_revision(advisory, maintainer, clock, project, reporter):
+    clock.move_to(T0 + DAY / 2)
+    untouched = publish_one(project, reporter=reporter, maintainer=maintainer, title="Other")
+    two_amendments(advisory, maintainer, clock)
+
+    root = parse_feed(client_for(None))
+
+    assert root.findtext(f"{ATOM}updated") == "2026-12-03T09:30:00+00:00"
+    entries = {e.findtext(f"{ATOM}title"): e for e in root.findall(f"{ATOM}entry")}
+    entry = entries[f"{advisory.identifier}: SMTP smuggling in the relay"]
+    assert entry.findtext(f"{ATOM}updated") == "2026-12-03T09:30:00+00:00"
+    assert entry.findtext(f"{ATOM}published") == "2026-12-01T09:30:00+00:00"
+    assert entry.findtext(f"{ATOM}summary") == (
+        "SMTP smuggling"
+        "<br>Revision 2 (2026-12-02, changed: Title): A better title."
+        "<br>Revision 3 (2026-12-03, changed: Fixed versions): 0.12.9 is fixed."
+    )
+    other = entries[f"{untouched.identifier}: Other"]
+    assert other.findtext(f"{ATOM}updated") == "2026-12-01T21:30:00+00:00"
+    assert other.findtext(f"{ATOM}summary") == "Other"
+
+
+def test_the_feed_says_an_advisory_was_withdrawn(advisory, maintainer, clock):
+    withdrawn(advisory, maintainer, clock)
+
+    (entry,) = parse_feed(client_for(None)).findall(f"{ATOM}entry")
+
+    assert entry.findtext(f"{ATOM}title") == f"[Withdrawn] {advisory.identifier}: Relay smuggling"
+    assert entry.findtext(f"{ATOM}updated") == "2026-12-03T09:30:00+00:00"
+    assert entry.findtext(f"{ATOM}summary").endswith(
+        "<br>Revision 3 (2026-12-03): Withdrawn: Not a vulnerability: the relay rejects bare LF."
+    )
+
+
+def test_the_feed_escapes_what_maintainers_typed(advisory, maintainer, clock):
+    """Atom's summary is HTML here: a reason is text, never markup in the reader."""
+    clock.move_to(T0 + DAY)
+    amend(advisory, maintainer, title="New", reason='<img src=x onerror="alert(1)">')
+
+    (entry,) = parse_feed(client_for(None)).findall(f"{ATOM}entry")
+
+    summary = entry.findtext(f"{ATOM}summary")
+    assert "<img" not in summary
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in summary
+
+
 # /advisories/<id>/ as anonymous, with any number of revisions (tests/advisories/test_public.py):
 # the advisory (joined: project, revision), credits, version matrix, revisions.
 ADVISORY_PAGE_QUERIES = 4
@@ -612,6 +789,30 @@ def test_the_advisory_page_costs_constant_queries_with_revisions(
         with django_assert_num_queries(ADVISORY_PAGE_QUERIES):
             response = client.get(f"/advisories/{advisory.identifier}/")
         assert response.content.decode().count("<td>Title</td>") == amendments
+
+
+# /projects/<slug>/advisories/feed/ as anonymous, however many advisories and revisions:
+# 1. the active project by slug
+# 2. its newest published advisories
+# 3. their revisions (prefetched), for what changed
+# (and once per process, before the first: the syndication framework's Site row, then cached)
+FEED_QUERIES = 3
+
+
+def test_the_feed_costs_constant_queries(
+    advisory, project, reporter, maintainer, clock, django_assert_num_queries
+):
+    client = Client()
+    client.get("/projects/stalwart/advisories/feed/")  # the Site row, cached afterwards
+    for more in (0, 3):
+        for n in range(more):
+            clock.move_to(T0 + (n + 1) * DAY)
+            other = publish_one(project, reporter=reporter, maintainer=maintainer, title=f"T{n}")
+            revisions.amend(advisory=other, by=maintainer, fields={"title": f"U{n}"}, reason="R.")
+            revisions.withdraw(advisory=other, by=maintainer, reason="W.")
+        with django_assert_num_queries(FEED_QUERIES):
+            root = ET.fromstring(client.get("/projects/stalwart/advisories/feed/").content)  # noqa: S314
+        assert len(root.findall(f"{ATOM}entry")) == 1 + more
 
 
 # --- Admin --------------------------------------------------------------------------------------
