@@ -3,7 +3,8 @@ only their projects. Advisories, their credits and the disclosure proposals are 
 the text is edited on the advisory's page (advisories.services.update_advisory, which asks the
 reporter's approval again), and the admin's only action, sharing a draft for review, checks the
 site's rule (advisories.access) and calls the same service. Publication goes through the site
-(advisories.services.publish), which checks the review rule; the admin cannot publish.
+(advisories.services.publish), which checks the review rule; the admin cannot publish. Nor
+does it amend or withdraw: revisions are made on the site (advisories.revisions) and shown here.
 """
 
 from django.contrib import admin
@@ -11,7 +12,13 @@ from django.urls import reverse
 
 from advisories import services
 from advisories.access import ACTIONS, DisclosureAccess
-from advisories.models import Advisory, ChecklistTemplate, Credit, DisclosureProposal
+from advisories.models import (
+    Advisory,
+    AdvisoryRevision,
+    ChecklistTemplate,
+    Credit,
+    DisclosureProposal,
+)
 from projects.admin import MemberProjectsOnly, ReadOnlyInline
 from reports.access import access_for
 from reports.admin import READ_ONLY, SiteActions, site_action, site_link
@@ -19,7 +26,7 @@ from reports.forms import MessageForm
 
 
 class CreditInline(ReadOnlyInline, admin.TabularInline):
-    # The reporter chooses their credit on the site (advisories.services.set_credit_preference).
+    # Participants choose their credit on the report page (reports.services.set_credit).
     model = Credit
     fields = ("type", "display", "name", "handle", "user")
     readonly_fields = fields
@@ -27,6 +34,17 @@ class CreditInline(ReadOnlyInline, admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")
+
+
+class RevisionInline(ReadOnlyInline, admin.TabularInline):
+    # Amended and withdrawn on the site (advisories.revisions); the history is never edited.
+    model = AdvisoryRevision
+    fields = ("number", "kind", "created_at", "created_by", "reason", "changes")
+    readonly_fields = fields
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by")
 
 
 def advisory_access(viewer, advisory):
@@ -58,18 +76,20 @@ SHARE_ACTION = site_action(
 @admin.register(Advisory)
 class AdvisoryAdmin(SiteActions, MemberProjectsOnly, admin.ModelAdmin):
     project_roles = READ_ONLY
-    list_display = ("identifier", "title", "project", "state", "cvss_score", "published_at")
+    list_display = (
+        "identifier", "title", "project", "state", "cvss_score", "published_at", "withdrawn_at",
+    )  # fmt: skip
     list_filter = (("project", admin.RelatedOnlyFieldListFilter), "state")
     search_fields = ("identifier", "title", "cve_id", "ghsa_id")
     list_select_related = ("project",)
     readonly_fields = ("on_the_site",)
-    inlines = (CreditInline,)
+    inlines = (CreditInline, RevisionInline)
     actions = (SHARE_ACTION,)
 
     @admin.display(description="On the site")
     def on_the_site(self, obj):
         url = reverse("advisories:advisory", args=[obj.report.tracking_id])
-        return site_link(url, "Edit, share and publish on the advisory's page")
+        return site_link(url, "Edit, share, publish, amend and withdraw on the advisory's page")
 
 
 @admin.register(ChecklistTemplate)

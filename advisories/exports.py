@@ -21,6 +21,23 @@ Decisions shared by the three formats:
 - CVE: a record needs a CVE ID, so `cve()` raises `NoCveId` for an advisory without one (the
   download answers 404). The orgId is this platform's own, derived from SITE_URL (see `org_id`);
   a CNA submitting the record uses its containers.cna with its own orgId.
+
+Revisions (advisories.revisions): the publication is revision 1, each amendment and the
+withdrawal one more (Advisory.history). Every format gives the first publication, the time of
+the last revision and the history:
+- OSV: `published` stays the first publication, `modified` is the last revision; the history is
+  in `database_specific.revisions` (OSV has no field for it). A withdrawn record has
+  `withdrawn` and, as the OSV specification asks, the rationale in its `summary`.
+- CSAF 2.0: `document.tracking` has one revision_history entry per revision (summary: the
+  reason), `version` is the last number, `current_release_date` its date. CSAF 2.0 has no
+  withdrawn status (2.1 adds a profile for it): a withdrawn advisory stays `final` with its
+  withdrawal as the last revision and a `general` document note saying so.
+- CVE: `dateUpdated` in cveMetadata and the CNA's providerMetadata; the history as the CNA
+  container's `timeline`. A withdrawn advisory's record is REJECTED: the schema's rejected
+  form keeps the metadata and the CNA's providerMetadata with `rejectedReasons`, and allows no
+  timeline, so the history goes to its `x_` extension, `x_revisionHistory`.
+- The OSV `id` is the identifier with the `x_` prefix: the official OSV schema accepts only the
+  registered prefixes of known databases, or `x_` for any other (this platform's).
 """
 
 import datetime
@@ -126,6 +143,21 @@ def _unique(items):
     return list(dict.fromkeys(items))
 
 
+def _history(advisory):
+    """[{"number", "date", "summary"}] of the advisory's revisions, oldest first."""
+    return [
+        {"number": str(r.number), "date": _iso(r.created_at), "summary": r.summary}
+        for r in advisory.history()
+    ]
+
+
+def _withdrawal_notice(advisory):
+    return (
+        f"{advisory.identifier} was withdrawn on {advisory.withdrawn_at:%Y-%m-%d}: "
+        f"{advisory.withdrawn_reason}"
+    )
+
+
 def _external_references(advisory):
     """The advisory's references without the page itself and without repeats."""
     page = _page(advisory)
@@ -219,8 +251,8 @@ def osv(advisory):
         affected["ranges"] = ranges
     record = {
         "schema_version": "1.6.0",
-        "id": advisory.identifier,
-        "modified": _iso(advisory.updated_at),
+        "id": osv_id(advisory),
+        "modified": _iso(advisory.modified_at),
         "published": _iso(advisory.published_at),
         "aliases": [i for i in (advisory.cve_id, advisory.ghsa_id) if i],
         "summary": advisory.summary,
@@ -228,8 +260,15 @@ def osv(advisory):
         "affected": [affected],
         "references": [{"type": "ADVISORY", "url": _page(advisory)}]
         + [{"type": "WEB", "url": url} for url in _external_references(advisory)],
-        "database_specific": {"cwe_ids": [advisory.cwe] if advisory.cwe else []},
+        "database_specific": {
+            "cwe_ids": [advisory.cwe] if advisory.cwe else [],
+            "revisions": _history(advisory),
+        },
     }
+    if advisory.is_withdrawn:
+        record["withdrawn"] = _iso(advisory.withdrawn_at)
+        record["summary"] = "Withdrawn: " + " ".join(advisory.withdrawn_reason.split())
+        record["details"] = f"**{_withdrawal_notice(advisory)}**\n\n{advisory.details}"
     credits = [{"name": name, "type": kind.upper()} for name, kind in _named_credits(advisory)]
     if credits:
         record["credits"] = credits
@@ -239,6 +278,11 @@ def osv(advisory):
     elif score:
         record["database_specific"]["cvss_v4"] = score["vectorString"]
     return record
+
+
+def osv_id(advisory):
+    """The OSV id: `x_` and the identifier (see the module docstring)."""
+    return f"x_{advisory.identifier}"
 
 
 # --- CSAF 2.0 -----------------------------------------------------------------------------------
@@ -276,16 +320,7 @@ def csaf(advisory):
             "namespace": settings.SITE_URL,
         },
         "title": advisory.title,
-        "tracking": {
-            "id": advisory.identifier,
-            "status": "final",
-            "version": "1",
-            "revision_history": [
-                {"date": _iso(advisory.published_at), "number": "1", "summary": "Published."}
-            ],
-            "initial_release_date": _iso(advisory.published_at),
-            "current_release_date": _iso(max(advisory.published_at, advisory.updated_at)),
-        },
+        "tracking": _csaf_tracking(advisory),
         "notes": [{"category": "summary", "title": "Summary", "text": advisory.summary}],
         "references": [
             {
@@ -295,6 +330,10 @@ def csaf(advisory):
             },
         ],
     }
+    if advisory.is_withdrawn:
+        document["notes"].insert(
+            0, {"category": "general", "title": "Withdrawn", "text": _withdrawal_notice(advisory)}
+        )
     acknowledgments = [
         {"names": [name], "summary": Credit.Type(kind).label}
         for name, kind in _named_credits(advisory)
@@ -317,6 +356,21 @@ def csaf(advisory):
         "vulnerabilities": [
             _csaf_vulnerability(advisory, ranges, affected_ids, list(fixed_ids.values()))
         ],
+    }
+
+
+def _csaf_tracking(advisory):
+    """Version and dates from the revision history: the version is the last revision's number
+    (CSAF test 6.1.16) and the current release its date, the initial release revision 1's.
+    """
+    history = _history(advisory)
+    return {
+        "id": advisory.identifier,
+        "status": "final",
+        "version": history[-1]["number"],
+        "revision_history": history,
+        "initial_release_date": history[0]["date"],
+        "current_release_date": history[-1]["date"],
     }
 
 
@@ -445,6 +499,8 @@ def cve(advisory):
     advisory = _published(advisory)
     if not advisory.cve_id:
         raise NoCveId(f"{advisory.identifier} has no CVE ID.")
+    if advisory.is_withdrawn:
+        return _cve_rejected(advisory)
     project = advisory.project
     ranges = _ranges(advisory)
     product = {"vendor": project.name, "product": project.name}
@@ -467,7 +523,7 @@ def cve(advisory):
             product["versions"] = fixed
         product["defaultStatus"] = "unknown"
     cna = {
-        "providerMetadata": {"orgId": org_id(), "dateUpdated": _iso(advisory.updated_at)},
+        "providerMetadata": {"orgId": org_id(), "dateUpdated": _iso(advisory.modified_at)},
         "title": advisory.title,
         "datePublic": _iso(advisory.published_at),
         "descriptions": [
@@ -505,6 +561,10 @@ def cve(advisory):
     ]
     if credits:
         cna["credits"] = credits
+    cna["timeline"] = [
+        {"time": entry["date"], "lang": "en", "value": _clip(_cve_event(advisory, entry))}
+        for entry in _history(advisory)
+    ]
     return {
         "dataType": "CVE_RECORD",
         "dataVersion": "5.1",
@@ -513,9 +573,39 @@ def cve(advisory):
             "assignerOrgId": org_id(),
             "state": "PUBLISHED",
             "datePublished": _iso(advisory.published_at),
-            "dateUpdated": _iso(advisory.updated_at),
+            "dateUpdated": _iso(advisory.modified_at),
         },
         "containers": {"cna": cna},
+    }
+
+
+def _cve_event(advisory, entry):
+    return f"{advisory.identifier} revision {entry['number']}: {entry['summary']}"
+
+
+def _cve_rejected(advisory):
+    """The REJECTED record of a withdrawn advisory: the schema's rejected form has the metadata
+    (with the rejection date) and a CNA container of providerMetadata, rejectedReasons and
+    `x_` extensions only.
+    """
+    return {
+        "dataType": "CVE_RECORD",
+        "dataVersion": "5.1",
+        "cveMetadata": {
+            "cveId": advisory.cve_id,
+            "assignerOrgId": org_id(),
+            "state": "REJECTED",
+            "datePublished": _iso(advisory.published_at),
+            "dateUpdated": _iso(advisory.modified_at),
+            "dateRejected": _iso(advisory.withdrawn_at),
+        },
+        "containers": {
+            "cna": {
+                "providerMetadata": {"orgId": org_id(), "dateUpdated": _iso(advisory.modified_at)},
+                "rejectedReasons": [{"lang": "en", "value": _clip(_withdrawal_notice(advisory))}],
+                "x_revisionHistory": _history(advisory),
+            }
+        },
     }
 
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape, format_html, format_html_join
 
 from advisories import selectors
 from projects.selectors import public_project
@@ -30,13 +31,35 @@ class ProjectAdvisoriesFeed(Feed):
         return f"Published vulnerabilities of {project.name} on {settings.SITE_NAME}."
 
     def items(self, project):
-        return selectors.published_for_project(project)[:50]
+        return selectors.feed_entries(project)
 
     def item_title(self, advisory):
-        return f"{advisory.identifier}: {advisory.title}"
+        withdrawn = "[Withdrawn] " if advisory.is_withdrawn else ""
+        return f"{withdrawn}{advisory.identifier}: {advisory.title}"
 
     def item_description(self, advisory):
-        return advisory.summary
+        """The summary, then each revision since publication: what changed and why. Atom's
+        summary is HTML here, so every text is escaped.
+        """
+        revisions = advisory.history()[1:]
+        if not revisions:
+            return escape(advisory.summary)
+        lines = format_html_join(
+            "",
+            "<br>Revision {} ({}{}): {}",
+            (
+                (
+                    revision.number,
+                    f"{revision.created_at:%Y-%m-%d}",
+                    f", changed: {', '.join(revision.changed_fields())}"
+                    if revision.changes
+                    else "",
+                    revision.summary,
+                )
+                for revision in revisions
+            ),
+        )
+        return format_html("{}{}", advisory.summary, lines)
 
     def item_link(self, advisory):
         return settings.SITE_URL + reverse("advisories:advisory_page", args=[advisory.identifier])
@@ -45,7 +68,7 @@ class ProjectAdvisoriesFeed(Feed):
         return advisory.published_at
 
     def item_updateddate(self, advisory):
-        return advisory.published_at
+        return advisory.modified_at  # the last revision, if any
 
     def item_guid(self, advisory):
         # Atom ids are IRIs: the advisory's permanent page.

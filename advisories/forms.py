@@ -179,3 +179,45 @@ class FixResponseForm(forms.Form):
         label="Your answer",
     )
     response = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+REASON_MAX_LENGTH = 2000  # published with the revision: CVE texts allow 4096 characters
+
+
+class AmendForm(AdvisoryForm):
+    """The draft form's fields, prefilled from the published advisory, and the reason for the
+    amendment (published in its revision history). The CVSS is taken from the report.
+    """
+
+    reason = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason for the amendment",
+        help_text="Published in the advisory's revision history.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "amend")  # beside the withdrawal form on one page
+        super().__init__(*args, **kwargs)
+
+
+class WithdrawForm(forms.Form):
+    """The reason for withdrawing, then a confirmation step: the first post shows what is about
+    to happen, the confirmation page posts again with `confirm` set.
+    """
+
+    reason = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason for the withdrawal",
+        help_text="Shown with the advisory, its feed entry and exports.",
+    )
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "withdraw")
+        super().__init__(*args, **kwargs)
+
+    def confirmation(self):
+        """The form of the confirmation page: the same reason, confirmed."""
+        return WithdrawForm(initial={"reason": self.cleaned_data["reason"], "confirm": True})

@@ -1,8 +1,9 @@
 """Working a report to a published advisory: incident checklist, disclosure-date proposals,
-the advisory with its reporter review, and credits.
+the advisory with its reporter review, its revisions after publication, and credits.
 
 Nothing here is public before `Advisory.published_at` is set; public pages, feeds and exports
-read through `advisories.selectors.published`.
+read through `advisories.selectors.published`. A published advisory stays public: it changes
+only by a revision (an amendment, or its withdrawal), see AdvisoryRevision.
 """
 
 import datetime
@@ -229,6 +230,13 @@ class Advisory(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Revisions after publication (AdvisoryRevision); kept here too so lists and feeds read them
+    # without a query per advisory.
+    revised_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the last revision after publication was made."
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.TextField(blank=True)
 
     objects = AdvisoryQuerySet.as_manager()
 
@@ -250,6 +258,110 @@ class Advisory(models.Model):
     @property
     def is_published(self):
         return self.state == self.State.PUBLISHED
+
+    @property
+    def is_withdrawn(self):
+        return self.withdrawn_at is not None
+
+    @property
+    def modified_at(self):
+        """When the published advisory last changed: its last revision, else its publication."""
+        return self.revised_at or self.published_at
+
+    def revision_refusal(self):
+        """Why the advisory cannot be revised (amended or withdrawn) now, or None.
+
+        Only a published advisory is revised (a draft is edited); a withdrawn one is final.
+        """
+        if not self.is_published:
+            return "Only a published advisory can be amended or withdrawn; edit the draft instead."
+        if self.is_withdrawn:
+            return (
+                f"{self.identifier} was withdrawn on {self.withdrawn_at:%Y-%m-%d}: "
+                "a withdrawn advisory cannot be amended or withdrawn again."
+            )
+        return None
+
+    def history(self):
+        """The revision history as the exports and pages give it, oldest first: the publication
+        is revision 1 (not stored: it is `published_at`), then the stored revisions. Reads
+        `revisions`; prefetch them where several advisories are shown.
+        """
+        if self.published_at is None:
+            return []
+        publication = AdvisoryRevision(
+            advisory=self,
+            number=1,
+            kind=AdvisoryRevision.Kind.PUBLISHED,
+            reason="Published.",
+            created_at=self.published_at,
+        )
+        return [publication, *self.revisions.all()]
+
+
+# What an amendment may change, with the label a revision history shows: the draft form's fields
+# and the CVSS, taken from the report (advisories.revisions.amend).
+REVISED_FIELDS = {
+    "title": "Title",
+    "summary": "Summary",
+    "details": "Details",
+    "affected_series": "Affected series",
+    "fixed_versions": "Fixed versions",
+    "workaround": "Workaround",
+    "cwe": "CWE",
+    "ghsa_id": "GHSA ID",
+    "cve_id": "CVE ID",
+    "references": "References",
+    "cvss_vector": "CVSS",
+    "cvss_score": "CVSS",
+    "cvss_severity": "CVSS",
+}
+
+
+class AdvisoryRevision(models.Model):
+    """A change to a published advisory, with its reason: an amendment (`changes` holds
+    {field: {"from": old, "to": new}} of what changed) or the withdrawal. Append-only, written by
+    advisories.revisions only.
+
+    The publication is revision 1 and is not stored (Advisory.history); stored revisions number
+    on from 2, so `number` is the advisory's version after the change (CSAF's
+    tracking.version).
+    """
+
+    class Kind(models.TextChoices):
+        PUBLISHED = "published", "Published"  # revision 1 only, never stored
+        AMENDED = "amended", "Amended"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    advisory = models.ForeignKey(Advisory, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    reason = models.TextField()
+    changes = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["advisory", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["advisory", "number"], name="one_revision_per_number")
+        ]
+
+    def __str__(self):
+        return f"{self.advisory_id} revision {self.number} ({self.kind})"
+
+    @property
+    def summary(self):
+        """One line for revision histories: the reason, saying so for a withdrawal."""
+        if self.kind == self.Kind.WITHDRAWN:
+            return f"Withdrawn: {self.reason}"
+        return self.reason
+
+    def changed_fields(self):
+        """Labels of the fields an amendment changed, in the order of REVISED_FIELDS."""
+        return list(dict.fromkeys(REVISED_FIELDS[name] for name in self.changes))
 
 
 class FixReview(models.Model):

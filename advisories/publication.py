@@ -13,7 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from advisories.models import Advisory, Credit, Disclosure, FixReview
-from advisories.services import AdvisoryError, _locked_advisory, open_disclosure
+from advisories.services import (
+    AdvisoryError,
+    _locked_advisory,
+    open_disclosure,
+    take_report_cvss,
+)
 from reports import services as report_services
 from reports.models import CreditDisplay, Report, State
 
@@ -121,8 +126,7 @@ def publish(*, advisory, by, early_reason="", early_note="", now=None):
     advisory.state = Advisory.State.PUBLISHED
     advisory.published_at = now
     advisory.scheduled = False
-    advisory.cvss_vector, advisory.cvss_score = report.cvss_vector, report.cvss_score
-    advisory.cvss_severity = report.cvss_severity
+    take_report_cvss(advisory)  # a score changed since the last edit of the draft
     advisory.save()
     message = f"Advisory {advisory.identifier} published."
     if date is not None:

@@ -2,23 +2,39 @@
 report side reads through reports.access first.
 """
 
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 
-from advisories.models import Advisory, Credit, Disclosure
+from advisories.models import Advisory, AdvisoryRevision, Credit, Disclosure
 
 
 def published_for_project(project):
+    """Published advisories of the project, withdrawn ones included (they stay public with
+    their notice), newest first.
+    """
     return list(
         Advisory.objects.published().filter(project=project).order_by("-published_at", "-id")
     )
 
 
+def feed_entries(project, *, limit=50):
+    """The newest published advisories of the project with their revisions (what changed)."""
+    return list(
+        Advisory.objects.published()
+        .filter(project=project)
+        .order_by("-published_at", "-id")
+        .prefetch_related("revisions")[:limit]
+    )
+
+
 def public_advisory(identifier):
-    """A published advisory with what its page and exports show; 404 for anything else."""
+    """A published advisory with what its page and exports show (credits, version matrix,
+    revisions); 404 for anything else.
+    """
     queryset = (
         Advisory.objects.published()
         .select_related("project", "report__revision")
-        .prefetch_related("credits", "report__revision__versions")
+        .prefetch_related("credits", "report__revision__versions", "revisions")
     )
     return get_object_or_404(queryset, identifier=identifier)
 
@@ -33,7 +49,13 @@ def hall_of_fame(project):
 
 
 def advisory_of(report):
-    return Advisory.objects.filter(report=report).prefetch_related("credits").first()
+    """The report's advisory with its credits and revisions (and who made them), or None."""
+    revisions = AdvisoryRevision.objects.select_related("created_by")
+    return (
+        Advisory.objects.filter(report=report)
+        .prefetch_related("credits", Prefetch("revisions", queryset=revisions))
+        .first()
+    )
 
 
 def disclosure_of(report):

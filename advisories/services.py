@@ -323,6 +323,16 @@ ADVISORY_FIELDS = (
 )
 
 
+def take_report_cvss(advisory):
+    """The report's score is authoritative: the advisory carries the report's CVSS as it is now.
+    Taken on every edit of the draft, at publication and by an amendment; a published advisory
+    keeps its score until it is amended (advisories.revisions.amend).
+    """
+    report = advisory.report
+    advisory.cvss_vector = report.cvss_vector
+    advisory.cvss_score, advisory.cvss_severity = report.cvss_score, report.cvss_severity
+
+
 @transaction.atomic
 def update_advisory(*, advisory, by, fields):
     """Edit the draft. Any edit after the reporter approved asks for approval again."""
@@ -332,10 +342,8 @@ def update_advisory(*, advisory, by, fields):
     for name in ADVISORY_FIELDS:
         if name in fields:
             setattr(advisory, name, fields[name])
-    # The report's score is authoritative; the advisory carries it.
     report = advisory.report
-    advisory.cvss_vector = report.cvss_vector
-    advisory.cvss_score, advisory.cvss_severity = report.cvss_score, report.cvss_severity
+    take_report_cvss(advisory)
     advisory.reporter_approved_at = None
     advisory.full_clean(exclude=["report", "project", "identifier"])
     advisory.save()

@@ -35,4 +35,6 @@ urlpatterns = [
         views.respond_fix,
         name="respond_fix",
     ),
+    path("reports/<str:tracking_id>/advisory/amend/", views.amend, name="amend"),
+    path("reports/<str:tracking_id>/advisory/withdraw/", views.withdraw, name="withdraw"),
 ]

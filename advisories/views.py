@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from advisories import exports, forms, publication, selectors, services
+from advisories import exports, forms, publication, revisions, selectors, services
 from advisories.access import access_disclosure
 from advisories.models import DisclosureProposal, FixReview
 from projects.selectors import public_project
@@ -121,16 +121,24 @@ def _matrix(report):
     return [v.series for v in report.revision.versions.all()]
 
 
-def _review_page(request, access, draft, form, status=200):
+def _review_page(request, access, draft, form, status=200, amend_form=None, withdraw_form=None):
     report = access.report
+    revisable = draft.revision_refusal() is None
+    if revisable and amend_form is None and access.allows("edit_advisory"):
+        amend_form = forms.AmendForm(instance=draft, matrix=_matrix(report))
+    if revisable and withdraw_form is None and access.allows("publish"):
+        withdraw_form = forms.WithdrawForm()
     return render(
         request,
         "advisories/advisory_review.html",
         {
             "can": access.can,
+            "is_member": access.is_member,
             "report": report,
             "advisory": draft,
             "form": form,
+            "amend_form": amend_form,
+            "withdraw_form": withdraw_form,
             "ranges": exports.affected_ranges(draft, _matrix(report)),
             "credits": publication.credits_for(draft),
             "needs_review": report.revision.reporter_reviews_fix,
@@ -252,6 +260,66 @@ def respond_fix(request, tracking_id, review_id):
         return back_to_report(request, access, str(error))
     messages.success(request, "Your answer is recorded; the maintainers are told.")
     return back_to_report(request, access)
+
+
+# --- Revisions of a published advisory (advisories.revisions) -----------------------------------
+
+
+def _revisable_advisory(request, access):
+    """The report's advisory, if it can be revised; else a redirect with the reason."""
+    published = selectors.advisory_of(access.report)
+    if not access.can_read(published):
+        raise Http404("No advisory to revise.")
+    refusal = published.revision_refusal()
+    if refusal:
+        return published, back_to_report(request, access, refusal, to="advisories:advisory")
+    return published, None
+
+
+@login_required
+@require_POST
+def amend(request, tracking_id):
+    access = access_disclosure(request.user, tracking_id).require("edit_advisory")
+    published, refused = _revisable_advisory(request, access)
+    if refused:
+        return refused
+    form = forms.AmendForm(request.POST, instance=published, matrix=_matrix(access.report))
+    valid = form.is_valid()
+    published.refresh_from_db()  # the form wrote onto the instance; the service owns the write
+    if not valid:
+        return _review_page(request, access, published, None, status=400, amend_form=form)
+    try:
+        revision = revisions.amend(
+            advisory=published,
+            by=request.user,
+            fields=form.advisory_fields(),
+            reason=form.cleaned_data["reason"],
+        )
+    except services.AdvisoryError as error:
+        return back_to_report(request, access, str(error), to="advisories:advisory")
+    messages.success(request, f"Advisory amended: revision {revision.number} is published.")
+    return redirect("advisories:advisory", tracking_id)
+
+
+@login_required
+@require_POST
+def withdraw(request, tracking_id):
+    access = access_disclosure(request.user, tracking_id).require("publish")
+    published, refused = _revisable_advisory(request, access)
+    if refused:
+        return refused
+    form = forms.WithdrawForm(request.POST)
+    if not form.is_valid():
+        return _review_page(request, access, published, None, status=400, withdraw_form=form)
+    if not form.cleaned_data["confirm"]:
+        context = {"report": access.report, "advisory": published, "form": form.confirmation()}
+        return render(request, "advisories/advisory_withdraw.html", context)
+    try:
+        revisions.withdraw(advisory=published, by=request.user, reason=form.cleaned_data["reason"])
+    except services.AdvisoryError as error:
+        return back_to_report(request, access, str(error), to="advisories:advisory")
+    messages.success(request, "Advisory withdrawn: it stays public with the notice.")
+    return redirect("advisories:advisory", tracking_id)
 
 
 # --- Public pages -------------------------------------------------------------------------------

@@ -2,8 +2,15 @@
 
     errors = validate("osv", document)   # or "csaf", "cve"
     assert errors == [], errors
+    errors = validate("osv", document, official=True)   # the official releases
 
-The schemas live in tests/schemas/ (sources, commits and checksums in tests/schemas/README.md).
+Two sets of schemas, each in its own registry:
+- the vendored ones in tests/schemas/ (sources, commits and checksums in tests/schemas/README.md),
+  rebuilt from the stored public-repository index: OSV before 1.7, CVE JSON 5.1.0;
+- `official=True`: unmodified copies of the released schemas in tests/schemas/official/ (OSV
+  1.7.5, CSAF 2.0 with FIRST's CVSS schemas, CVE JSON 5.1.1; checksums in the same README), the
+  reference for what the platform publishes. They are stricter: an OSV `id` needs a registered
+  prefix or `x_`, timestamps end in "Z".
 Every schema is registered in one `referencing.Registry` under its own id and under the URIs the
 schemas use for each other (CSAF 2.0 points at FIRST's CVSS schemas by URL), and the registry's
 `retrieve` refuses everything else: a `$ref` to a schema that is not vendored raises
@@ -28,6 +35,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+OFFICIAL_DIR = SCHEMA_DIR / "official"
 
 # kind -> the schema a document of that kind is validated against.
 SCHEMAS = {
@@ -49,6 +57,26 @@ RESOURCES = {
     "cve/CVE_Record_Format_bundled.json": (),
 }
 
+# The same for the official set. FIRST's released CVSS files: v3.1 carries a `$id` with a date
+# query, v2.0 and v3.0 a draft-04 `id`; CSAF 2.0 refers to all three by the bare URL.
+OFFICIAL_SCHEMAS = {
+    "osv": "osv_schema.json",
+    "csaf": "csaf_2.0_json_schema.json",
+    "cve": "cve/CVE_JSON_bundled_5.1.1.json",
+}
+OFFICIAL_RESOURCES = {
+    "osv_schema.json": (),
+    "csaf_2.0_json_schema.json": (),
+    "first/cvss-v2.0.json": ("https://www.first.org/cvss/cvss-v2.0.json",),
+    "first/cvss-v3.0.json": ("https://www.first.org/cvss/cvss-v3.0.json",),
+    "first/cvss-v3.1.json": ("https://www.first.org/cvss/cvss-v3.1.json",),
+    "cve/CVE_JSON_bundled_5.1.1.json": (),
+}
+SETS = {
+    False: (SCHEMA_DIR, SCHEMAS, RESOURCES),
+    True: (OFFICIAL_DIR, OFFICIAL_SCHEMAS, OFFICIAL_RESOURCES),
+}
+
 _RFC3339_DATE_TIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
 )
@@ -60,17 +88,18 @@ def _refuse_retrieval(uri):
     raise NoSuchResource(ref=uri)
 
 
-def _load(relative_path):
-    return json.loads((SCHEMA_DIR / relative_path).read_text(encoding="utf-8"))
+def _load(relative_path, directory=SCHEMA_DIR):
+    return json.loads((directory / relative_path).read_text(encoding="utf-8"))
 
 
 @cache
-def registry():
-    """All vendored schemas, keyed by their ids and by the URIs they are referred to by."""
+def registry(official=False):
+    """All schemas of a set, keyed by their ids and by the URIs they are referred to by."""
+    directory, _, resources_of_set = SETS[official]
     resources = []
-    for relative_path, aliases in RESOURCES.items():
-        resource = Resource.from_contents(_load(relative_path))
-        uris = {*aliases, (SCHEMA_DIR / relative_path).as_uri()}
+    for relative_path, aliases in resources_of_set.items():
+        resource = Resource.from_contents(_load(relative_path, directory))
+        uris = {*aliases, (directory / relative_path).as_uri()}
         if resource.id():
             uris.add(resource.id())
         resources.extend((uri, resource) for uri in sorted(uris))
@@ -112,14 +141,15 @@ def format_checker():
 
 
 @cache
-def validator(kind):
+def validator(kind, official=False):
     """The validator for `kind`, its class picked from the schema's own `$schema`."""
-    if kind not in SCHEMAS:
-        raise ValueError(f"unknown kind {kind!r}; expected one of {sorted(SCHEMAS)}")
-    schema = _load(SCHEMAS[kind])
+    directory, schemas, _ = SETS[official]
+    if kind not in schemas:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {sorted(schemas)}")
+    schema = _load(schemas[kind], directory)
     cls = validator_for(schema)
     cls.check_schema(schema)
-    return cls(schema, registry=registry(), format_checker=format_checker())
+    return cls(schema, registry=registry(official), format_checker=format_checker())
 
 
 def _messages(error):
@@ -141,11 +171,11 @@ def _messages(error):
         yield from _messages(sub_error)
 
 
-def validate(kind: str, document: dict) -> list[str]:
+def validate(kind: str, document: dict, *, official: bool = False) -> list[str]:
     """Every error of `document` against the `kind` schema, as "<JSON path>: <message>", sorted.
 
-    An empty list means the document is valid. `kind` is "osv", "csaf" or "cve".
+    An empty list means the document is valid. `kind` is "osv", "csaf" or "cve"; `official`
+    picks the unmodified released schemas (tests/schemas/official/) over the vendored ones.
     """
-    return sorted(
-        {message for error in validator(kind).iter_errors(document) for message in _messages(error)}
-    )
+    errors = validator(kind, official).iter_errors(document)
+    return sorted({message for error in errors for message in _messages(error)})

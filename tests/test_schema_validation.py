@@ -1,19 +1,21 @@
 """Self-check of tests/schema_validation.py, and reference documents for the exporters.
 
 One realistic, minimal-but-complete document per format, valid against the vendored schema
-(tests/schemas/, see its README), and a broken copy of each. The comments say which fields the
-schema itself requires ("REQUIRED") and which are optional but expected from an exporter of this
-platform. A schema only checks structure: the rules of each specification that span fields (CSAF
-product IDs defined in the product tree, CVE rules on references, OSV ecosystem names...) are not
-checked here.
+(tests/schemas/, see its README), and a broken copy of each; then the official releases
+(tests/schemas/official/): unmodified, stricter on OSV ids and timestamps. The comments say which
+fields the schema itself requires ("REQUIRED") and which are optional but expected from an
+exporter of this platform. A schema only checks structure: the rules of each specification that
+span fields (CSAF product IDs defined in the product tree, CVE rules on references, OSV ecosystem
+names...) are not checked here.
 """
 
 import copy
+import hashlib
 
 import pytest
 from referencing.exceptions import Unresolvable
 
-from tests.schema_validation import registry, validate
+from tests.schema_validation import OFFICIAL_DIR, registry, validate
 
 # --- OSV (ossf/osv-schema validation/schema.json, JSON Schema 2020-12) ----------------------------
 
@@ -409,3 +411,67 @@ def test_unknown_kind_is_refused():
 def test_schemas_outside_the_vendored_set_are_never_fetched():
     with pytest.raises(Unresolvable):
         registry().resolver().lookup("https://www.first.org/cvss/cvss-v4.0.json")
+
+
+# --- The official releases (tests/schemas/official/) ----------------------------------------------
+
+OFFICIAL_SHA256 = {
+    "osv_schema.json": "7a511902b57297197b37298f6adaa2acb15f22b3f641bb9f547f19dcbe533ba8",
+    "csaf_2.0_json_schema.json": "29c114b35b0a30831f1674f2ab8b3ed9b2890cfeaa63b924ac6ed9d70ef44262",
+    "first/cvss-v2.0.json": "cd1a7c0815b7a47dc12fb7dded10622b96d562841f7bc6d2d8765c5d937a28f2",
+    "first/cvss-v3.0.json": "b2b587e5dfa6d9a4be89e25cb593df04f14e7ffbe8fe5b167ceee17b6097d919",
+    "first/cvss-v3.1.json": "77ff3df106e4588e2bb5c9cf0237f962c62d35c5002443c4bf7cc7ca16ee171f",
+    "cve/CVE_JSON_bundled_5.1.1.json": (
+        "c5f31c951a2934858e0925d40eec81006c9daad554cad133e00bc181ca578c74"
+    ),
+}
+
+
+def test_official_schemas_are_unmodified():
+    found = {
+        path.relative_to(OFFICIAL_DIR).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in OFFICIAL_DIR.rglob("*.json")
+    }
+    assert found == OFFICIAL_SHA256
+
+
+def test_official_osv_wants_a_registered_prefix_or_x():
+    document = copy.deepcopy(OSV_ADVISORY)
+    (error,) = validate("osv", document, official=True)
+    assert error.startswith("$.id: 'DISC-2024-0001' does not match ")
+
+    document["id"] = "x_DISC-2024-0001"  # a database without a registered prefix
+
+    assert validate("osv", document, official=True) == []
+
+
+def test_official_osv_timestamps_end_in_z():
+    document = copy.deepcopy(OSV_ADVISORY)
+    document["id"] = "x_DISC-2024-0001"
+    document["modified"] = "2024-03-01T12:00:00+00:00"
+
+    assert validate("osv", document, official=True) == [
+        "$.modified: '2024-03-01T12:00:00+00:00' does not match "
+        "'[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\\\.[0-9]+)?Z'"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "document"), [("csaf", CSAF_SECURITY_ADVISORY), ("cve", CVE_RECORD)]
+)
+def test_official_references_are_valid(kind, document):
+    assert validate(kind, document, official=True) == []
+
+
+def test_official_csaf_cvss_is_checked_against_firsts_schema():
+    document = copy.deepcopy(CSAF_SECURITY_ADVISORY)
+    document["vulnerabilities"][0]["scores"][0]["cvss_v3"]["baseScore"] = 11
+
+    errors = validate("csaf", document, official=True)
+
+    assert any(e.startswith("$.vulnerabilities[0].scores[0].cvss_v3.baseScore: ") for e in errors)
+
+
+def test_official_schemas_outside_the_set_are_never_fetched():
+    with pytest.raises(Unresolvable):
+        registry(official=True).resolver().lookup("https://www.first.org/cvss/cvss-v4.0.json")

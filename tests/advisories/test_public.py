@@ -547,7 +547,8 @@ HALL_OF_FAME_QUERIES = 3
 # 1. the published advisory with its project and the report's revision (joined)
 # 2. its credits (prefetched)
 # 3. the version matrix of the revision (prefetched)
-ADVISORY_PAGE_QUERIES = 3
+# 4. its revisions after publication (prefetched), for the revision history
+ADVISORY_PAGE_QUERIES = 4
 
 
 def test_public_advisory_lists_cost_constant_queries(

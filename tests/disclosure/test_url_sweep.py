@@ -124,6 +124,8 @@ DENIED = {
     "advisories:unschedule",
     "advisories:share_fix",
     "advisories:respond_fix",
+    "advisories:amend",
+    "advisories:withdraw",
 }
 
 
