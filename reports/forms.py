@@ -120,8 +120,65 @@ class MessageForm(forms.Form):
     message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
-class TriageForm(MessageForm):
+def cvss_label(report):
+    if report.cvss_score is None:
+        return "CVSS being scored"
+    return f"CVSS {report.cvss_score} {report.cvss_severity}"
+
+
+class SeverityFields(forms.Form):
+    """The severity as reports.services.assess_severity takes it. Without a maintainers' CVSS
+    vector: a choice. With one, the severity follows the score; choosing another is an override
+    and asks for its reason.
+    """
+
     severity = forms.ChoiceField(choices=Severity.choices)
+    override_reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason for the override",
+        help_text="Members only. Required to override the CVSS severity.",
+    )
+
+    def __init__(self, *args, report, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.report = report
+        if not report.cvss_vector:
+            del self.fields["override_reason"]
+            return
+        follow = f"Follow the CVSS score ({cvss_label(report)})"
+        self.fields["severity"] = forms.ChoiceField(
+            choices=[("", follow), *Severity.choices],
+            required=False,
+            label="Severity",
+            help_text="Follows the maintainers' CVSS score; choose another one only to override "
+            "it, with a reason.",
+            initial=report.severity if report.severity_is_override else "",
+        )
+        self.fields["override_reason"].initial = report.severity_override_reason
+        self.order_fields(["severity", "override_reason"])
+
+    def clean(self):
+        data = super().clean()
+        if "override_reason" not in self.fields:
+            return data
+        severity, reason = data.get("severity"), data.get("override_reason", "").strip()
+        if severity and not reason:
+            self.add_error("override_reason", "Give the reason for overriding the CVSS severity.")
+        if reason and not severity and "severity" not in self.errors:
+            self.add_error(
+                "severity",
+                "Choose the severity that overrides the CVSS score, or leave the reason empty.",
+            )
+        return data
+
+
+class SeverityForm(SeverityFields):
+    """Set, override or return to the CVSS severity outside triage (the report page)."""
+
+
+class TriageForm(MessageForm, SeverityFields):
+    pass
 
 
 class CloseForm(MessageForm):
@@ -155,7 +212,7 @@ def transition_form(name, report, data=None):
     field.
     """
     form_class = TRANSITION_FORMS.get(name, MessageForm)
-    extra = {"report": report} if name == "close" else {}
+    extra = {"report": report} if name in ("close", "triage") else {}
     return form_class(data, auto_id=f"id_{name}_%s", **extra)
 
 
