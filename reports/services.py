@@ -156,6 +156,18 @@ def transition(*, report, by, name, message="", **options):
     record_event(
         report, actor=by, kind=Event.TRANSITION, from_state=from_state, message=message, data=data
     )
+    if name == "triage" and report.severity_is_override:
+        # The override and its reason in the members' timeline; the triage event told everyone.
+        ReportEvent.objects.create(
+            report=report,
+            actor=by,
+            by_member=role_of(by, report.project) is not None,
+            kind=Event.SEVERITY,
+            message=_severity_message(report),
+            public=False,
+            data=_severity_data(report),
+            created_at=now,
+        )
     return report
 
 

@@ -117,13 +117,20 @@ def test_an_override_is_kept_through_rescoring_and_removed_back_to_the_score(
     report = scored(report, maintainer, CRITICAL_31, django_capture_on_commit_callbacks)
     report = triage(report, maintainer, severity="high", override_reason=REASON)
     assert (report.severity, report.severity_override_reason) == ("high", REASON)
+    audit = ReportEvent.objects.filter(report=report, kind="severity", actor=maintainer).get()
+    assert (audit.public, audit.message) == (
+        False,
+        f"Severity High, overriding CVSS 9.8 Critical: {REASON}",
+    )
     report = scored(report, maintainer, XSS_31, django_capture_on_commit_callbacks)
     assert report.severity == "high"  # the override stands
     services.set_severity(report=report, by=maintainer, severity="")
     report.refresh_from_db()
     assert (report.severity, report.severity_override_reason) == ("medium", "")
-    events = list(ReportEvent.objects.filter(report=report, kind="severity", actor=maintainer))
-    assert [e.message for e in events] == ["Severity follows the CVSS score: Medium."]
+    events = ReportEvent.objects.filter(report=report, kind="severity", actor=maintainer)
+    assert [e.message for e in events.order_by("id")][-1] == (
+        "Severity follows the CVSS score: Medium."
+    )
 
 
 def test_an_override_is_audited_for_members_only(
