@@ -85,7 +85,18 @@ class DisclosureResponseForm(forms.Form):
 
 
 class FixReleaseForm(forms.Form):
+    """The fixed release: its version and its date, recorded together."""
+
+    fix_version = forms.CharField(
+        max_length=100, label="Fixed version", help_text="The released version, e.g. 0.13.4"
+    )
     released_on = CalendarDateField(label="Fix released on")
+
+    def clean_fix_version(self):
+        version = self.cleaned_data["fix_version"].strip()
+        if not VERSION.match(version):
+            raise forms.ValidationError(f"Not a version number: {version} (e.g. 0.13.4).")
+        return version
 
 
 def _lines(text):

@@ -41,6 +41,12 @@ class Disclosure(models.Model):
     fix_released_on = models.DateField(
         null=True, blank=True, help_text='Starts TeamMail\'s "one week after the release".'
     )
+    fix_version = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text='The released version with the fix, e.g. "0.13.4", recorded with its date; '
+        "the advisory's fixed versions start from it.",
+    )
     actively_exploited = models.BooleanField(default=False)
     checklist_done = models.PositiveSmallIntegerField(default=0)
     checklist_total = models.PositiveSmallIntegerField(default=0)

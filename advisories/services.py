@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from advisories.models import (
+    VERSION,
     Advisory,
     ChecklistItem,
     ChecklistTemplate,
@@ -249,13 +250,30 @@ def respond_to_disclosure(*, proposal, by, agree, response=""):
 
 
 @transaction.atomic
-def set_fix_release(*, report, by, released_on):
-    """The fixed release is out: policies counting from the release (TeamMail) get their date."""
+def set_fix_release(*, report, by, version, released_on):
+    """The fixed release is out, named by its version and date (both, together): policies
+    counting from the release (TeamMail) get their date, and a draft advisory without fixed
+    versions yet starts from this one.
+    """
+    version = (version or "").strip()
+    if not VERSION.match(version):
+        raise AdvisoryError("Give the fixed release's version number, e.g. 0.13.4.")
+    if released_on is None:
+        raise AdvisoryError("Give the date of the fixed release.")
     report = _locked(report)
     disclosure = open_disclosure(report)
-    disclosure.fix_released_on = released_on
-    _save(disclosure, "fix_released_on")
-    _event(report, by=by, public=True, message=f"Fix released on {released_on:%Y-%m-%d}.")
+    disclosure.fix_version, disclosure.fix_released_on = version, released_on
+    _save(disclosure, "fix_version", "fix_released_on")
+    draft = Advisory.objects.filter(report=report, state=Advisory.State.DRAFT).first()
+    if draft is not None and not draft.fixed_versions:
+        draft.fixed_versions = [version]
+        draft.save(update_fields=["fixed_versions", "updated_at"])
+    _event(
+        report,
+        by=by,
+        public=True,
+        message=f"Fix released in version {version} on {released_on:%Y-%m-%d}.",
+    )
     return report
 
 
@@ -286,6 +304,7 @@ def draft_advisory(*, report, by):
     # Lock the project so two drafts of the same year cannot take the same identifier.
     Project.objects.select_for_update().get(pk=report.project_id)
     matrix = {v.series for v in report.revision.versions.all()}
+    fix_version = open_disclosure(report).fix_version
     advisory = Advisory.objects.create(
         report=report,
         project=report.project,
@@ -294,6 +313,7 @@ def draft_advisory(*, report, by):
         summary=report.title,
         details=report.impact or report.description,
         affected_series=[s for s in report.affected_versions if s in matrix],
+        fixed_versions=[fix_version] if fix_version else [],
         cvss_vector=report.cvss_vector,
         cvss_score=report.cvss_score,
         cvss_severity=report.cvss_severity,

@@ -94,7 +94,10 @@ def fix_release(request, tracking_id):
     if not form.is_valid():
         return back_to_report(request, access, form_errors(form))
     services.set_fix_release(
-        report=access.report, by=request.user, released_on=form.cleaned_data["released_on"]
+        report=access.report,
+        by=request.user,
+        version=form.cleaned_data["fix_version"],
+        released_on=form.cleaned_data["released_on"],
     )
     return back_to_report(request, access)
 

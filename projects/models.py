@@ -7,6 +7,7 @@ filed under it keep the promises it made). Each revision carries its own support
 
 import datetime
 import enum
+import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -228,6 +229,15 @@ class PolicyRevision(models.Model):
             if v.series in chosen and not v.is_supported_on(on)
         ]
 
+    def series_of(self, version):
+        """The row of this revision's matrix that holds the exact `version` (the first, newest
+        first), or None: no such row, or not a version number.
+        """
+        numbers = version_numbers(version)
+        if numbers is None:
+            return None
+        return next((v for v in self.versions.all() if series_includes(v.series, numbers)), None)
+
     def intake_fields(self):
         """The report form's fields under this revision, in display order."""
         return intake.fields_for(
@@ -243,6 +253,42 @@ def _duration(value, unit):
     if unit == "hours" and value % 24 == 0 and value >= 48:
         return f"within {value // 24} days"
     return f"within {value} {unit}"
+
+
+# An exact version as reporters write it: "0.13.2", "v1.4", "0.13.2-rc1"; its numbers decide.
+EXACT_VERSION = re.compile(r"^v?(\d+(?:\.\d+)*)(?:[-+~][0-9A-Za-z.+~-]*)?$")
+BELOW = re.compile(r"^<\s*v?(\d+(?:\.\d+)*)$")
+WILDCARD = re.compile(r"^(\d+(?:\.\d+)*)((?:\.[xX*])+)$")
+
+
+def version_numbers(version):
+    """The numbers of an exact version ("0.13.2" -> (0, 13, 2)), or None when it is not one."""
+    match = EXACT_VERSION.match(version.strip())
+    return tuple(int(part) for part in match.group(1).split(".")) if match else None
+
+
+def _padded(numbers, length):
+    return numbers + (0,) * (length - len(numbers))
+
+
+def series_includes(series, numbers):
+    """Whether a matrix label holds the version with these numbers: "0.13.x" holds 0.13 and
+    every 0.13.*, "1.x.x" every 1.*, "< 0.11" every version below 0.11, "0.12.3" only itself.
+    A label written otherwise holds nothing (the reporter ticks it by hand).
+    """
+    label = series.strip()
+    if match := BELOW.match(label):
+        bound = tuple(int(part) for part in match.group(1).split("."))
+        length = max(len(bound), len(numbers))
+        return _padded(numbers, length) < _padded(bound, length)
+    if match := WILDCARD.match(label):
+        prefix = tuple(int(part) for part in match.group(1).split("."))
+        return numbers[: len(prefix)] == prefix
+    exact = version_numbers(label) if EXACT_VERSION.match(label) else None
+    if exact is not None:
+        length = max(len(exact), len(numbers))
+        return _padded(numbers, length) == _padded(exact, length)
+    return False
 
 
 class SupportStatus(enum.Enum):

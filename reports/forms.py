@@ -2,8 +2,10 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.html import escape
 
 from projects.intake import STANDARD_FIELDS
+from projects.models import version_numbers
 from reports.cvss import validate_vector
 from reports.models import CLOSURES, CreditDisplay, Report, Severity
 
@@ -54,23 +56,29 @@ def version_label(version, today):
 
 
 class IntakeForm(forms.Form):
-    """The report form of a policy revision: its required, helpful and extra fields."""
+    """The report form of a policy revision: its required, helpful and extra fields.
+
+    Versions: an exact "Affected version" on every form. Where the policy asks for affected
+    versions and has a version matrix, the exact version must fall in one of its series, and
+    that series is ticked for the reporter (the boxes are for other affected series, or Other /
+    unknown); where it asks without a matrix, the exact version is free text and the whole
+    question; where it does not ask (TeamMail), the version is welcome, never required.
+    """
 
     title = forms.CharField(max_length=200, help_text="One line that names the problem.")
 
     def __init__(self, *args, revision, **kwargs):
         super().__init__(*args, **kwargs)
         self.revision = revision
+        self.matrix = list(revision.versions.all())
+        self.versions_required = False
         today = timezone.localdate()
         self.extra_names = []
         for spec in revision.intake_fields():
             if spec.name == "affected_versions":
-                choices = [(v.series, version_label(v, today)) for v in revision.versions.all()]
-                field = forms.MultipleChoiceField(
-                    choices=[*choices, (OTHER_VERSION, "Other / unknown")],
-                    widget=forms.CheckboxSelectMultiple,
-                )
-            elif spec.standard and spec.name in LONG_TEXT:
+                self._add_version_fields(spec, today)
+                continue
+            if spec.standard and spec.name in LONG_TEXT:
                 field = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
             else:
                 field = forms.CharField(max_length=200)
@@ -79,6 +87,13 @@ class IntakeForm(forms.Form):
             if not spec.standard:
                 self.extra_names.append(spec.name)
             self.fields[spec.name] = field
+        if "affected_version" not in self.fields:
+            self.fields["affected_version"] = forms.CharField(
+                required=False,
+                max_length=100,
+                label="Affected version (optional)",
+                help_text="The version you found the issue in, if you know it.",
+            )
         self.fields["cvss_vector"] = forms.CharField(
             required=False,
             max_length=200,
@@ -89,10 +104,76 @@ class IntakeForm(forms.Form):
         )
         self.fields["attachments"] = AttachmentsField()
 
+    def _add_version_fields(self, spec, today):
+        self.versions_required = spec.required
+        if not self.matrix:
+            self.fields["affected_version"] = forms.CharField(
+                required=spec.required,
+                max_length=100,
+                label=spec.label,
+                help_text="The version you found the issue in, e.g. 1.4.2.",
+            )
+            return
+        series = ", ".join(v.series for v in self.matrix)
+        self.fields["affected_version"] = forms.CharField(
+            required=False,
+            max_length=100,
+            label="Affected version",
+            # Help texts are rendered as HTML; the series labels ("< 0.11") are text.
+            help_text=escape(
+                f"The exact version you found the issue in, e.g. 1.2.3; it must fall in one of "
+                f"the series {series}, which is then ticked for you."
+            ),
+        )
+        choices = [(v.series, version_label(v, today)) for v in self.matrix]
+        self.fields["affected_versions"] = forms.MultipleChoiceField(
+            choices=[*choices, (OTHER_VERSION, "Other / unknown")],
+            widget=forms.CheckboxSelectMultiple,
+            required=False,
+            label=spec.label,
+            help_text="Tick other series that are affected too; without an exact version, tick "
+            "the affected series, or Other / unknown.",
+        )
+
+    def clean(self):
+        data = super().clean()
+        if not self.matrix or "affected_versions" not in self.fields:
+            return data
+        version = data.get("affected_version", "").strip()
+        chosen = list(data.get("affected_versions") or [])
+        if version:
+            row = self.revision.series_of(version)
+            if row is None:
+                self.add_error("affected_version", self._outside_matrix(version))
+            elif row.series not in chosen:
+                chosen.append(row.series)
+        elif self.versions_required and not chosen and "affected_versions" not in self.errors:
+            self.add_error(
+                "affected_version",
+                "Give the affected version, or tick the affected series (Other / unknown if "
+                "you do not know it).",
+            )
+        order = [v.series for v in self.matrix] + [OTHER_VERSION]
+        data["affected_versions"] = sorted(chosen, key=order.index)
+        return data
+
+    def _outside_matrix(self, version):
+        series = ", ".join(v.series for v in self.matrix)
+        if version_numbers(version) is None:
+            return f"“{version}” is not a version number: give one like 1.2.3."
+        return (
+            f"{version} is in none of the series of {self.revision.project.name}'s version "
+            f"matrix ({series}). Check the version, or leave it empty and tick Other / unknown."
+        )
+
     def report_fields(self):
         """Report column values for reports.services.file_report."""
         data = self.cleaned_data
-        values = {"title": data["title"], "reporter_cvss_vector": data["cvss_vector"].strip()}
+        values = {
+            "title": data["title"],
+            "reporter_cvss_vector": data["cvss_vector"].strip(),
+            "affected_version": data["affected_version"].strip(),
+        }
         for name in STANDARD_FIELDS:
             if name in data:
                 values[name] = data[name] or ([] if name == "affected_versions" else "")
@@ -120,8 +201,65 @@ class MessageForm(forms.Form):
     message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
-class TriageForm(MessageForm):
+def cvss_label(report):
+    if report.cvss_score is None:
+        return "CVSS being scored"
+    return f"CVSS {report.cvss_score} {report.cvss_severity}"
+
+
+class SeverityFields(forms.Form):
+    """The severity as reports.services.assess_severity takes it. Without a maintainers' CVSS
+    vector: a choice. With one, the severity follows the score; choosing another is an override
+    and asks for its reason.
+    """
+
     severity = forms.ChoiceField(choices=Severity.choices)
+    override_reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason for the override",
+        help_text="Members only. Required to override the CVSS severity.",
+    )
+
+    def __init__(self, *args, report, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.report = report
+        if not report.cvss_vector:
+            del self.fields["override_reason"]
+            return
+        follow = f"Follow the CVSS score ({cvss_label(report)})"
+        self.fields["severity"] = forms.ChoiceField(
+            choices=[("", follow), *Severity.choices],
+            required=False,
+            label="Severity",
+            help_text="Follows the maintainers' CVSS score; choose another one only to override "
+            "it, with a reason.",
+            initial=report.severity if report.severity_is_override else "",
+        )
+        self.fields["override_reason"].initial = report.severity_override_reason
+        self.order_fields(["severity", "override_reason"])
+
+    def clean(self):
+        data = super().clean()
+        if "override_reason" not in self.fields:
+            return data
+        severity, reason = data.get("severity"), data.get("override_reason", "").strip()
+        if severity and not reason:
+            self.add_error("override_reason", "Give the reason for overriding the CVSS severity.")
+        if reason and not severity and "severity" not in self.errors:
+            self.add_error(
+                "severity",
+                "Choose the severity that overrides the CVSS score, or leave the reason empty.",
+            )
+        return data
+
+
+class SeverityForm(SeverityFields):
+    """Set, override or return to the CVSS severity outside triage (the report page)."""
+
+
+class TriageForm(MessageForm, SeverityFields):
+    pass
 
 
 class CloseForm(MessageForm):
@@ -155,7 +293,7 @@ def transition_form(name, report, data=None):
     field.
     """
     form_class = TRANSITION_FORMS.get(name, MessageForm)
-    extra = {"report": report} if name == "close" else {}
+    extra = {"report": report} if name in ("close", "triage") else {}
     return form_class(data, auto_id=f"id_{name}_%s", **extra)
 
 

@@ -53,6 +53,12 @@ class Severity(models.TextChoices):
     HIGH = "high", "High"
     CRITICAL = "critical", "Critical"
 
+    @classmethod
+    def of_cvss(cls, rating):
+        """The severity of a CVSS qualitative rating ("None" .. "Critical"); "" for none."""
+        rating = (rating or "").lower()
+        return rating if rating in cls.values else ""
+
 
 @dataclasses.dataclass(frozen=True)
 class Viewer:
@@ -136,11 +142,24 @@ class Report(models.Model):
     )
     title = models.CharField(max_length=200)
     state = models.CharField(max_length=20, choices=State.choices, default=State.NEW)
+    # The one severity lists filter and sort by. With a maintainers' CVSS vector it follows the
+    # score (compute_cvss) unless overridden with a reason; without one it is set by hand.
     severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
+    severity_override_reason = models.TextField(
+        blank=True,
+        help_text="Why the severity differs from the maintainers' CVSS rating (members only); "
+        "empty: it follows the CVSS score.",
+    )
 
     # The intake's standard fields (projects.intake.STANDARD_FIELDS), markdown.
     vulnerability_type = models.CharField(max_length=200, blank=True)
     affected_versions = models.JSONField(default=list, blank=True)
+    affected_version = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text='The exact version the reporter found affected, e.g. "0.13.2"; its series is '
+        "in affected_versions when the policy has a version matrix.",
+    )
     unsupported_versions = models.JSONField(
         default=list,
         blank=True,
@@ -232,6 +251,19 @@ class Report(models.Model):
     @property
     def is_paused(self):
         return self.state == State.NEEDS_INFO
+
+    @property
+    def cvss_rating(self):
+        """The Severity the maintainers' scored CVSS vector implies; "" while there is none."""
+        return Severity.of_cvss(self.cvss_severity) if self.cvss_vector else ""
+
+    @property
+    def severity_is_override(self):
+        return bool(self.severity_override_reason)
+
+    @property
+    def severity_follows_cvss(self):
+        return bool(self.cvss_vector) and not self.severity_is_override
 
 
 class ReportUserObjectPermission(UserObjectPermissionBase):

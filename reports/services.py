@@ -156,6 +156,18 @@ def transition(*, report, by, name, message="", **options):
     record_event(
         report, actor=by, kind=Event.TRANSITION, from_state=from_state, message=message, data=data
     )
+    if name == "triage" and report.severity_is_override:
+        # The override and its reason in the members' timeline; the triage event told everyone.
+        ReportEvent.objects.create(
+            report=report,
+            actor=by,
+            by_member=role_of(by, report.project) is not None,
+            kind=Event.SEVERITY,
+            message=_severity_message(report),
+            public=False,
+            data=_severity_data(report),
+            created_at=now,
+        )
     return report
 
 
@@ -171,16 +183,14 @@ def _acknowledge(report, *, now, message):
     return State.ACKNOWLEDGED, None
 
 
-def _triage(report, *, now, message, severity):
-    if severity not in Severity.values:
-        raise ReportError("Choose a severity.")
+def _triage(report, *, now, message, severity="", override_reason=""):
+    assess_severity(report, severity=severity, override_reason=override_reason)
     if not message.strip():
         raise ReportError("Give the detailed response: your assessment of the report.")
     _record_acknowledgment(report, now)
     report.triaged_at = now
     report.paused_for_at_triage = report.paused_for
-    report.severity = severity
-    return State.TRIAGED, {"severity": severity}
+    return State.TRIAGED, _severity_data(report)
 
 
 def _start_fix(report, *, now, message):
@@ -590,6 +600,83 @@ def set_cvss_vector(*, report, by, vector):
     return report
 
 
+# --- Severity -----------------------------------------------------------------------------------
+
+
+def assess_severity(report, *, severity, override_reason=""):
+    """The one rule of a report's severity (on the locked, unsaved report).
+
+    With a maintainers' CVSS vector the severity follows its score (compute_cvss): no severity
+    (`""`) means "follow it" and removes an override; another severity is accepted only as an
+    override with its reason. Without a vector the severity is set by hand, and a reason has
+    nothing to override.
+    """
+    override_reason = override_reason.strip()
+    if severity and severity not in Severity.values:
+        raise ReportError("Choose a severity.")
+    if not report.cvss_vector:
+        if not severity:
+            raise ReportError("Choose a severity.")
+        report.severity, report.severity_override_reason = severity, ""
+        return
+    if not severity:
+        if override_reason:
+            raise ReportError(
+                "Choose the severity that overrides the CVSS score, or leave the reason empty "
+                "to follow the score."
+            )
+        report.severity_override_reason = ""
+        report.severity = report.cvss_rating or report.severity  # unscored: the task sets it
+        return
+    if not override_reason:
+        raise ReportError(
+            "The severity follows the CVSS score. To set another one, give the reason for "
+            "overriding it."
+        )
+    report.severity, report.severity_override_reason = severity, override_reason
+
+
+def _severity_data(report):
+    data = {"severity": report.severity}
+    if report.severity_is_override:
+        data["override_reason"] = report.severity_override_reason
+        data["cvss_severity"] = report.cvss_severity
+    return data
+
+
+def _severity_message(report):
+    label = report.get_severity_display()
+    if report.severity_is_override:
+        score = f"CVSS {report.cvss_score} {report.cvss_severity}" if report.cvss_score else "CVSS"
+        return f"Severity {label}, overriding {score}: {report.severity_override_reason}"
+    if report.severity_follows_cvss:
+        return f"Severity follows the CVSS score: {label}."
+    return f"Severity {label}."
+
+
+@transaction.atomic
+def set_severity(*, report, by, severity, override_reason=""):
+    """Set (without a vector), override (with a reason) or return to the CVSS-derived severity
+    (`severity=""`). The event is internal: an override's reason is for the members; the
+    reporter side sees the severity, set by the maintainers.
+    """
+    report = lock_report(report)
+    before = (report.severity, report.severity_override_reason)
+    assess_severity(report, severity=severity, override_reason=override_reason)
+    if (report.severity, report.severity_override_reason) == before:
+        return report
+    report.save(update_fields=["severity", "severity_override_reason", "updated_at"])
+    record_event(
+        report,
+        actor=by,
+        kind=Event.SEVERITY,
+        message=_severity_message(report),
+        public=False,
+        data=_severity_data(report),
+    )
+    return report
+
+
 @transaction.atomic
 def compute_cvss(*, report_id):
     """Score both vectors and set the CVE flag from the maintainers' score and the project's
@@ -615,12 +702,26 @@ def compute_cvss(*, report_id):
     report.cve_request_needed = (
         report.cvss_score is not None and threshold is not None and report.cvss_score >= threshold
     )
+    follows = report.severity_follows_cvss and report.cvss_rating
+    changed = follows and report.severity != report.cvss_rating
+    if changed:
+        report.severity = report.cvss_rating
     report.save(
         update_fields=[
             "reporter_cvss_score", "reporter_cvss_severity", "cvss_score", "cvss_severity",
-            "cvss_error", "cve_request_needed", "updated_at",
+            "cvss_error", "cve_request_needed", "severity", "updated_at",
         ]
     )  # fmt: skip
+    if changed:
+        # In the audit trail, without a notification of its own: the vector's event told
+        # everyone already, and the severity is what that vector says.
+        ReportEvent.objects.create(
+            report=report,
+            kind=Event.SEVERITY,
+            message=_severity_message(report),
+            data=_severity_data(report),
+            created_at=timezone.now(),
+        )
     return report
 
 

@@ -120,6 +120,8 @@ def report_detail(request, tracking_id):
             "attachment_form": forms.AttachmentForm(),
             "invite_form": forms.InviteForm(),
             "cvss_form": forms.CvssForm(initial={"vector": report.cvss_vector}),
+            "severity_form": access.allows("score")
+            and forms.SeverityForm(report=report, auto_id="id_severity_%s"),
             "credits": credits,
             "credit_form": forms.CreditForm(
                 initial=own_credit
@@ -190,6 +192,26 @@ def score(request, tracking_id):
     services.set_cvss_vector(
         report=access.report, by=request.user, vector=form.cleaned_data["vector"]
     )
+    return back_to_report(request, access)
+
+
+@login_required
+@require_POST
+def severity(request, tracking_id):
+    access = access_report(request.user, tracking_id).require("score")
+    form = forms.SeverityForm(request.POST, report=access.report, auto_id="id_severity_%s")
+    if not form.is_valid():
+        return back_to_report(request, access, form_errors(form))
+    try:
+        report = services.set_severity(
+            report=access.report,
+            by=request.user,
+            severity=form.cleaned_data["severity"],
+            override_reason=form.cleaned_data.get("override_reason", ""),
+        )
+    except services.ReportError as error:
+        return back_to_report(request, access, str(error))
+    messages.success(request, f"Severity: {report.get_severity_display() or 'not set'}.")
     return back_to_report(request, access)
 
 

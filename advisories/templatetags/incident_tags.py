@@ -38,7 +38,8 @@ def incident_panel(report_access):
         "propose_form": forms.DisclosureProposalForm(),
         "response_form": forms.DisclosureResponseForm(),
         "release_form": forms.FixReleaseForm(
-            initial={"released_on": disclosure and disclosure.fix_released_on}
+            initial=disclosure
+            and {"fix_version": disclosure.fix_version, "released_on": disclosure.fix_released_on}
         ),
         "fix_form": forms.FixShareForm(report=report, auto_id="id_fix_%s"),
         "fix_response_form": forms.FixResponseForm(auto_id="id_fixanswer_%s"),

@@ -34,7 +34,7 @@ def ready_to_publish(advisory, *, by):
         )
         advisory_services.respond_to_disclosure(proposal=proposal, by=reporter, agree=True)
     if policy.disclosure_days_after_release:
-        advisory_services.set_fix_release(report=report, by=by, released_on=today)
+        advisory_services.set_fix_release(report=report, by=by, version="1.0.1", released_on=today)
     return Advisory.objects.get(pk=advisory.pk)
 
 

@@ -37,7 +37,9 @@ def disclosure(report):
 @pytest.mark.parametrize("day", OUT_OF_RANGE)
 def test_a_fix_release_off_the_calendar_is_refused(client, report, maintainer, day):
     client.sign_in(maintainer)
-    response = client.post(f"/reports/{report.tracking_id}/fix-release/", {"released_on": day})
+    response = client.post(
+        f"/reports/{report.tracking_id}/fix-release/", {"fix_version": "1.4.2", "released_on": day}
+    )
     assert response.status_code == 302
     assert errors(response) == [RANGE_ERROR]
     assert disclosure(report).fix_released_on is None
@@ -50,7 +52,9 @@ def test_a_fix_release_off_the_calendar_is_refused(client, report, maintainer, d
 )
 def test_a_fix_release_at_either_end_of_the_calendar_is_taken(client, report, maintainer, day, due):
     client.sign_in(maintainer)
-    response = client.post(f"/reports/{report.tracking_id}/fix-release/", {"released_on": day})
+    response = client.post(
+        f"/reports/{report.tracking_id}/fix-release/", {"fix_version": "1.4.2", "released_on": day}
+    )
     assert response.status_code == 302
     assert errors(response) == []
     assert disclosure(report).fix_released_on == dt.date.fromisoformat(day)

@@ -123,7 +123,7 @@ def test_teammail_reminders_wait_for_the_fix_release(seeded, members, clock, rep
     report = file(seeded["teammail"], reporter)
     assert planned(report) == {}  # "One week after the release": no release, no date
     advisory_services.set_fix_release(
-        report=report, by=members["teammail"][0], released_on=dt.date(2026, 12, 10)
+        report=report, by=members["teammail"][0], version="1.4.2", released_on=dt.date(2026, 12, 10)
     )
     due = dt.datetime(2026, 12, 17, tzinfo=dt.UTC)
     assert Disclosure.objects.get(pk=report.pk).due == due

@@ -674,13 +674,15 @@ def test_teammail_has_no_date_until_the_fix_release(teammail_report, maintainer,
     assert "No disclosure date yet: 7 days after the fixed release." in page
 
     url = f"/reports/{teammail_report.tracking_id}/fix-release/"
-    response = client_for(maintainer).post(url, {"released_on": "2026-12-10"})
+    response = client_for(maintainer).post(
+        url, {"fix_version": "1.4.2", "released_on": "2026-12-10"}
+    )
     assert response.status_code == 302
     updated = fresh(teammail_report)
     assert disclosure(updated).fix_released_on == dt.date(2026, 12, 10)
     assert disclosure(updated).due == dt.datetime(2026, 12, 17, tzinfo=dt.UTC)
     assert disclosure_events(teammail_report) == [
-        (maintainer.pk, True, "Fix released on 2026-12-10.")
+        (maintainer.pk, True, "Fix released in version 1.4.2 on 2026-12-10.")
     ]
     page = client_for(reporter).get(f"/reports/{teammail_report.tracking_id}/").content.decode()
     assert "Planned disclosure: <strong>2026-12-17</strong>" in page
@@ -689,8 +691,68 @@ def test_teammail_has_no_date_until_the_fix_release(teammail_report, maintainer,
 def test_mailtri_router_has_no_disclosure_date(mailtri_report, maintainer):
     assert disclosure(mailtri_report).due is None
     url = f"/reports/{mailtri_report.tracking_id}/fix-release/"
-    assert client_for(maintainer).post(url, {"released_on": "2026-12-10"}).status_code == 302
+    assert (
+        client_for(maintainer)
+        .post(url, {"fix_version": "1.4.2", "released_on": "2026-12-10"})
+        .status_code
+        == 302
+    )
     assert disclosure(mailtri_report).due is None
+
+
+def test_a_release_is_recorded_with_its_version_and_its_date_together(
+    teammail_report, maintainer, reporter
+):
+    url = f"/reports/{teammail_report.tracking_id}/fix-release/"
+    for data, error in (
+        ({"released_on": "2026-12-10"}, "This field is required."),
+        ({"fix_version": "1.4.2"}, "This field is required."),
+        ({"fix_version": "v1.4.2 final", "released_on": "2026-12-10"}, "Not a version number"),
+    ):
+        response = client_for(maintainer).post(url, data)
+        assert any(error in message for message in errors(response)), data
+    assert (disclosure(teammail_report).fix_version, disclosure(teammail_report).due) == ("", None)
+    assert not disclosure_events(teammail_report)
+    with pytest.raises(services.ReportError, match="version number"):
+        advisories.services.set_fix_release(
+            report=teammail_report, by=maintainer, version="", released_on=dt.date(2026, 12, 10)
+        )
+
+    client_for(maintainer).post(url, {"fix_version": "1.4.2", "released_on": "2026-12-10"})
+    assert disclosure(teammail_report).fix_version == "1.4.2"
+    for user in (maintainer, reporter):
+        page = client_for(user).get(f"/reports/{teammail_report.tracking_id}/").content.decode()
+        assert "Fix released in version <strong>1.4.2</strong> on 2026-12-10." in page
+
+
+def test_the_advisory_draft_starts_from_the_recorded_release(report, maintainer):
+    services.transition(report=report, by=maintainer, name="triage", severity="high", message="Ok")
+    advisories.services.set_fix_release(
+        report=report, by=maintainer, version="0.13.4", released_on=dt.date(2026, 12, 10)
+    )
+    assert draft_advisory(report=fresh(report), by=maintainer).fixed_versions == ["0.13.4"]
+
+
+def test_a_release_recorded_after_drafting_fills_an_empty_draft_only(
+    report, maintainer, teammail_report
+):
+    for filed in (report, teammail_report):
+        services.transition(report=filed, by=maintainer, name="triage", severity="low", message=".")
+    draft = draft_advisory(report=fresh(report), by=maintainer)
+    assert draft.fixed_versions == []
+    advisories.services.set_fix_release(
+        report=report, by=maintainer, version="0.13.4", released_on=dt.date(2026, 12, 10)
+    )
+    assert Advisory.objects.get(pk=draft.pk).fixed_versions == ["0.13.4"]
+    edited = update_advisory(
+        advisory=draft_advisory(report=fresh(teammail_report), by=maintainer),
+        by=maintainer,
+        fields={"fixed_versions": ["1.4.3"]},
+    )
+    advisories.services.set_fix_release(
+        report=teammail_report, by=maintainer, version="1.4.2", released_on=dt.date(2026, 12, 10)
+    )
+    assert Advisory.objects.get(pk=edited.pk).fixed_versions == ["1.4.3"]
 
 
 def test_only_maintainers_propose_or_record_the_release(cast, report):
@@ -698,7 +760,9 @@ def test_only_maintainers_propose_or_record_the_release(cast, report):
         expected = REFUSED.get(who, 403)
         assert propose(report, cast[who], dt.date(2027, 1, 15)).status_code == expected, who
         url = f"/reports/{report.tracking_id}/fix-release/"
-        response = client_for(cast[who]).post(url, {"released_on": "2026-12-10"})
+        response = client_for(cast[who]).post(
+            url, {"fix_version": "1.4.2", "released_on": "2026-12-10"}
+        )
         assert response.status_code == expected, who
     assert not DisclosureProposal.objects.exists()
     assert disclosure(report).fix_released_on is None
@@ -954,7 +1018,8 @@ def test_teammail_publishes_only_after_the_fix_review_the_release_and_the_approv
     client_for(maintainer).post(advisory_url(teammail_report, "share"))
     client_for(reporter).post(advisory_url(teammail_report, "approve"))
     client_for(maintainer).post(
-        f"/reports/{teammail_report.tracking_id}/fix-release/", {"released_on": f"{released}"}
+        f"/reports/{teammail_report.tracking_id}/fix-release/",
+        {"fix_version": "1.4.2", "released_on": f"{released}"},
     )
     # Everything is agreed; the date is a week after the release.
     body = refusal(publish_post(teammail_report, maintainer))

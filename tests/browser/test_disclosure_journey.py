@@ -89,7 +89,17 @@ def test_a_report_goes_from_triage_to_a_published_advisory(page, live_server, ca
     act(page, "Start fixing", Message="Sanitizer patch in review.")
     act(page, "Mark fixed", Message="Fixed in 1.4.2.")
     expect(page.get_by_text("Fixed", exact=True).first).to_be_visible()
-    act(page, "Record the fixed release", "Save", Fix_released_on=released.isoformat())
+    # A release is its version and its date.
+    act(
+        page,
+        "Record the fixed release",
+        "Save",
+        Fixed_version="1.4.2",
+        Fix_released_on=released.isoformat(),
+    )
+    expect(page.locator("#fix-release")).to_have_text(
+        f"Fix released in version 1.4.2 on {released:%Y-%m-%d}."
+    )
     week_later = released + dt.timedelta(days=7)
     expect(page.get_by_text(f"Planned disclosure: {week_later:%Y-%m-%d}")).to_be_visible()
     # "We will propose a fix that we will review with you": the fix and its schedule.
@@ -106,7 +116,8 @@ def test_a_report_goes_from_triage_to_a_published_advisory(page, live_server, ca
     # ... drafts the advisory and shares it for review.
     page.get_by_role("button", name="Draft the advisory").click()
     expect(page.get_by_role("heading", name="TMM-ADV-")).to_be_visible()
-    page.get_by_label("Fixed versions").fill("1.4.2")
+    # The fixed versions start from the recorded release.
+    expect(page.get_by_label("Fixed versions")).to_have_value("1.4.2")
     page.get_by_label("Cwe").fill("CWE-79")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Advisory saved.")).to_be_visible()
@@ -154,4 +165,5 @@ def test_a_report_goes_from_triage_to_a_published_advisory(page, live_server, ca
     assert advisory.credits.get().display == Credit.Display.NAME
     report.refresh_from_db()
     assert report.state == State.DISCLOSED
-    assert Disclosure.objects.get(pk=report.pk).fix_released_on == released
+    disclosure = Disclosure.objects.get(pk=report.pk)
+    assert (disclosure.fix_version, disclosure.fix_released_on) == ("1.4.2", released)

@@ -76,7 +76,9 @@ def test_we_propose_a_fix_that_we_review_with_you(filed, maintainer_of_teammail,
     """
     maintainer = maintainer_of_teammail
     advisory = fixed_advisory(filed, maintainer)
-    advisory_services.set_fix_release(report=filed, by=maintainer, released_on=T0.date())
+    advisory_services.set_fix_release(
+        report=filed, by=maintainer, version="1.4.2", released_on=T0.date()
+    )
     advisory = advisory_services.share_for_review(advisory=advisory, by=maintainer)
     advisory_services.approve(advisory=advisory, by=reporter)
     body = signed_in(maintainer).post(publish_url(filed), {"confirm": "on"}).content.decode()
@@ -123,7 +125,9 @@ def test_disclosed_one_week_after_the_release(filed, maintainer_of_teammail, rep
     advisory_services.approve(advisory=advisory, by=reporter)
     body = signed_in(maintainer).post(publish_url(filed), {"confirm": "on"}).content.decode()
     assert "record the release first" in body
-    advisory_services.set_fix_release(report=filed, by=maintainer, released_on=T0.date())
+    advisory_services.set_fix_release(
+        report=filed, by=maintainer, version="1.4.2", released_on=T0.date()
+    )
     assert Disclosure.objects.get(pk=filed.pk).due == T0.replace(hour=0, minute=0) + 7 * D
     assert signed_in(maintainer).post(publish_url(filed), {"confirm": "on"}).status_code == 400
     clock.move_to(T0 + 7 * D)
