@@ -3,6 +3,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from projects.forms import MarkdownTextarea
 from projects.intake import STANDARD_FIELDS
 from reports.cvss import validate_vector
 from reports.models import CLOSURES, CreditDisplay, Report, Severity
@@ -71,7 +72,7 @@ class IntakeForm(forms.Form):
                     widget=forms.CheckboxSelectMultiple,
                 )
             elif spec.standard and spec.name in LONG_TEXT:
-                field = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+                field = forms.CharField(widget=MarkdownTextarea())
             else:
                 field = forms.CharField(max_length=200)
             field.label = spec.label
@@ -101,7 +102,7 @@ class IntakeForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Comment")
+    body = forms.CharField(widget=MarkdownTextarea(), label="Comment")
     internal = forms.BooleanField(
         required=False, label="Internal note (project members only, never shown to the reporter)"
     )
@@ -117,7 +118,7 @@ class AttachmentForm(forms.Form):
 
 
 class MessageForm(forms.Form):
-    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    message = forms.CharField(widget=MarkdownTextarea({"rows": 3}), required=False)
 
 
 class TriageForm(MessageForm):
