@@ -117,6 +117,17 @@ def test_maintainer_comments_and_acknowledges_by_keyboard(page, live_server, sta
 
     tab_to(page, page.get_by_role("textbox", name="Comment"))
     page.keyboard.type("Reproduced on **0.13.2**.")
+    # The Write / Preview tabs: back to "Write", the arrow key opens "Preview", and back.
+    page.keyboard.press("Shift+Tab")
+    comment_field = page.locator("#div_id_body")
+    expect(comment_field.get_by_role("tab", name="Write")).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    expect(comment_field.get_by_role("tab", name="Preview")).to_be_focused()
+    preview = comment_field.get_by_role("tabpanel", name="Preview")
+    expect(preview.locator("strong")).to_have_text("0.13.2")
+    page.keyboard.press("ArrowLeft")
+    expect(comment_field.get_by_role("tabpanel", name="Write")).to_be_visible()
+    expect(preview).to_be_hidden()
     tab_to(page, page.get_by_role("button", name="Comment", exact=True))
     page.keyboard.press("Enter")
     expect(page.locator(".card-body strong", has_text="0.13.2")).to_be_visible()
