@@ -3,10 +3,14 @@ sanitizer, for signed-in people, POST with CSRF only, within a size cap and a ra
 Markdown text area of the site carries the syntax hint and the tabs.
 """
 
+from pathlib import Path
+
 import pytest
+from django.template import Context, Template
 from django.test import Client as DjangoClient
 
 from advisories.forms import AmendForm, PublishForm
+from projects.forms import MarkdownTextarea
 from projects.markdown import PREVIEW_MAX_CHARS
 from reports.forms import CommentForm, IntakeForm, transition_form
 from tests.factories import UserFactory
@@ -115,3 +119,18 @@ def test_help_text_and_hint_both_describe_the_text_area(project):
     amend = AmendForm(matrix=[])
     assert HINT in str(amend["details"])
     assert HINT not in str(amend["reason"])
+
+
+def test_an_error_on_a_markdown_field_is_shown_below_it(project):
+    """crispy-forms puts the error after the widget; site.css shows it for a widget marked so."""
+    form = IntakeForm({"title": "Overflow"}, revision=project.revision_in_force())
+    assert not form.is_valid()
+    html = Template("{% load crispy_forms_tags %}{{ form|crispy }}").render(Context({"form": form}))
+    required = next(
+        name for name in form.errors if isinstance(form.fields[name].widget, MarkdownTextarea)
+    )
+    field_html = html.split(f'id="div_id_{required}"')[1].split('id="div_id_')[0]
+    assert '<div class="markdown-field markdown-field-invalid"' in field_html
+    assert "This field is required." in field_html.split("markdown-field-invalid")[1]
+    css = (Path(__file__).resolve().parents[2] / "static/css/site.css").read_text()
+    assert ".markdown-field-invalid ~ .invalid-feedback { display: block; }" in css
