@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# The test suite's Node packages (axe-core for the accessibility test), exactly as locked.
+NODE_INSTALLED := node_modules/.installed
 # The embedded default is a development instance; production sets DJANGO_DEBUG=0 (README).
 export DJANGO_DEBUG ?= 1
 
@@ -16,7 +18,11 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(INSTALLED)
 
-install: $(INSTALLED)
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $(NODE_INSTALLED)
+
+install: $(INSTALLED) $(NODE_INSTALLED)
 
 run: install
 	mkdir -p var

@@ -4,7 +4,7 @@ from django.utils import timezone
 from advisories.models import VERSION, Advisory
 from advisories.publication import EarlyReason
 from advisories.services import ADVISORY_FIELDS
-from projects.forms import CalendarDateField
+from projects.forms import CalendarDateField, MarkdownTextarea
 
 NOTES_MAX_LENGTH = 20_000
 
@@ -26,7 +26,7 @@ class ChecklistForm(forms.Form):
                     help_text=item.label,
                     initial=item.value,
                     max_length=NOTES_MAX_LENGTH,
-                    widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
+                    widget=MarkdownTextarea({"class": "form-control"}),
                 )
             elif item.kind == item.Kind.TASK:
                 self.fields[name] = forms.BooleanField(
@@ -120,8 +120,8 @@ class AdvisoryForm(forms.ModelForm):
         model = Advisory
         fields = ADVISORY_FIELDS
         widgets = {
-            "details": forms.Textarea(attrs={"rows": 6}),
-            "workaround": forms.Textarea(attrs={"rows": 3}),
+            "details": MarkdownTextarea({"rows": 6}),
+            "workaround": MarkdownTextarea({"rows": 3}),
         }
 
     def __init__(self, *args, matrix, **kwargs):
@@ -161,7 +161,7 @@ class PublishForm(forms.Form):
     )
     early_note = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=MarkdownTextarea({"rows": 2}),
         label="What the reporter is told",
         help_text="Required to publish before the disclosure date.",
     )

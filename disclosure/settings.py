@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sites",
     "django.contrib.humanize",  # allauth's security-key list uses it
+    "django.forms",  # its widget templates, found by FORM_RENDERER below
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -270,11 +271,14 @@ RATE_LIMIT_REPORTS = env_rates("RATE_LIMIT_REPORTS", "10/h/user,30/h/ip")
 RATE_LIMIT_INVITATIONS = env_rates("RATE_LIMIT_INVITATIONS", "20/h/user,50/h/ip")
 RATE_LIMIT_COMMENTS = env_rates("RATE_LIMIT_COMMENTS", "60/h/user,200/h/ip")
 RATE_LIMIT_UPLOADS = env_rates("RATE_LIMIT_UPLOADS", "30/h/user,100/h/ip")
+# The Write / Preview tabs of Markdown fields render on the server (projects.views).
+RATE_LIMIT_PREVIEWS = env_rates("RATE_LIMIT_PREVIEWS", "300/h/user,600/h/ip")
 ACCOUNT_RATE_LIMITS = {
     "file_report": RATE_LIMIT_REPORTS,
     "invite": RATE_LIMIT_INVITATIONS,
     "comment": RATE_LIMIT_COMMENTS,
     "upload": RATE_LIMIT_UPLOADS,
+    "markdown_preview": RATE_LIMIT_PREVIEWS,
 }
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 # Only tests on http://localhost set this (WebAuthn otherwise requires an https origin).
@@ -337,6 +341,9 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Widgets render through the site's template settings, so a widget of the site (the Markdown
+# field's Write / Preview tabs, projects.forms.MarkdownTextarea) has its template in templates/.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

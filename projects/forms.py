@@ -38,6 +38,31 @@ class CalendarDateField(forms.DateField):
         }
 
 
+class MarkdownTextarea(forms.Textarea):
+    """A text area for Markdown (rendered by projects.markdown): a syntax hint under it, and Write
+    / Preview tabs that static/js/markdown-preview.js shows and fills from the server's renderer.
+    Without the script the hint stays and the text area works as any other.
+    """
+
+    template_name = "projects/widgets/markdown_textarea.html"
+
+    def __init__(self, attrs=None):
+        super().__init__({"rows": 4, **(attrs or {})})
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        widget_attrs = context["widget"]["attrs"]
+        if widget_attrs.get("id"):
+            hint = f"{widget_attrs['id']}_markdown"
+            described = widget_attrs.get("aria-describedby", "")
+            widget_attrs["aria-describedby"] = f"{described} {hint}".strip()
+            context["widget"]["hint_id"] = hint
+        # crispy-forms marks the text area invalid; its error message below the widget is shown
+        # by site.css for a widget marked so (Bootstrap only shows it beside the control itself).
+        context["widget"]["invalid"] = "is-invalid" in widget_attrs.get("class", "").split()
+        return context
+
+
 class InviteMemberForm(forms.Form):
     """An address and the role it is invited to (the members page)."""
 

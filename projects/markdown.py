@@ -23,3 +23,8 @@ def render_markdown(text: str) -> SafeString:
         link_rel="nofollow noopener noreferrer",
     )
     return mark_safe(clean)  # noqa: S308 - sanitized by nh3 just above
+
+
+# The longest text the Write / Preview tabs render (projects.views.markdown_preview): far above
+# any report, comment or advisory people write, far below what would tie up a worker.
+PREVIEW_MAX_CHARS = 100_000

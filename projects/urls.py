@@ -29,6 +29,7 @@ urlpatterns = [
         views.accept_invitation,
         name="accept_invitation",
     ),
+    path("markdown/preview/", views.markdown_preview, name="markdown_preview"),
     path("projects/<slug:slug>/", views.project_detail, name="detail"),
     path(
         "projects/<slug:slug>/policy/<int:revision_id>/",

@@ -1,3 +1,4 @@
+from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,6 +16,7 @@ from projects.access import (
     manages_members,
     role_of,
 )
+from projects.markdown import PREVIEW_MAX_CHARS, render_markdown
 
 
 @require_safe
@@ -203,3 +205,25 @@ def accept_invitation(request, token):
     if manages_members(role):
         return back_to_members(project)
     return redirect("projects:detail", project.slug)
+
+
+@require_POST
+def markdown_preview(request):
+    """The HTML fragment the site makes of a Markdown text (projects.markdown, the one sanitizer),
+    for the Write / Preview tabs of the forms. Only for signed-in people (every form with Markdown
+    needs a sign-in), within PREVIEW_MAX_CHARS and the RATE_LIMIT_PREVIEWS rate; CSRF-protected
+    like every POST. Errors are plain text the tab shows as it is.
+    """
+    if not request.user.is_authenticated:
+        return _plain("Sign in to preview.", status=403)
+    refused = ratelimit.consume_or_429(request, action="markdown_preview", user=request.user)
+    if refused:
+        return refused
+    text = request.POST.get("text", "")
+    if len(text) > PREVIEW_MAX_CHARS:
+        return _plain(f"Too long to preview: at most {PREVIEW_MAX_CHARS:,} characters.", status=413)
+    return HttpResponse(render_markdown(text), content_type="text/html; charset=utf-8")
+
+
+def _plain(message, *, status):
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")

@@ -4,6 +4,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.html import escape
 
+from projects.forms import MarkdownTextarea
 from projects.intake import STANDARD_FIELDS
 from projects.models import version_numbers
 from reports.cvss import validate_vector
@@ -79,7 +80,7 @@ class IntakeForm(forms.Form):
                 self._add_version_fields(spec, today)
                 continue
             if spec.standard and spec.name in LONG_TEXT:
-                field = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+                field = forms.CharField(widget=MarkdownTextarea())
             else:
                 field = forms.CharField(max_length=200)
             field.label = spec.label
@@ -182,7 +183,7 @@ class IntakeForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Comment")
+    body = forms.CharField(widget=MarkdownTextarea(), label="Comment")
     internal = forms.BooleanField(
         required=False, label="Internal note (project members only, never shown to the reporter)"
     )
@@ -198,7 +199,7 @@ class AttachmentForm(forms.Form):
 
 
 class MessageForm(forms.Form):
-    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    message = forms.CharField(widget=MarkdownTextarea({"rows": 3}), required=False)
 
 
 def cvss_label(report):

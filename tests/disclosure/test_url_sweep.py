@@ -105,6 +105,7 @@ DENIED = {
     "projects:remove_member",
     "projects:revoke_invitation",
     # Actions: POST only, and each refused to those who may not take it.
+    "projects:markdown_preview",  # renders what it is sent; nothing stored
     "reports:comment",
     "reports:score",
     "reports:upload",
