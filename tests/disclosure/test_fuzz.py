@@ -61,6 +61,7 @@ EXPECTED_FORMS = {
         "reports:intake",
         "reports:transition",
         "reports:score",
+        "reports:severity",
         "advisories:propose",
         "advisories:fix_release",
         "advisories:advisory",

@@ -108,6 +108,7 @@ DENIED = {
     "projects:markdown_preview",  # renders what it is sent; nothing stored
     "reports:comment",
     "reports:score",
+    "reports:severity",
     "reports:upload",
     "reports:invite",
     "reports:remove_collaborator",
