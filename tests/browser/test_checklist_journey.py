@@ -85,8 +85,11 @@ def test_maintainer_fills_the_phase_1_assessment_and_its_notes(
     for label, value in ASSESSMENT.items():
         phase.get_by_label(label, exact=True).fill(value)
     notes = phase.get_by_label("Updates", exact=True)
+    # The phase's own guidance, then the Markdown hint every Markdown field carries.
     expect(notes).to_have_accessible_description(
-        "Use this section to detail the report received, initial assessment, and validation results"
+        "Use this section to detail the report received, initial assessment, and validation "
+        "results Markdown: **bold**, `code`, ```fenced blocks```, [links](https://…); HTML is "
+        "removed."
     )
     notes.fill(NOTE)
     page.get_by_role("button", name="Save the checklist").click()
