@@ -4,6 +4,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from projects.intake import STANDARD_FIELDS
+from projects.selectors import member_accounts
 from reports.cvss import validate_vector
 from reports.models import CLOSURES, CreditDisplay, Report, Severity
 
@@ -205,3 +206,20 @@ class CreditForm(forms.Form):
             "name": data["name"].strip() if display == CreditDisplay.NAME else "",
             "handle": data["handle"].strip() if display == CreditDisplay.HANDLE else "",
         }
+
+
+class AssignmentForm(forms.Form):
+    """Whom a report is assigned to: one of its project's members (projects.selectors)."""
+
+    assignee = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        empty_label="Nobody",
+        label="Assigned to",
+        error_messages={"invalid_choice": "Choose a member of the project."},
+    )
+
+    def __init__(self, *args, project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = member_accounts(project=project)
+        self.fields["assignee"].label_from_instance = lambda user: user.email

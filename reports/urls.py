@@ -13,6 +13,7 @@ urlpatterns = [
     path("reports/<str:tracking_id>/filed/", views.filed, name="filed"),
     path("reports/<str:tracking_id>/comment/", views.comment, name="comment"),
     path("reports/<str:tracking_id>/cvss/", views.score, name="score"),
+    path("reports/<str:tracking_id>/assignee/", views.assign, name="assign"),
     path("reports/<str:tracking_id>/credit/", views.credit, name="credit"),
     path("reports/<str:tracking_id>/attachments/", views.upload, name="upload"),
     path(

@@ -107,6 +107,7 @@ DENIED = {
     # Actions: POST only, and each refused to those who may not take it.
     "reports:comment",
     "reports:score",
+    "reports:assign",
     "reports:upload",
     "reports:invite",
     "reports:remove_collaborator",
