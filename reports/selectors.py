@@ -117,7 +117,7 @@ def queue_view(viewer, asked):
 
 
 def report_queue(*, user, now, viewer=None, view=QUEUE, project=None, state="", severity="",
-                 overdue=False, assigned_to=None, search="", sort=DEFAULT_SORT, cursor=None,
+                 overdue=False, assigned_to_me=False, search="", sort=DEFAULT_SORT, cursor=None,
                  page_size=25):  # fmt: skip
     """A page of the reports `user` sees, in the `sort` order (SORTS), filtered.
 
@@ -142,8 +142,8 @@ def report_queue(*, user, now, viewer=None, view=QUEUE, project=None, state="", 
         reports = reports.filter(severity=severity)
     if overdue:
         reports = reports.filter(next_due__lt=now)
-    if assigned_to is not None:
-        reports = reports.filter(assignee=assigned_to)
+    if assigned_to_me:
+        reports = reports.filter(assignee=user)
     pinned = []
     if search.strip():
         reports = search_reports.matching(reports, text=search, viewer=viewer)

@@ -58,32 +58,18 @@ def report_list(request):
     follows), with search, filters, sorts and keyset pages.
     """
     viewer = Viewer.of(request.user)
-    view = selectors.queue_view(viewer, request.GET.get("view"))
     projects = list(selectors.queue_projects(viewer))
-    chosen = next((p for p in projects if p.slug == request.GET.get("project")), None)
-    state = request.GET.get("state", "")
-    severity = request.GET.get("severity", "")
-    sort = request.GET.get("sort", "")
-    sort = sort if sort in selectors.SORTS else selectors.DEFAULT_SORT
-    assigned_to_me = view == selectors.QUEUE and request.GET.get("assigned") == "me"
-    search = request.GET.get("q", "").strip()[:200]
+    filters = forms.queue_filters(
+        request.GET, projects=projects, sorts=selectors.SORTS, default_sort=selectors.DEFAULT_SORT
+    )
+    view = filters["view"] = selectors.queue_view(viewer, filters["view"])
+    filters["assigned_to_me"] &= view == selectors.QUEUE  # My reports are the user's anyway
     now = timezone.now()
     try:
         page = selectors.report_queue(
-            user=request.user,
-            viewer=viewer,
-            now=now,
-            view=view,
-            project=chosen,
-            state=state if state == "open" or state in State.values else "",
-            severity=severity if severity in Severity.values else "",
-            overdue=request.GET.get("overdue") == "1",
-            assigned_to=request.user if assigned_to_me else None,
-            search=search,
-            sort=sort,
-            cursor=request.GET.get("after"),
-            page_size=settings.REPORTS_PAGE_SIZE,
-        )
+            user=request.user, viewer=viewer, now=now, page_size=settings.REPORTS_PAGE_SIZE,
+            **filters,
+        )  # fmt: skip
     except selectors.BadCursorError as error:
         return render(request, "400.html", {"message": str(error)}, status=400)
     query = request.GET.copy()
@@ -99,16 +85,8 @@ def report_list(request):
             "projects": projects,
             "counts": view == selectors.QUEUE
             and selectors.queue_counts(viewer=viewer, projects=projects, now=now),
-            "sla_projects": [p for p in projects if viewer.role_in(p.pk)],
             "member_projects": [p for p in projects if manages_members(viewer.role_in(p.pk))],
-            "filters": {
-                "project": chosen,
-                "state": state,
-                "severity": severity,
-                "q": search,
-                "sort": sort,
-                "assigned_to_me": assigned_to_me,
-            },
+            "filters": filters,
             "states": State.choices,
             "severities": Severity.choices,
             "sorts": [(key, order.label) for key, order in selectors.SORTS.items()],
