@@ -3,6 +3,7 @@
 import dataclasses
 
 from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -104,4 +105,15 @@ def pending_invitation(*, project, invitation_id):
     """A pending invitation of the project (404 for others, used, revoked or expired ones)."""
     return get_object_or_404(
         pending_invitations(project=project).select_related("project"), pk=invitation_id
+    )
+
+
+def member_accounts(*, project):
+    """The active accounts holding a role in the project, by address: whom a report of the
+    project can be assigned to (reports.services.assign).
+    """
+    return (
+        get_user_model()
+        .objects.filter(memberships__project=project, is_active=True)
+        .order_by("email", "pk")
     )

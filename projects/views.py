@@ -37,9 +37,14 @@ def project_detail(request, slug):
             "revision": revision,
             "history": selectors.revision_history(project=project),
             "today": today,
-            "can": {"manage_members": manages_members(role_of(request.user, project))},
+            "can": project_links(role_of(request.user, project)),
         },
     )
+
+
+def project_links(role):
+    """Which member pages the project page links for a `role` (None: not a member)."""
+    return {"work_on_reports": role is not None, "manage_members": manages_members(role)}
 
 
 @require_safe

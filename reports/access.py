@@ -64,6 +64,7 @@ ACTIONS = {
     "request_info": member(TRIAGER),
     "close": member(TRIAGER),
     "score": member(TRIAGER),
+    "assign": member(TRIAGER),  # to a member of the project, or to nobody
     "start_fix": member(MAINTAINER),
     "mark_fixed": member(MAINTAINER),
     "reopen": member(MAINTAINER),
@@ -127,7 +128,7 @@ def access_report(user, tracking_id):
     viewer = Viewer.of(user, shared=False)  # the report's own query checks the sharing
     report = get_object_or_404(
         Report.objects.visible_to(user, viewer=viewer).select_related(
-            "project", "revision", "reporter"
+            "project", "revision", "reporter", "assignee"
         ),
         tracking_id=tracking_id,
     )

@@ -191,3 +191,13 @@ def invitation(invite):
             "signup_url": settings.SITE_URL + reverse("account_signup"),
         },
     )
+
+
+def assigned(report, *, assignee, by):
+    send(
+        "assigned",
+        report=report,
+        subject="Assigned to you",
+        to=[assignee.email],
+        context={"assigned_by": by},
+    )

@@ -7,8 +7,9 @@ from django.utils.html import escape
 from projects.forms import MarkdownTextarea
 from projects.intake import STANDARD_FIELDS
 from projects.models import version_numbers
+from projects.selectors import member_accounts
 from reports.cvss import validate_vector
-from reports.models import CLOSURES, CreditDisplay, Report, Severity
+from reports.models import CLOSURES, CreditDisplay, Report, Severity, State
 
 OTHER_VERSION = "other/unknown"
 LONG_TEXT = {"affected_components", "description", "steps_to_reproduce", "impact", "file_paths",
@@ -344,3 +345,43 @@ class CreditForm(forms.Form):
             "name": data["name"].strip() if display == CreditDisplay.NAME else "",
             "handle": data["handle"].strip() if display == CreditDisplay.HANDLE else "",
         }
+
+
+class AssignmentForm(forms.Form):
+    """Whom a report is assigned to: one of its project's members (projects.selectors)."""
+
+    assignee = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        empty_label="Nobody",
+        label="Assigned to",
+        error_messages={"invalid_choice": "Choose a member of the project."},
+    )
+
+    def __init__(self, *args, project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = member_accounts(project=project)
+        self.fields["assignee"].label_from_instance = lambda user: user.email
+
+
+SEARCH_MAX_LENGTH = 200
+
+
+def queue_filters(params, *, projects, sorts, default_sort):
+    """The clean filters of the queue's and My reports' query string `params` (request.GET):
+    {name: value} for reports.selectors.report_queue. Lenient: a value that is not one of the
+    choices means no filter (or the default sort), not an error page, as old bookmarks and
+    hand-edited addresses deserve. `projects`: those the user may filter by.
+    """
+    state, severity, sort = params.get("state", ""), params.get("severity", ""), params.get("sort")
+    return {
+        "view": params.get("view", ""),
+        "search": params.get("q", "").strip()[:SEARCH_MAX_LENGTH],
+        "sort": sort if sort in sorts else default_sort,
+        "project": next((p for p in projects if p.slug == params.get("project")), None),
+        "state": state if state == "open" or state in State.values else "",
+        "severity": severity if severity in Severity.values else "",
+        "overdue": params.get("overdue") == "1",
+        "assigned_to_me": params.get("assigned") == "me",
+        "cursor": params.get("after") or None,
+    }

@@ -11,7 +11,7 @@ import os
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from projects.access import role_in, roles_of
@@ -58,6 +58,17 @@ class Severity(models.TextChoices):
         """The severity of a CVSS qualitative rating ("None" .. "Critical"); "" for none."""
         rating = (rating or "").lower()
         return rating if rating in cls.values else ""
+
+
+# Sorting by severity goes by rank (critical first), not by the text of the value; not yet rated
+# ranks below "none".
+SEVERITY_RANK = {
+    Severity.CRITICAL: 5,
+    Severity.HIGH: 4,
+    Severity.MEDIUM: 3,
+    Severity.LOW: 2,
+    Severity.NONE: 1,
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,6 +161,25 @@ class Report(models.Model):
         help_text="Why the severity differs from the maintainers' CVSS rating (members only); "
         "empty: it follows the CVSS score.",
     )
+    # Computed by the database from `severity`, so it can never disagree with it; indexed for the
+    # queue's severity order (reports.selectors.SORTS).
+    severity_rank = models.GeneratedField(
+        expression=Case(
+            *(When(severity=value, then=Value(rank)) for value, rank in SEVERITY_RANK.items()),
+            default=Value(0),
+        ),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_reports",
+        db_index=False,  # report_assignee_idx leads with it
+        help_text="The project member working on it (reports.services.assign); members only.",
+    )
 
     # The intake's standard fields (projects.intake.STANDARD_FIELDS), markdown.
     vulnerability_type = models.CharField(max_length=200, blank=True)
@@ -238,6 +268,10 @@ class Report(models.Model):
             models.Index(fields=["project", "state", "next_due"], name="report_project_state_idx"),
             models.Index(fields=["reporter", "next_due"], name="report_reporter_idx"),
             models.Index(fields=["severity"], name="report_severity_idx"),
+            # The queue's other orders (reports.selectors.SORTS) and "assigned to me".
+            models.Index(fields=["-severity_rank", "id"], name="report_severity_rank_idx"),
+            models.Index(fields=["created_at", "id"], name="report_created_idx"),
+            models.Index(fields=["assignee", "next_due"], name="report_assignee_idx"),
             models.Index(fields=["state"], name="report_state_idx"),
         ]
 
@@ -372,6 +406,7 @@ class Comment(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["report", "created_at"], name="comment_report_idx")]
+        # PostgreSQL also has a full-text index on the body (migration 0013, reports.search).
 
     def __str__(self):
         return f"{'Internal' if self.internal else 'Public'} comment on {self.report.tracking_id}"
@@ -430,6 +465,7 @@ class ReportEvent(models.Model):
         INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
         ATTACHMENT = "attachment", "Attachment added"
         CVSS = "cvss", "CVSS vector set"
+        ASSIGNMENT = "assignment", "Assignment"
         DISCLOSURE = "disclosure", "Disclosure"
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")

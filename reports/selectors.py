@@ -9,6 +9,7 @@ from django.core import signing
 from django.db.models import Count, F, OuterRef, Q, Subquery
 
 from projects.models import Project
+from reports import search as search_reports
 from reports.models import (
     OPEN_STATES,
     Attachment,
@@ -19,6 +20,7 @@ from reports.models import (
     ReportEvent,
     ReportUserObjectPermission,
     State,
+    Viewer,
 )
 
 CURSOR_SALT = "reports.queue.cursor"
@@ -28,32 +30,108 @@ class BadCursorError(Exception):
     pass
 
 
+@dataclasses.dataclass(frozen=True)
+class Sort:
+    """One order of the queue: a column (ties broken by id) and its index (Report.Meta)."""
+
+    label: str
+    column: str
+    descending: bool = False
+    nullable: bool = False  # nulls come last whatever the direction
+
+    def order_by(self):
+        column = F(self.column)
+        key = column.desc(nulls_last=True) if self.descending else column.asc(nulls_last=True)
+        return [key, "-pk" if self.by_newest_id else "pk"]
+
+    @property
+    def by_newest_id(self):
+        # Age orders break ties on id in their own direction (one backward index scan).
+        return self.column == "created_at" and self.descending
+
+    def after(self, value, pk):
+        """Rows after (value, pk) in this order: the keyset condition."""
+        later = "lt" if self.descending else "gt"
+        beyond = {f"pk__{'lt' if self.by_newest_id else 'gt'}": pk}
+        if value is None:  # on the nulls, which come last: only the id goes on
+            return Q(**{f"{self.column}__isnull": True}, **beyond)
+        condition = Q(**{f"{self.column}__{later}": value}) | Q(**{self.column: value}, **beyond)
+        if self.nullable:
+            condition |= Q(**{f"{self.column}__isnull": True})
+        return condition
+
+
+# ?sort= values; the first is the default. Each has its index: report_next_due_idx,
+# report_severity_rank_idx, report_created_idx (both directions).
+SORTS = {
+    "deadline": Sort("Deadline (soonest first)", "next_due", nullable=True),
+    "severity": Sort("Severity (critical first)", "severity_rank", descending=True),
+    "newest": Sort("Age (newest first)", "created_at", descending=True),
+    "oldest": Sort("Age (oldest first)", "created_at"),
+}
+DEFAULT_SORT = "deadline"
+
+
 @dataclasses.dataclass
 class QueuePage:
     reports: list
     next_cursor: str | None
 
 
-def encode_cursor(report):
-    due = report.next_due.isoformat() if report.next_due else ""
-    return signing.dumps([due, report.pk], salt=CURSOR_SALT, compress=True)
+def encode_cursor(sort, report):
+    """A signed page link for `sort`, after `report`: it carries the sort it was made for."""
+    value = getattr(report, SORTS[sort].column)
+    if isinstance(value, datetime.datetime):
+        value = value.isoformat()
+    return signing.dumps([sort, value, report.pk], salt=CURSOR_SALT, compress=True)
 
 
-def decode_cursor(cursor):
+def decode_cursor(cursor, sort):
+    """(value, pk) of a page link made for `sort`; BadCursorError for anything else."""
     try:
-        due, pk = signing.loads(cursor, salt=CURSOR_SALT)
-        return (datetime.datetime.fromisoformat(due) if due else None), int(pk)
-    except (signing.BadSignature, ValueError, TypeError) as error:
+        made_for, value, pk = signing.loads(cursor, salt=CURSOR_SALT)
+        if made_for != sort:
+            raise BadCursorError(
+                "This page link belongs to another sort order; start from the first page."
+            )
+        if value is not None and SORTS[sort].column in {"next_due", "created_at"}:
+            value = datetime.datetime.fromisoformat(value)
+        elif value is not None:
+            value = int(value)
+        return value, int(pk)
+    except (signing.BadSignature, ValueError, TypeError, KeyError) as error:
         raise BadCursorError("This page link is not valid; start from the first page.") from error
 
 
-def report_queue(*, user, now, viewer=None, project=None, state="", severity="", overdue=False,
-                 cursor=None, page_size=25):  # fmt: skip
-    """The user's reports and their projects' queue, soonest deadline first (nulls last).
+QUEUE, MINE = "queue", "mine"
 
-    Keyset pagination on (next_due, id): each page is one indexed range scan, however deep.
+
+def queue_view(viewer, asked):
+    """Which list `/reports/` shows: the queue (reports of the user's projects) for members and
+    superusers unless they ask for their own ("mine"); everyone else has only their own.
     """
-    reports = Report.objects.visible_to(user, viewer=viewer).select_related("project")
+    is_member = viewer.sees_everything or bool(viewer.roles)
+    if not is_member:
+        return MINE
+    return MINE if asked == MINE else QUEUE
+
+
+def report_queue(*, user, now, viewer=None, view=QUEUE, project=None, state="", severity="",
+                 overdue=False, assigned_to_me=False, search="", sort=DEFAULT_SORT, cursor=None,
+                 page_size=25):  # fmt: skip
+    """A page of the reports `user` sees, in the `sort` order (SORTS), filtered.
+
+    `view`: QUEUE, the reports of the user's projects (all for superusers); MINE, those they
+    filed or were invited to follow. Keyset pagination on (sort column, id): each page is one
+    indexed range scan, however deep. `search` (reports.search): an exact tracking-ID match is
+    shown first, on the first page, and the other matches follow in the sort order.
+    """
+    viewer = viewer or Viewer.of(user)
+    reports = Report.objects.visible_to(user, viewer=viewer).select_related("project", "assignee")
+    if view == MINE:
+        reports = reports.filter(Q(reporter=user) | Q(pk__in=viewer.shared_ids or ()))
+    elif not viewer.sees_everything:
+        reports = reports.filter(project_id__in=list(viewer.roles))
     if project is not None:
         reports = reports.filter(project=project)
     if state == "open":
@@ -64,17 +142,51 @@ def report_queue(*, user, now, viewer=None, project=None, state="", severity="",
         reports = reports.filter(severity=severity)
     if overdue:
         reports = reports.filter(next_due__lt=now)
+    if assigned_to_me:
+        reports = reports.filter(assignee=user)
+    pinned = []
+    if search.strip():
+        reports = search_reports.matching(reports, text=search, viewer=viewer)
+        exact = Q(tracking_id=search_reports.tracking_id_of(search))
+        if not cursor:
+            pinned = list(reports.filter(exact))
+        reports = reports.exclude(exact)
+    order = SORTS[sort]
     if cursor:
-        due, pk = decode_cursor(cursor)
-        if due is None:
-            reports = reports.filter(next_due__isnull=True, pk__gt=pk)
-        else:
-            reports = reports.filter(
-                Q(next_due__gt=due) | Q(next_due=due, pk__gt=pk) | Q(next_due__isnull=True)
-            )
-    rows = list(reports.order_by(F("next_due").asc(nulls_last=True), "pk")[: page_size + 1])
-    next_cursor = encode_cursor(rows[page_size - 1]) if len(rows) > page_size else None
-    return QueuePage(reports=rows[:page_size], next_cursor=next_cursor)
+        reports = reports.filter(order.after(*decode_cursor(cursor, sort)))
+    rows = list(reports.order_by(*order.order_by())[: page_size + 1])
+    next_cursor = encode_cursor(sort, rows[page_size - 1]) if len(rows) > page_size else None
+    return QueuePage(reports=pinned + rows[:page_size], next_cursor=next_cursor)
+
+
+@dataclasses.dataclass
+class ProjectCounts:
+    project: Project
+    open: int
+    overdue: int
+
+
+def queue_counts(*, viewer, projects, now):
+    """Open and overdue reports of each of `projects` where the viewer is a member, in one
+    aggregate query: the queue's summary.
+    """
+    member_projects = [p for p in projects if viewer.role_in(p.pk)]
+    if not member_projects:
+        return []
+    rows = (
+        Report.objects.filter(project__in=member_projects, state__in=OPEN_STATES)
+        .values("project_id")
+        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(next_due__lt=now)))
+    )
+    counts = {row["project_id"]: row for row in rows}
+    return [
+        ProjectCounts(
+            project=p,
+            open=counts.get(p.pk, {}).get("open", 0),
+            overdue=counts.get(p.pk, {}).get("overdue", 0),
+        )
+        for p in member_projects
+    ]
 
 
 def queue_projects(viewer):

@@ -103,9 +103,12 @@ def lock_report(report):
     )
 
 
-def record_event(report, *, actor, kind, message="", public=True, from_state="", data=None):
-    """Append to the report's audit trail (and notify). Whether the actor acted for the project
-    is recorded now: a maintainer who leaves later stays "the security team" to the reporter.
+def record_event(
+    report, *, actor, kind, message="", public=True, from_state="", data=None, notify=True
+):
+    """Append to the report's audit trail (and notify, unless the caller sends its own
+    message). Whether the actor acted for the project is recorded now: a maintainer who leaves
+    later stays "the security team" to the reporter.
     """
     event = ReportEvent.objects.create(
         report=report,
@@ -119,7 +122,8 @@ def record_event(report, *, actor, kind, message="", public=True, from_state="",
         data=data or {},
         created_at=timezone.now(),
     )
-    emails.event(event)
+    if notify:
+        emails.event(event)
     return event
 
 
@@ -418,6 +422,38 @@ def add_comment(*, report, by, body, internal, by_member):
     if not internal and not by_member and report.state == State.NEEDS_INFO:
         transition(report=report, by=by, name="provide_info", message="Answered in a comment.")
     return comment
+
+
+# --- Assignment ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def assign(*, report, by, assignee):
+    """Assign the report to `assignee`, a member of its project (superusers count: they act as
+    admins everywhere), or to nobody (None). Members only: the event is internal and the
+    reporter side never learns who works on it. The assignee is told by email, unless they
+    assigned it to themselves. Assigning to whoever has it already changes nothing.
+    """
+    report = lock_report(report)
+    if assignee is not None and role_of(assignee, report.project) is None:
+        raise ReportError(f"{assignee.email} is not a member of {report.project.name}.")
+    previous_id = report.assignee_id
+    if previous_id == (assignee and assignee.pk):
+        return report
+    report.assignee = assignee
+    report.save(update_fields=["assignee", "updated_at"])
+    record_event(
+        report,
+        actor=by,
+        kind=Event.ASSIGNMENT,
+        message=f"Assigned to {assignee.email}" if assignee else "Unassigned",
+        public=False,
+        data={"from": previous_id, "to": assignee and assignee.pk},
+        notify=False,
+    )
+    if assignee is not None and assignee.pk != by.pk:
+        emails.assigned(report, assignee=assignee, by=by)
+    return report
 
 
 # --- Collaborators ------------------------------------------------------------------------------

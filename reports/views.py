@@ -54,41 +54,44 @@ def filed(request, tracking_id):
 @login_required
 @require_safe
 def report_list(request):
+    """The queue (members: their projects' reports) and "My reports" (what the user filed or
+    follows), with search, filters, sorts and keyset pages.
+    """
     viewer = Viewer.of(request.user)
     projects = list(selectors.queue_projects(viewer))
-    chosen = next((p for p in projects if p.slug == request.GET.get("project")), None)
-    state = request.GET.get("state", "")
-    severity = request.GET.get("severity", "")
+    filters = forms.queue_filters(
+        request.GET, projects=projects, sorts=selectors.SORTS, default_sort=selectors.DEFAULT_SORT
+    )
+    view = filters["view"] = selectors.queue_view(viewer, filters["view"])
+    filters["assigned_to_me"] &= view == selectors.QUEUE  # My reports are the user's anyway
+    now = timezone.now()
     try:
         page = selectors.report_queue(
-            user=request.user,
-            viewer=viewer,
-            now=timezone.now(),
-            project=chosen,
-            state=state if state == "open" or state in State.values else "",
-            severity=severity if severity in Severity.values else "",
-            overdue=request.GET.get("overdue") == "1",
-            cursor=request.GET.get("after"),
-            page_size=settings.REPORTS_PAGE_SIZE,
-        )
+            user=request.user, viewer=viewer, now=now, page_size=settings.REPORTS_PAGE_SIZE,
+            **filters,
+        )  # fmt: skip
     except selectors.BadCursorError as error:
         return render(request, "400.html", {"message": str(error)}, status=400)
     query = request.GET.copy()
     query.pop("after", None)
+    query["view"] = view
     return render(
         request,
         "reports/report_list.html",
         {
             "page": page,
             "viewer": viewer,
+            "list_view": view,
             "projects": projects,
-            "sla_projects": [p for p in projects if viewer.role_in(p.pk)],
+            "counts": view == selectors.QUEUE
+            and selectors.queue_counts(viewer=viewer, projects=projects, now=now),
             "member_projects": [p for p in projects if manages_members(viewer.role_in(p.pk))],
-            "filters": {"project": chosen, "state": state, "severity": severity},
+            "filters": filters,
             "states": State.choices,
             "severities": Severity.choices,
+            "sorts": [(key, order.label) for key, order in selectors.SORTS.items()],
             "query": query.urlencode(),
-            "now": timezone.now(),
+            "now": now,
         },
     )
 
@@ -122,6 +125,10 @@ def report_detail(request, tracking_id):
             "cvss_form": forms.CvssForm(initial={"vector": report.cvss_vector}),
             "severity_form": access.allows("score")
             and forms.SeverityForm(report=report, auto_id="id_severity_%s"),
+            "assignment_form": access.allows("assign")
+            and forms.AssignmentForm(
+                initial={"assignee": report.assignee_id}, project=report.project
+            ),
             "credits": credits,
             "credit_form": forms.CreditForm(
                 initial=own_credit
@@ -212,6 +219,22 @@ def severity(request, tracking_id):
     except services.ReportError as error:
         return back_to_report(request, access, str(error))
     messages.success(request, f"Severity: {report.get_severity_display() or 'not set'}.")
+    return back_to_report(request, access)
+
+
+@login_required
+@require_POST
+def assign(request, tracking_id):
+    access = access_report(request.user, tracking_id).require("assign")
+    form = forms.AssignmentForm(request.POST, project=access.report.project)
+    if not form.is_valid():
+        return back_to_report(request, access, form_errors(form))
+    assignee = form.cleaned_data["assignee"]
+    try:
+        services.assign(report=access.report, by=request.user, assignee=assignee)
+    except services.ReportError as error:
+        return back_to_report(request, access, str(error))
+    messages.success(request, f"Assigned to {assignee.email}." if assignee else "Unassigned.")
     return back_to_report(request, access)
 
 

@@ -43,6 +43,7 @@ EXPECTED = {
         "request_info": MEMBERS,
         "close": MEMBERS,
         "score": MEMBERS,
+        "assign": MEMBERS,
         "start_fix": MAINTAINERS,
         "mark_fixed": MAINTAINERS,
         "reopen": MAINTAINERS,

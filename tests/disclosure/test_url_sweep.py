@@ -109,6 +109,7 @@ DENIED = {
     "reports:comment",
     "reports:score",
     "reports:severity",
+    "reports:assign",
     "reports:upload",
     "reports:invite",
     "reports:remove_collaborator",

@@ -131,14 +131,15 @@ def test_member_portal_query_count_is_constant(
 ):
     make_reports(project, reporter, maintainer, 2)
     client.sign_in(maintainer)
-    # session, user, the user's roles, shared ids, filter projects, page of reports (+project),
-    # the checklist progress of the page's reports (advisories' template tag)
-    with django_assert_num_queries(7):
+    # session, user, the user's roles, shared ids, filter projects, page of reports (+project,
+    # assignee), the open and overdue counts per project (one aggregate), the checklist progress
+    # of the page's reports (advisories' template tag)
+    with django_assert_num_queries(8):
         client.get("/reports/")
     other = ProjectFactory()
     PolicyRevisionFactory(project=other)
     make_reports(project, UserFactory(), maintainer, 8)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         assert len(listed(client)) == 10
 
 
@@ -148,11 +149,12 @@ def test_detail_query_count_is_constant(
     client.sign_in(maintainer)
     url = f"/reports/{report.tracking_id}/"
     # session, user, the user's roles (read once by the request's gate for the second factor,
-    # visibility and access), report (+project, revision, reporter; sharing checked in the same
-    # query), events, comments, attachments, participants (collaborators and credit choices),
-    # pending invitations (for those who manage collaborators), and the disclosure panel's
-    # Disclosure (+advisory), proposals and fix reviews
-    with django_assert_num_queries(12):
+    # visibility and access), report (+project, revision, reporter, assignee; sharing checked in
+    # the same query), events, comments, attachments, participants (collaborators and credit
+    # choices), pending invitations (for those who manage collaborators), the disclosure panel's
+    # Disclosure (+advisory), proposals and fix reviews, and for members the project's members
+    # (the assignment form's choices)
+    with django_assert_num_queries(13):
         client.get(url)
     for n in range(5):
         services.add_comment(
@@ -164,10 +166,11 @@ def test_detail_query_count_is_constant(
         share(report, by=reporter, with_user=UserFactory())
     services.add_attachments(report=report, by=reporter, files=[poc_file])
     services.transition(report=report, by=maintainer, name="acknowledge")
-    with django_assert_num_queries(12):
+    services.assign(report=report, by=maintainer, assignee=maintainer)
+    with django_assert_num_queries(13):
         assert client.get(url).status_code == 200
     client.sign_in(reporter)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(12):  # no assignment form
         assert client.get(url).status_code == 200
 
 

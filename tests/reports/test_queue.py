@@ -1,0 +1,253 @@
+"""The queue and "My reports" (/reports/): who finds what where, the counts per project, the
+sorts and their keyset pages, the navigation, and the project page's links for members.
+"""
+
+import datetime
+
+import pytest
+import time_machine
+
+from reports import selectors, services
+from reports.models import Report
+from tests.factories import MembershipFactory, PolicyRevisionFactory, UserFactory
+from tests.reports.conftest import file, share
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
+
+
+def listed(client, query=""):
+    response = client.get(f"/reports/{query}")
+    assert response.status_code == 200
+    return [r.tracking_id for r in response.context["page"].reports]
+
+
+def nav_links(client, path="/"):
+    body = client.get(path).content.decode()
+    nav = body.split('aria-label="Main navigation"')[1].split("</nav>")[0]
+    return {
+        "Queue": '?view=queue">Queue</a>' in nav or '?view=queue" aria-current="page">Queue' in nav,
+        "My reports": ">My reports</a>" in nav,
+    }
+
+
+def test_members_get_the_queue_and_my_reports_in_the_nav(client, cast):
+    for who in ("triager", "maintainer", "project_admin", "superuser", "other_member"):
+        client.sign_in(cast[who])
+        assert nav_links(client) == {"Queue": True, "My reports": True}, who
+
+
+def test_reporters_and_strangers_get_my_reports_only(client, cast):
+    for who in ("reporter", "collaborator", "stranger"):
+        client.sign_in(cast[who])
+        assert nav_links(client) == {"Queue": False, "My reports": True}, who
+    client.logout()
+    assert nav_links(client) == {"Queue": False, "My reports": False}
+
+
+def test_the_queue_holds_the_projects_reports_and_my_reports_what_i_filed(
+    client, project, other_project, maintainer, reporter, stranger
+):
+    PolicyRevisionFactory(project=other_project)
+    theirs = file(reporter, project)
+    mine_elsewhere = file(maintainer, other_project)  # a maintainer reporting to another project
+    shared_with_me = file(stranger, other_project)
+    share(shared_with_me, by=stranger, with_user=maintainer)
+    file(stranger, other_project)  # neither theirs nor shared
+    client.sign_in(maintainer)
+    assert listed(client) == [theirs.tracking_id]  # members start on their queue
+    assert listed(client, "?view=queue") == [theirs.tracking_id]
+    assert sorted(listed(client, "?view=mine")) == sorted(
+        [mine_elsewhere.tracking_id, shared_with_me.tracking_id]
+    )
+    body = client.get("/reports/?view=mine").content.decode()
+    assert "<h1" in body
+    assert ">My reports</h1>" in body
+    assert "Assignee" not in body  # the queue's column only
+
+
+def test_reporters_asking_for_a_queue_get_their_own_reports(client, project, reporter, stranger):
+    own = file(reporter, project)
+    file(stranger, project)
+    client.sign_in(reporter)
+    response = client.get("/reports/?view=queue")
+    assert [r.tracking_id for r in response.context["page"].reports] == [own.tracking_id]
+    body = response.content.decode()
+    assert ">My reports</h1>" in body
+    assert "Assigned to me" not in body
+    assert "Assignee" not in body
+    assert "Open reports by project" not in body
+
+
+def test_the_queue_counts_open_and_overdue_reports_per_project(
+    client, project, other_project, maintainer, reporter
+):
+    MembershipFactory(project=other_project, user=maintainer)
+    PolicyRevisionFactory(project=other_project)
+    with time_machine.travel(T0, tick=False):
+        late = file(reporter, project)
+        file(reporter, project)
+        closed = file(reporter, project)
+        services.transition(
+            report=closed, by=maintainer, name="close", resolution="spam", message="Spam."
+        )
+    with time_machine.travel(T0 + datetime.timedelta(days=20), tick=False):
+        file(reporter, other_project)  # open, not overdue yet
+        Report.objects.filter(pk=late.pk).update(next_due=T0 + datetime.timedelta(days=1))
+        others = Report.objects.filter(project=project).exclude(pk__in=[late.pk, closed.pk])
+        others.update(next_due=T0 + datetime.timedelta(days=30))
+        client.sign_in(maintainer)
+        response = client.get("/reports/?view=queue")
+    counts = {(c.project.slug, c.open, c.overdue) for c in response.context["counts"]}
+    assert counts == {("acme", 2, 1), ("other", 1, 0)}
+    body = response.content.decode()
+    assert 'href="?view=queue&amp;project=acme&amp;overdue=1"' in body
+
+
+def test_filters_compose_with_the_view_and_assigned_to_me(
+    client, project, maintainer, triager, reporter
+):
+    mine, theirs, nobodys = (file(reporter, project) for _ in range(3))
+    services.assign(report=mine, by=triager, assignee=maintainer)
+    services.assign(report=theirs, by=maintainer, assignee=triager)
+    client.sign_in(maintainer)
+    assert listed(client, "?view=queue&assigned=me") == [mine.tracking_id]
+    assert listed(client, "?view=queue&assigned=me&state=spam") == []
+    assert len(listed(client, "?view=queue")) == 3
+    body = client.get("/reports/?view=queue").content.decode()
+    assert '<th scope="col" class="d-none d-md-table-cell">Assignee</th>' in body
+    assert triager.email in body
+    assert maintainer.email in body
+    assert nobodys.tracking_id in body
+    client.sign_in(reporter)  # the reporter never learns who works on it
+    assert maintainer.email not in client.get("/reports/?view=mine&assigned=me").content.decode()
+    assert len(listed(client, "?assigned=me")) == 3  # no such filter on their own reports
+
+
+def make_severities(project, reporter, maintainer):
+    """Reports filed in this order, triaged with these severities (one left unrated)."""
+    reports = {}
+    for severity in ("low", "critical", "", "medium", "critical", "high", "none"):
+        report = file(reporter, project)
+        if severity:
+            services.transition(
+                report=report, by=maintainer, name="triage", severity=severity, message="ok"
+            )
+        reports[report.tracking_id] = severity
+    return reports
+
+
+def test_severity_sort_goes_by_rank_critical_first(client, project, maintainer, reporter):
+    severities = make_severities(project, reporter, maintainer)
+    client.sign_in(maintainer)
+    order = [severities[t] for t in listed(client, "?sort=severity")]
+    assert order == ["critical", "critical", "high", "medium", "low", "none", ""]
+    # Not alphabetical: "critical" < "high" < "low" < "medium" < "none" would differ.
+    ids = listed(client, "?sort=severity")
+    assert ids[0] < ids[1]  # same severity: by id, oldest first
+
+
+def test_age_sorts(client, project, maintainer, reporter):
+    with time_machine.travel(T0, tick=False) as clock:
+        filed = []
+        for _ in range(3):
+            filed.append(file(reporter, project).tracking_id)
+            clock.shift(datetime.timedelta(hours=1))
+    client.sign_in(maintainer)
+    assert listed(client, "?sort=newest") == filed[::-1]
+    assert listed(client, "?sort=oldest") == filed
+    assert listed(client, "?sort=nonsense") == listed(client, "?sort=deadline")
+
+
+@pytest.mark.parametrize("sort", sorted(selectors.SORTS))
+def test_every_sort_pages_through_every_report_once(
+    client, project, maintainer, reporter, settings, sort
+):
+    settings.REPORTS_PAGE_SIZE = 2
+    with time_machine.travel(T0, tick=False) as clock:
+        make_severities(project, reporter, maintainer)
+        for _ in range(2):  # equal created_at: ties broken by id
+            file(reporter, project)
+        clock.shift(datetime.timedelta(minutes=5))
+        file(reporter, project)
+    client.sign_in(maintainer)
+    settings.REPORTS_PAGE_SIZE = 100
+    expected = listed(client, f"?sort={sort}")
+    settings.REPORTS_PAGE_SIZE = 2
+    seen, url = [], f"/reports/?sort={sort}"
+    while url:
+        page = client.get(url).context["page"]
+        assert len(page.reports) <= 2
+        seen += [r.tracking_id for r in page.reports]
+        url = f"/reports/?sort={sort}&after={page.next_cursor}" if page.next_cursor else None
+    assert seen == expected
+    assert len(seen) == Report.objects.count() == 10
+
+
+def test_the_next_page_link_keeps_the_sort_search_and_view(client, project, maintainer, reporter,
+                                                           settings):  # fmt: skip
+    settings.REPORTS_PAGE_SIZE = 1
+    for _ in range(3):
+        file(reporter, project, title="Overflow in the relay")
+    client.sign_in(maintainer)
+    body = client.get("/reports/?sort=newest&q=relay").content.decode()
+    link = body.split('class="btn btn-outline-secondary" href="?')[1].split('"')[0]
+    assert "sort=newest" in link
+    assert "q=relay" in link
+    assert "view=queue" in link
+    assert client.get("/reports/?" + link.replace("&amp;", "&")).status_code == 200
+
+
+def test_a_cursor_of_another_sort_is_refused_clearly(client, project, maintainer, reporter,
+                                                     settings):  # fmt: skip
+    settings.REPORTS_PAGE_SIZE = 1
+    file(reporter, project)
+    file(reporter, project)
+    client.sign_in(maintainer)
+    cursor = client.get("/reports/?sort=severity").context["page"].next_cursor
+    assert client.get(f"/reports/?sort=severity&after={cursor}").status_code == 200
+    response = client.get(f"/reports/?sort=newest&after={cursor}")
+    assert response.status_code == 400
+    assert "another sort order" in response.content.decode()
+    response = client.get(f"/reports/?after={cursor}")  # the default sort: deadline
+    assert response.status_code == 400
+
+
+def test_project_page_links_member_pages_for_members_only(client, cast, project):
+    links = (
+        "/reports/?view=queue&amp;project=acme",
+        "/projects/acme/sla/",
+        "/projects/acme/advisories/",
+    )
+    for who in ("triager", "maintainer", "project_admin", "superuser"):
+        client.sign_in(cast[who])
+        body = client.get("/projects/acme/").content.decode()
+        assert all(link in body for link in links), who
+        assert ("/projects/acme/members/" in body) == (who in {"project_admin", "superuser"}), who
+    for who in ("reporter", "stranger", "other_member"):
+        client.sign_in(cast[who])
+        body = client.get("/projects/acme/").content.decode()
+        assert links[0] not in body, who
+        assert links[1] not in body, who
+        assert "/projects/acme/members/" not in body
+    client.logout()
+    assert "/projects/acme/sla/" not in client.get("/projects/acme/").content.decode()
+
+
+def test_queue_query_counts_stay_flat_with_search_sort_and_filters(
+    client, project, reporter, maintainer, django_assert_num_queries
+):
+    first = file(reporter, project, title="Relay overflow")
+    services.assign(report=first, by=maintainer, assignee=maintainer)
+    client.sign_in(maintainer)
+    url = "/reports/?view=queue&q=relay&sort=severity&assigned=me&state=open"
+    # session, user, roles, shared ids, filter projects, the exact tracking-ID match (searches
+    # only), page of reports (+project, assignee), counts per project, checklist progress
+    with django_assert_num_queries(9):
+        client.get(url)
+    for _ in range(9):
+        report = file(UserFactory(), project, title="Relay overflow again")
+        services.assign(report=report, by=maintainer, assignee=maintainer)
+    with django_assert_num_queries(9):
+        assert len(listed(client, url[len("/reports/") :])) == 10
