@@ -88,7 +88,7 @@ def respond_disclosure(request, tracking_id, proposal_id):
         )
     except services.AdvisoryError as error:
         return back_to_report(request, access, str(error))
-    answer = "agreed to" if agree else "declined"
+    answer = "agreed to" if agree else "objected to"
     done = f"You {answer} the disclosure date {proposal.proposed_date:%Y-%m-%d}."
     return back_to_report(request, access, done=done)
 

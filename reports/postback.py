@@ -8,7 +8,8 @@ the same way.
 from django.contrib import messages
 from django.shortcuts import redirect
 
-# What a transition did, as its author is told; {state} is the state it led to.
+# What a transition did, as its author is told; {state} is the state it led to, {resolution} how
+# the report was closed ("not applicable").
 TRANSITION_DONE = {
     "acknowledge": "Acknowledged: the reporter is told that the report was received.",
     "triage": "Triaged: the detailed response is sent to the reporter.",
@@ -16,7 +17,7 @@ TRANSITION_DONE = {
     "mark_fixed": "Marked fixed.",
     "request_info": "Information requested: the clocks are paused until the reporter answers.",
     "provide_info": "Your information is sent; the report is back with the maintainers.",
-    "close": "Closed as {state}.",
+    "close": "Closed as {resolution}.",
     "withdraw": "The report is withdrawn.",
     "reopen": "Reopened: the report is {state} again.",
 }
@@ -35,7 +36,9 @@ def back_to_report(request, access, error=None, *, done=None, to="reports:detail
 
 def transition_done(name, report):
     """The success message of the transition `name` that brought `report` to its state."""
-    return TRANSITION_DONE[name].format(state=report.get_state_display().lower())
+    return TRANSITION_DONE[name].format(
+        state=report.get_state_display().lower(), resolution=report.state.replace("_", " ")
+    )
 
 
 def form_errors(form):
