@@ -572,7 +572,7 @@ def set_credit(*, report, by, display, name="", handle=""):
 @transaction.atomic
 def set_cvss_vector(*, report, by, vector):
     """The maintainers' vector (authoritative); the score follows in the compute_cvss task."""
-    cvss.score(vector)  # refuse a bad vector here too, not only in the form
+    result = cvss.score(vector)  # refuse a bad vector here too, not only in the form
     report = lock_report(report)
     report.cvss_vector = vector.strip()
     report.cvss_score = None
@@ -585,7 +585,14 @@ def set_cvss_vector(*, report, by, vector):
             "updated_at",
         ]
     )  # fmt: skip
-    record_event(report, actor=by, kind=Event.CVSS, message=report.cvss_vector)
+    # The score is stored by the task; the event (and its email) names it already.
+    record_event(
+        report,
+        actor=by,
+        kind=Event.CVSS,
+        message=report.cvss_vector,
+        data={"score": str(result.base_score), "severity": result.severity},
+    )
     _score_after_commit(report)
     return report
 
