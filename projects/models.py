@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from projects import intake
 
+DISPLAY_NAME_MAX = 80
+
 
 class Project(models.Model):
     slug = models.SlugField(unique=True)
@@ -415,3 +417,24 @@ class ProjectEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.message}"
+
+
+class Profile(models.Model):
+    """What a person chooses to be called on the site (projects is the floor every app stands
+    on, so every page and email names people through projects.people). Never derived from the
+    email address: without a display name, each audience is shown what it may see
+    (projects.people.shown_name).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    display_name = models.CharField(
+        max_length=DISPLAY_NAME_MAX,
+        blank=True,
+        help_text="Shown instead of the account's email address where others see the person.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return self.display_name or f"Profile of user {self.user_id}"

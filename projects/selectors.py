@@ -73,16 +73,18 @@ def members_page(*, project):
     return MembersPage(
         members=list(
             Membership.objects.filter(project=project)
-            .select_related("user")
+            .select_related("user__profile")
             .order_by("user__email", "pk")
         ),
         invitations=list(
             pending_invitations(project=project)
-            .select_related("invited_by")
+            .select_related("invited_by__profile")
             .order_by("created_at", "pk")
         ),
         events=list(
-            project.events.select_related("actor").order_by("-created_at", "-pk")[:EVENTS_SHOWN]
+            project.events.select_related("actor__profile").order_by("-created_at", "-pk")[
+                :EVENTS_SHOWN
+            ]
         ),
     )
 

@@ -142,7 +142,7 @@ def access_report(user, tracking_id):
     viewer = Viewer.of(user, shared=False)  # the report's own query checks the sharing
     report = get_object_or_404(
         Report.objects.visible_to(user, viewer=viewer).select_related(
-            "project", "revision", "reporter"
+            "project", "revision", "reporter__profile"
         ),
         tracking_id=tracking_id,
     )

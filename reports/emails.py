@@ -21,6 +21,7 @@ from django.urls import reverse
 from mailer import outbox
 from mailer.models import reference
 from projects.access import TRIAGER, member_roles, who_hears
+from projects.people import display_name
 from reports.models import CLOSURES, ReportEvent, ReportUserObjectPermission, State
 
 Kind = ReportEvent.Kind
@@ -193,11 +194,10 @@ def _first_clause(message):
     return first.rstrip(".")[:120]
 
 
-def event_subject(entry, *, to_reporter=False, who=None):
+def event_subject(entry, *, to_reporter=False):
     """The subject naming what happened ("Acknowledged by the Stalwart security team", "CVSS
     score set: 9.8 Critical"), without the tracking ID (compose adds it). `to_reporter`: the
-    words for the reporter side where they differ; `who`: how the person an event is about is
-    named to the recipients (collaborator added).
+    words for the reporter side where they differ.
     """
     kind, message = entry.kind, entry.message
     if kind == Kind.TRANSITION:
@@ -208,7 +208,8 @@ def event_subject(entry, *, to_reporter=False, who=None):
     if kind == Kind.SEVERITY:
         return "Severity set"
     if kind == Kind.COLLABORATOR_ADDED:
-        return f"{who or message or 'A collaborator'} was added to the report"
+        # The one who joined: by their display name, else by the address they were invited at.
+        return f"{display_name(entry.actor) or message or 'A collaborator'} was added to the report"
     if kind == Kind.COLLABORATOR_INVITED:
         return f"{message} was invited to follow the report"
     if kind == Kind.COLLABORATOR_REMOVED:

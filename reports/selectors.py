@@ -96,8 +96,8 @@ class TimelineEntry:
 
 def timeline(report, *, include_internal):
     """Events and comments in order; internal ones only for members."""
-    events = report.events.select_related("actor")
-    comments = report.comments.select_related("author")
+    events = report.events.select_related("actor__profile")
+    comments = report.comments.select_related("author__profile")
     if not include_internal:
         events = events.filter(public=True)
         comments = comments.filter(internal=False)
@@ -128,6 +128,7 @@ def participants(report):
     people = (
         get_user_model()
         .objects.filter(Q(pk__in=shared) | Q(pk=report.reporter_id))
+        .select_related("profile")
         .annotate(
             credit_display=Subquery(choice.values("display")[:1]),
             credit_name=Subquery(choice.values("name")[:1]),
