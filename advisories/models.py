@@ -222,12 +222,14 @@ class Advisory(models.Model):
         help_text='Released versions with the fix, e.g. ["0.13.4", "0.12.9"].',
     )
     workaround = models.TextField(blank=True)
-    cwe = models.CharField(max_length=20, blank=True, validators=[CWE])
-    cvss_vector = models.CharField(max_length=200, blank=True)
-    cvss_score = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
-    cvss_severity = models.CharField(max_length=10, blank=True)
-    ghsa_id = models.CharField(max_length=30, blank=True, validators=[GHSA])
-    cve_id = models.CharField(max_length=30, blank=True, validators=[CVE])
+    cwe = models.CharField(verbose_name="CWE", max_length=20, blank=True, validators=[CWE])
+    cvss_vector = models.CharField(verbose_name="CVSS vector", max_length=200, blank=True)
+    cvss_score = models.DecimalField(
+        verbose_name="CVSS score", max_digits=3, decimal_places=1, null=True, blank=True
+    )
+    cvss_severity = models.CharField(verbose_name="CVSS severity", max_length=10, blank=True)
+    ghsa_id = models.CharField(verbose_name="GHSA ID", max_length=30, blank=True, validators=[GHSA])
+    cve_id = models.CharField(verbose_name="CVE ID", max_length=30, blank=True, validators=[CVE])
     references = models.JSONField(default=list, blank=True)
     reporter_approved_at = models.DateTimeField(null=True, blank=True)
     scheduled = models.BooleanField(
@@ -247,6 +249,7 @@ class Advisory(models.Model):
     objects = AdvisoryQuerySet.as_manager()
 
     class Meta:
+        verbose_name_plural = "advisories"
         ordering = ["-published_at", "-id"]
         indexes = [
             models.Index(fields=["project", "state", "published_at"], name="advisory_public_idx"),
@@ -384,7 +387,9 @@ class FixReview(models.Model):
         SUPERSEDED = "superseded", "Superseded"
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="fix_reviews")
-    fix_url = models.URLField(blank=True, help_text="The commit, pull request or patch.")
+    fix_url = models.URLField(
+        verbose_name="fix URL", blank=True, help_text="The commit, pull request or patch."
+    )
     attachment = models.ForeignKey(
         "reports.Attachment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

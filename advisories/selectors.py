@@ -50,7 +50,7 @@ def hall_of_fame(project):
 
 def advisory_of(report):
     """The report's advisory with its credits and revisions (and who made them), or None."""
-    revisions = AdvisoryRevision.objects.select_related("created_by")
+    revisions = AdvisoryRevision.objects.select_related("created_by__profile")
     return (
         Advisory.objects.filter(report=report)
         .prefetch_related("credits", Prefetch("revisions", queryset=revisions))

@@ -22,7 +22,9 @@ def start_checklist(request, tracking_id):
         services.start_checklist(report=access.report, by=request.user)
     except services.AdvisoryError as error:
         return back_to_report(request, access, str(error))
-    return redirect("advisories:checklist", tracking_id)
+    return back_to_report(
+        request, access, done="Incident checklist started.", to="advisories:checklist"
+    )
 
 
 @login_required
@@ -53,17 +55,19 @@ def propose_disclosure(request, tracking_id):
     form = forms.DisclosureProposalForm(request.POST)
     if not form.is_valid():
         return back_to_report(request, access, form_errors(form))
+    date = form.cleaned_data["date"]
     try:
         services.propose_disclosure(
             report=access.report,
             by=request.user,
-            date=form.cleaned_data["date"],
+            date=date,
             reason=form.cleaned_data["reason"],
             actively_exploited=form.cleaned_data["actively_exploited"],
         )
     except services.AdvisoryError as error:
         return back_to_report(request, access, str(error))
-    return back_to_report(request, access)
+    done = f"Disclosure date proposed: {date:%Y-%m-%d}. The reporter is asked to agree."
+    return back_to_report(request, access, done=done)
 
 
 @login_required
@@ -74,16 +78,19 @@ def respond_disclosure(request, tracking_id, proposal_id):
     form = forms.DisclosureResponseForm(request.POST)
     if not form.is_valid():
         return back_to_report(request, access, form_errors(form))
+    agree = form.cleaned_data["agree"]
     try:
         services.respond_to_disclosure(
             proposal=proposal,
             by=request.user,
-            agree=form.cleaned_data["agree"],
+            agree=agree,
             response=form.cleaned_data["response"],
         )
     except services.AdvisoryError as error:
         return back_to_report(request, access, str(error))
-    return back_to_report(request, access)
+    answer = "agreed to" if agree else "objected to"
+    done = f"You {answer} the disclosure date {proposal.proposed_date:%Y-%m-%d}."
+    return back_to_report(request, access, done=done)
 
 
 @login_required
@@ -99,7 +106,11 @@ def fix_release(request, tracking_id):
         version=form.cleaned_data["fix_version"],
         released_on=form.cleaned_data["released_on"],
     )
-    return back_to_report(request, access)
+    done = (
+        f"Fixed release recorded: {form.cleaned_data['fix_version']}, "
+        f"released on {form.cleaned_data['released_on']:%Y-%m-%d}."
+    )
+    return back_to_report(request, access, done=done)
 
 
 # --- Advisory draft, review and publication -----------------------------------------------------
@@ -157,7 +168,7 @@ def _edit_advisory(request, access, draft):
             services.draft_advisory(report=report, by=request.user)
         except services.AdvisoryError as error:
             return back_to_report(request, access, str(error))
-        return redirect("advisories:advisory", report.tracking_id)
+        return back_to_report(request, access, done="Advisory drafted.", to="advisories:advisory")
     form = forms.AdvisoryForm(request.POST, instance=draft, matrix=_matrix(report))
     if not form.is_valid():
         return _review_page(request, access, draft, form, status=400)
@@ -171,7 +182,7 @@ def _edit_advisory(request, access, draft):
     return redirect("advisories:advisory", report.tracking_id)
 
 
-def _advisory_step(action, service):
+def _advisory_step(action, service, done):
     @login_required
     @require_POST
     def view(request, tracking_id):
@@ -183,15 +194,25 @@ def _advisory_step(action, service):
             service(advisory=draft, by=request.user)
         except services.AdvisoryError as error:
             return back_to_report(request, access, str(error), to="advisories:advisory")
-        return redirect("advisories:advisory", tracking_id)
+        return back_to_report(request, access, done=done, to="advisories:advisory")
 
     return view
 
 
-share_for_review = _advisory_step("edit_advisory", services.share_for_review)
-approve = _advisory_step("approve_advisory", services.approve)
-schedule = _advisory_step("publish", publication.schedule)
-unschedule = _advisory_step("publish", publication.unschedule)
+share_for_review = _advisory_step(
+    "edit_advisory",
+    services.share_for_review,
+    "The advisory is shared with the reporter for review.",
+)
+approve = _advisory_step(
+    "approve_advisory", services.approve, "You approved the advisory; the maintainers are told."
+)
+schedule = _advisory_step(
+    "publish", publication.schedule, "The advisory will be published on the disclosure date."
+)
+unschedule = _advisory_step(
+    "publish", publication.unschedule, "The scheduled publication is cancelled."
+)
 
 
 @login_required

@@ -257,6 +257,9 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_ADAPTER = "disclosure.accounts.AccountAdapter"
+# People are named by the display name they chose, never by the username allauth makes from
+# the address's local part (projects.people).
+ACCOUNT_USER_DISPLAY = "projects.people.user_display"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"

@@ -7,7 +7,7 @@ import datetime
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from projects.models import Membership
+from projects.models import DISPLAY_NAME_MAX, Membership
 
 # Dates people type: release dates, disclosure dates. Outside these a date is a typo, and the
 # far ends of the calendar break arithmetic (9999-12-31 plus a week's disclosure delay overflows).
@@ -85,3 +85,13 @@ class RoleForm(forms.Form):
         form = cls(initial={"role": membership.role}, auto_id=f"id_member_{membership.pk}_%s")
         form.fields["role"].widget.attrs["aria-label"] = f"Role of {membership.user.email}"
         return form
+
+
+class DisplayNameForm(forms.Form):
+    display_name = forms.CharField(
+        max_length=DISPLAY_NAME_MAX,
+        required=False,
+        label="Display name",
+        help_text="How others on this site see you: in comments, on reports and in emails. "
+        "Leave it empty to be shown without a name.",
+    )

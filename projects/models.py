@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from projects import intake
 
+DISPLAY_NAME_MAX = 80
+
 
 class Project(models.Model):
     slug = models.SlugField(unique=True)
@@ -29,14 +31,15 @@ class Project(models.Model):
     )
     description = models.CharField(max_length=300, blank=True)
     homepage = models.URLField(blank=True)
-    repository_url = models.URLField(blank=True)
+    repository_url = models.URLField(verbose_name="repository URL", blank=True)
     security_email = models.EmailField(help_text="Primary security contact.")
     backup_email = models.EmailField(blank=True, help_text="Contact when the primary is silent.")
     backup_after_hours = models.PositiveIntegerField(
         null=True, blank=True, help_text="Hours without acknowledgment before the backup is used."
     )
-    pgp_key_url = models.URLField(blank=True)
+    pgp_key_url = models.URLField(verbose_name="PGP key URL", blank=True)
     cve_threshold = models.DecimalField(
+        verbose_name="CVE threshold",
         max_digits=3,
         decimal_places=1,
         null=True,
@@ -76,7 +79,9 @@ class PolicyRevision(models.Model):
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="revisions")
     effective_from = models.DateField()
-    source_url = models.URLField(blank=True, help_text="Where this policy text was published.")
+    source_url = models.URLField(
+        verbose_name="source URL", blank=True, help_text="Where this policy text was published."
+    )
     # effective_from is the platform's date: the day this text was taken in (and is in force here
     # from). What the text itself says of its date is kept in its own words.
     effective_statement = models.TextField(
@@ -96,14 +101,18 @@ class PolicyRevision(models.Model):
         default=list, blank=True, help_text='List of {"name", "label", "required"} objects.'
     )
     # SLA targets (blank: the policy makes no promise).
-    ack_hours = models.PositiveIntegerField(null=True, blank=True)
+    ack_hours = models.PositiveIntegerField(
+        verbose_name="acknowledgment hours", null=True, blank=True
+    )
     detail_hours = models.PositiveIntegerField(null=True, blank=True)
     update_days = models.PositiveIntegerField(null=True, blank=True)
     fix_days = models.PositiveIntegerField(
         null=True, blank=True, help_text="Days from the detailed response to a proposed fix."
     )
     resolve_days = models.PositiveIntegerField(null=True, blank=True)
-    sla_text = models.TextField(blank=True, help_text="Markdown: the policy's own words on timing.")
+    sla_text = models.TextField(
+        verbose_name="SLA text", blank=True, help_text="Markdown: the policy's own words on timing."
+    )
     # Waiting for the reporter: nudge after this many days, close as withdrawn after that many.
     needs_info_nudge_days = models.PositiveIntegerField(default=7)
     # Closing a reporter's report is a rule against the reporter: only a policy that states it
@@ -454,3 +463,24 @@ class ProjectEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.message}"
+
+
+class Profile(models.Model):
+    """What a person chooses to be called on the site (projects is the floor every app stands
+    on, so every page and email names people through projects.people). Never derived from the
+    email address: without a display name, each audience is shown what it may see
+    (projects.people.shown_name).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    display_name = models.CharField(
+        max_length=DISPLAY_NAME_MAX,
+        blank=True,
+        help_text="Shown instead of the account's email address where others see the person.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return self.display_name or f"Profile of user {self.user_id}"

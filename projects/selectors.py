@@ -74,16 +74,18 @@ def members_page(*, project):
     return MembersPage(
         members=list(
             Membership.objects.filter(project=project)
-            .select_related("user")
+            .select_related("user__profile")
             .order_by("user__email", "pk")
         ),
         invitations=list(
             pending_invitations(project=project)
-            .select_related("invited_by")
+            .select_related("invited_by__profile")
             .order_by("created_at", "pk")
         ),
         events=list(
-            project.events.select_related("actor").order_by("-created_at", "-pk")[:EVENTS_SHOWN]
+            project.events.select_related("actor__profile").order_by("-created_at", "-pk")[
+                :EVENTS_SHOWN
+            ]
         ),
     )
 
@@ -115,5 +117,6 @@ def member_accounts(*, project):
     return (
         get_user_model()
         .objects.filter(memberships__project=project, is_active=True)
+        .select_related("profile")
         .order_by("email", "pk")
     )

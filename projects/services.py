@@ -25,6 +25,7 @@ from projects.access import ADMIN, Role, is_own_membership, manages_members, rol
 from projects.models import (
     Membership,
     PolicyRevision,
+    Profile,
     Project,
     ProjectEvent,
     ProjectInvitation,
@@ -454,3 +455,42 @@ def revoke_invitation(*, invitation, by):
         message=f"An admin of {project.name} withdrew the invitation to join the project as "
         f"{_label(invitation.role)}: its link no longer works.",
     )
+
+
+# --- People -------------------------------------------------------------------------------------
+
+
+class ProfileError(ValidationError):
+    """A display name the rules refuse; the message is shown to the user."""
+
+
+def _check_display_name(name):
+    if any(not character.isprintable() for character in name):
+        raise ProfileError("A display name is one line of printable characters.")
+    try:
+        validate_email(name)
+    except ValidationError:
+        pass
+    else:
+        raise ProfileError(
+            "Use a name, not an email address: the display name is shown where your address is not."
+        )
+    if "security team" in name.lower():
+        # The reporter side sees the people acting for a project as "<project> security team".
+        raise ProfileError(
+            '"Security team" names a project\'s team on this site; choose your own name.'
+        )
+
+
+@transaction.atomic
+def set_display_name(*, user, display_name):
+    """Store what `user` wants to be called (blank: no display name; each audience is then shown
+    what it may see, never a name made from the address).
+    """
+    name = " ".join(display_name.split())
+    if name:
+        _check_display_name(name)
+    profile, _ = Profile.objects.select_for_update().get_or_create(user=user)
+    profile.display_name = name
+    profile.save(update_fields=["display_name", "updated_at"])
+    return profile

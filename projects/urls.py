@@ -24,6 +24,8 @@ register_converter(InvitationToken, "invitation_token")
 
 urlpatterns = [
     path("", views.project_list, name="list"),
+    # Beside allauth's account pages (/accounts/ is theirs; this name is not one of them).
+    path("accounts/profile/", views.profile, name="profile"),
     path(
         "projects/invitations/<invitation_token:token>/",
         views.accept_invitation,

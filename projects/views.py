@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from projects import forms, security_txt, selectors, services
+from projects import forms, people, security_txt, selectors, services
 from projects.access import (
     ROLE_DUTIES,
     Role,
@@ -232,3 +232,27 @@ def markdown_preview(request):
 
 def _plain(message, *, status):
     return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def profile(request):
+    """The signed-in person's display name (the account pages' "Display name")."""
+    form = forms.DisplayNameForm(
+        request.POST or None, initial={"display_name": people.display_name(request.user)}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_display_name(
+                user=request.user, display_name=form.cleaned_data["display_name"]
+            )
+        except services.ProfileError as error:
+            form.add_error("display_name", error)
+        else:
+            name = people.display_name(request.user)
+            messages.success(
+                request,
+                f"Saved: others now see you as {name}." if name else "Saved: no display name.",
+            )
+            return redirect("projects:profile")
+    return render(request, "account/profile.html", {"form": form})

@@ -48,6 +48,19 @@ def reporter_or(minimum):
     return rule
 
 
+def while_open(rule):
+    """`rule`, while the report is open: a closed, withdrawn or disclosed report takes no new
+    files and no new people. Without a report (member_may: what a role may do at all), `rule`.
+    """
+
+    def open_rule(access):
+        report = access.report
+        return (report is None or report.is_open) and rule(access)
+
+    open_rule.__doc__ = f"{rule.__doc__ or rule.__name__} While the report is open."
+    return open_rule
+
+
 def nobody(access):
     """Happens only as the effect of another action."""
     return False
@@ -56,7 +69,7 @@ def nobody(access):
 ACTIONS = {
     "view": participant,
     "comment": participant,
-    "upload": participant,
+    "upload": while_open(participant),
     "view_internal": member(TRIAGER),
     "comment_internal": member(TRIAGER),
     "acknowledge": member(TRIAGER),
@@ -71,6 +84,8 @@ ACTIONS = {
     "provide_info": reporter_side,
     "choose_credit": reporter_side,  # each for themselves, until the report is disclosed
     "withdraw": reporter,
+    "invite": while_open(reporter_or(MAINTAINER)),
+    # Removing people and revoking invitations stays possible on a closed report.
     "manage_collaborators": reporter_or(MAINTAINER),
     # Disclosing happens by publishing the advisory (advisories.services.publish).
     "disclose": nobody,
@@ -128,7 +143,7 @@ def access_report(user, tracking_id):
     viewer = Viewer.of(user, shared=False)  # the report's own query checks the sharing
     report = get_object_or_404(
         Report.objects.visible_to(user, viewer=viewer).select_related(
-            "project", "revision", "reporter", "assignee"
+            "project", "revision", "reporter__profile", "assignee__profile"
         ),
         tracking_id=tracking_id,
     )

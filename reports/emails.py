@@ -21,7 +21,10 @@ from django.urls import reverse
 from mailer import outbox
 from mailer.models import reference
 from projects.access import TRIAGER, member_roles, who_hears
-from reports.models import ReportUserObjectPermission
+from projects.people import display_name
+from reports.models import CLOSURES, ReportEvent, ReportUserObjectPermission, State
+
+Kind = ReportEvent.Kind
 
 
 def report_url(report):
@@ -97,6 +100,7 @@ def for_project(
     minimum,
     what=None,
     also_to=(),
+    also_to_subject=None,
     members=None,
     contacts=(),
     context=None,
@@ -104,20 +108,27 @@ def for_project(
     dedup_key=None,
 ):
     """Unsaved outbox rows of a member-side message: `template` to the members holding
-    `minimum` and to `also_to` (the reporter side of a public message), a notice saying `what`
-    (default: the subject) to the contacts (see `project_side`).
+    `minimum` and to `also_to` (the reporter side of a public message; with `also_to_subject`
+    when they are told it in other words), a notice saying `what` (default: the subject) to the
+    contacts (see `project_side`).
     """
     to, notified = project_side(report, minimum=minimum, members=members, contacts=contacts)
     full = [*to, *also_to]
-    return compose(
-        template,
-        report=report,
-        subject=subject,
-        to=full,
-        context=context,
-        exclude=exclude,
-        dedup_key=dedup_key,
-    ) + contact_notice(
+    batches = [(subject, full)]
+    if also_to_subject is not None:
+        batches = [(subject, to), (also_to_subject, [a for a in also_to if a not in to])]
+    rows = []
+    for batch_subject, addresses in batches:
+        rows += compose(
+            template,
+            report=report,
+            subject=batch_subject,
+            to=addresses,
+            context=context,
+            exclude=exclude,
+            dedup_key=dedup_key,
+        )
+    return rows + contact_notice(
         report=report,
         what=what or subject,
         to=[address for address in notified if address not in full],
@@ -143,20 +154,102 @@ def new_report(report):
     )
 
 
+def _transition_subject(entry, *, to_reporter):
+    report, from_state, to_state = entry.report, entry.from_state, entry.to_state
+    team = f"the {report.project.name} security team"
+    ended = {*CLOSURES, State.WITHDRAWN}
+    if to_state in ended:
+        return (
+            "Withdrawn by the reporter"
+            if to_state == State.WITHDRAWN
+            else f"Closed as {to_state.replace('_', ' ')}"
+        )
+    if from_state in ended:
+        return "Reopened"
+    if from_state == State.NEEDS_INFO:
+        return "Information provided by the reporter"
+    subjects = {
+        State.ACKNOWLEDGED: f"Acknowledged by {team}",
+        State.TRIAGED: f"Triaged by {team}",
+        State.FIXING: "A fix is in progress",
+        State.FIXED: "Fixed",
+        State.NEEDS_INFO: (
+            "Needs information from you"
+            if to_reporter
+            else "Waiting for information from the reporter"
+        ),
+        State.DISCLOSED: "Disclosed: the advisory is published",
+    }
+    return subjects.get(to_state, f"Now {State(to_state).label.lower()}")
+
+
+def _first_clause(message):
+    """What an event's message says before its details: "Disclosure proposed for 2026-05-04"
+    of "Disclosure proposed for 2026-05-04: the release ships then." The details may be anyone's
+    words; a subject line carries only the platform's own.
+    """
+    first = message.strip().splitlines()[0] if message.strip() else ""
+    for stop in (": ", ". ", " ("):
+        first = first.split(stop, 1)[0]
+    return first.rstrip(".")[:120]
+
+
+def event_subject(entry, *, to_reporter=False):
+    """The subject naming what happened ("Acknowledged by the Stalwart security team", "CVSS
+    score set: 9.8 Critical"), without the tracking ID (compose adds it). `to_reporter`: the
+    words for the reporter side where they differ.
+    """
+    kind, message = entry.kind, entry.message
+    if kind == Kind.TRANSITION:
+        return _transition_subject(entry, to_reporter=to_reporter)
+    if kind == Kind.CVSS:
+        score, severity = entry.data.get("score"), entry.data.get("severity")
+        return f"CVSS score set: {score} {severity}" if score else "CVSS vector set"
+    if kind == Kind.SEVERITY:
+        return "Severity set"
+    if kind == Kind.COLLABORATOR_ADDED:
+        # The one who joined: by their display name, else by the address they were invited at.
+        return f"{display_name(entry.actor) or message or 'A collaborator'} was added to the report"
+    if kind == Kind.COLLABORATOR_INVITED:
+        return f"{message} was invited to follow the report"
+    if kind == Kind.COLLABORATOR_REMOVED:
+        return f"{message} was removed from the report"
+    if kind == Kind.INVITATION_REVOKED:
+        return f"The invitation of {message} was revoked"
+    if kind == Kind.ATTACHMENT:
+        return f"Attachment added: {message}" if message else "Attachment added"
+    if kind == Kind.DISCLOSURE and message:
+        return _first_clause(message)
+    return entry.get_kind_display()
+
+
 def event(entry):
     report = entry.report
+    subject = event_subject(entry)
+    reporter_subject = event_subject(entry, to_reporter=True)
     outbox.send(
         for_project(
             "report_event",
             report=report,
-            subject=f"{entry.get_kind_display()}: {report.get_state_display()}",
+            subject=subject,
             what=entry.get_kind_display(),
             minimum=TRIAGER,
             also_to=reporter_side(report) if entry.public else (),
+            also_to_subject=reporter_subject if reporter_subject != subject else None,
             context={"event": entry},
             exclude=entry.actor.email if entry.actor else None,
         )
     )
+
+
+def comment_subject(note):
+    if note.internal:
+        return "Internal note"
+    if note.by_member:
+        return f"New comment from the {note.report.project.name} security team"
+    if note.author_id == note.report.reporter_id:
+        return "New comment from the reporter"
+    return "New comment from a collaborator"
 
 
 def comment(note):
@@ -165,7 +258,7 @@ def comment(note):
         for_project(
             "comment",
             report=report,
-            subject="Internal note" if note.internal else "New comment",
+            subject=comment_subject(note),
             what="New comment",
             minimum=TRIAGER,
             also_to=() if note.internal else reporter_side(report),
@@ -184,7 +277,7 @@ def invitation(invite):
     send(
         "invitation",
         report=invite.report,
-        subject=f"Invitation to a {invite.report.project.name} security report",
+        subject=f"Invitation to a security report for {invite.report.project.name}",
         to=[invite.email],
         context={
             "accept_url": accept_url,

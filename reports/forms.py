@@ -7,6 +7,7 @@ from django.utils.html import escape
 from projects.forms import MarkdownTextarea
 from projects.intake import STANDARD_FIELDS
 from projects.models import version_numbers
+from projects.people import shown_name
 from projects.selectors import member_accounts
 from reports.cvss import validate_vector
 from reports.models import CLOSURES, CreditDisplay, Report, Severity, State
@@ -361,7 +362,7 @@ class AssignmentForm(forms.Form):
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = member_accounts(project=project)
-        self.fields["assignee"].label_from_instance = lambda user: user.email
+        self.fields["assignee"].label_from_instance = lambda user: shown_name(user, email=True)
 
 
 SEARCH_MAX_LENGTH = 200

@@ -145,7 +145,9 @@ class Report(models.Model):
         related_name="reports",
         help_text="The policy in force when the report was filed; its deadlines follow it.",
     )
-    tracking_id = models.CharField(max_length=32, unique=True, editable=False)
+    tracking_id = models.CharField(
+        verbose_name="tracking ID", max_length=32, unique=True, editable=False
+    )
     year = models.PositiveSmallIntegerField(editable=False)
     sequence = models.PositiveIntegerField(editable=False)
     reporter = models.ForeignKey(
@@ -208,17 +210,29 @@ class Report(models.Model):
     extra_fields = models.JSONField(default=dict, blank=True)
     # CVSS: the reporter's suggestion is kept; the maintainers' vector is authoritative. Scores
     # are computed by a task (reports.tasks.compute_cvss) whenever a vector is saved.
-    reporter_cvss_vector = models.CharField(max_length=200, blank=True)
-    reporter_cvss_score = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
-    reporter_cvss_severity = models.CharField(max_length=10, blank=True)
-    cvss_vector = models.CharField(max_length=200, blank=True)
-    cvss_score = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
-    cvss_severity = models.CharField(max_length=10, blank=True)
+    reporter_cvss_vector = models.CharField(
+        verbose_name="reporter's CVSS vector", max_length=200, blank=True
+    )
+    reporter_cvss_score = models.DecimalField(
+        verbose_name="reporter's CVSS score", max_digits=3, decimal_places=1, null=True, blank=True
+    )
+    reporter_cvss_severity = models.CharField(
+        verbose_name="reporter's CVSS severity", max_length=10, blank=True
+    )
+    cvss_vector = models.CharField(verbose_name="CVSS vector", max_length=200, blank=True)
+    cvss_score = models.DecimalField(
+        verbose_name="CVSS score", max_digits=3, decimal_places=1, null=True, blank=True
+    )
+    cvss_severity = models.CharField(verbose_name="CVSS severity", max_length=10, blank=True)
     cvss_error = models.TextField(
-        blank=True, help_text="Why a stored vector could not be scored; the sweep skips it."
+        verbose_name="CVSS error",
+        blank=True,
+        help_text="Why a stored vector could not be scored; the sweep skips it.",
     )
     cve_request_needed = models.BooleanField(
-        default=False, help_text="The maintainers' CVSS score reaches the project's CVE threshold."
+        verbose_name="CVE request needed",
+        default=False,
+        help_text="The maintainers' CVSS score reaches the project's CVE threshold.",
     )
 
     # Closure.
@@ -245,7 +259,9 @@ class Report(models.Model):
     state_before_pause = models.CharField(max_length=20, choices=State.choices, blank=True)
 
     # Deadlines (reports.sla.deadlines), recomputed by every transition; null = no open clock.
-    ack_due = models.DateTimeField(null=True, blank=True, db_index=True)
+    ack_due = models.DateTimeField(
+        verbose_name="acknowledgment due", null=True, blank=True, db_index=True
+    )
     detail_due = models.DateTimeField(null=True, blank=True, db_index=True)
     next_update_due = models.DateTimeField(null=True, blank=True, db_index=True)
     resolve_due = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -298,6 +314,23 @@ class Report(models.Model):
     @property
     def severity_follows_cvss(self):
         return bool(self.cvss_vector) and not self.severity_is_override
+
+
+    def extra_field_items(self):
+        """The project-specific intake answers as (label, value), labelled and ordered as the
+        policy revision the report was filed under defines them ("Node.js version", not
+        "nodejs_version"); an answer the revision no longer names keeps its stored name.
+        """
+        labels = {item["name"]: item["label"] for item in self.revision.intake_extra_fields}
+        named = [
+            (labels[name], self.extra_fields[name]) for name in labels if name in self.extra_fields
+        ]
+        unnamed = [
+            (name.replace("_", " ").capitalize(), value)
+            for name, value in self.extra_fields.items()
+            if name not in labels
+        ]
+        return named + unnamed
 
 
 class ReportUserObjectPermission(UserObjectPermissionBase):

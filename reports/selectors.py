@@ -127,7 +127,7 @@ def report_queue(*, user, now, viewer=None, view=QUEUE, project=None, state="", 
     shown first, on the first page, and the other matches follow in the sort order.
     """
     viewer = viewer or Viewer.of(user)
-    reports = Report.objects.visible_to(user, viewer=viewer).select_related("project", "assignee")
+    reports = Report.objects.visible_to(user, viewer=viewer).select_related("project", "assignee__profile")
     if view == MINE:
         reports = reports.filter(Q(reporter=user) | Q(pk__in=viewer.shared_ids or ()))
     elif not viewer.sees_everything:
@@ -208,8 +208,8 @@ class TimelineEntry:
 
 def timeline(report, *, include_internal):
     """Events and comments in order; internal ones only for members."""
-    events = report.events.select_related("actor")
-    comments = report.comments.select_related("author")
+    events = report.events.select_related("actor__profile")
+    comments = report.comments.select_related("author__profile")
     if not include_internal:
         events = events.filter(public=True)
         comments = comments.filter(internal=False)
@@ -240,6 +240,7 @@ def participants(report):
     people = (
         get_user_model()
         .objects.filter(Q(pk__in=shared) | Q(pk=report.reporter_id))
+        .select_related("profile")
         .annotate(
             credit_display=Subquery(choice.values("display")[:1]),
             credit_name=Subquery(choice.values("name")[:1]),

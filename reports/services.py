@@ -21,6 +21,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from mailer.background import enqueue_on_commit
 from projects.access import role_of
+from projects.people import shown_name
 from projects.models import Project
 from projects.services import invite_security_contact
 from reports import cvss, emails, extensions, reminders, sla
@@ -436,7 +437,7 @@ def assign(*, report, by, assignee):
     """
     report = lock_report(report)
     if assignee is not None and role_of(assignee, report.project) is None:
-        raise ReportError(f"{assignee.email} is not a member of {report.project.name}.")
+        raise ReportError(f"{shown_name(assignee, email=True)} is not a member of {report.project.name}.")
     previous_id = report.assignee_id
     if previous_id == (assignee and assignee.pk):
         return report
@@ -446,7 +447,7 @@ def assign(*, report, by, assignee):
         report,
         actor=by,
         kind=Event.ASSIGNMENT,
-        message=f"Assigned to {assignee.email}" if assignee else "Unassigned",
+        message=f"Assigned to {shown_name(assignee, email=True)}" if assignee else "Unassigned",
         public=False,
         data={"from": previous_id, "to": assignee and assignee.pk},
         notify=False,
@@ -618,7 +619,7 @@ def set_credit(*, report, by, display, name="", handle=""):
 @transaction.atomic
 def set_cvss_vector(*, report, by, vector):
     """The maintainers' vector (authoritative); the score follows in the compute_cvss task."""
-    cvss.score(vector)  # refuse a bad vector here too, not only in the form
+    result = cvss.score(vector)  # refuse a bad vector here too, not only in the form
     report = lock_report(report)
     report.cvss_vector = vector.strip()
     report.cvss_score = None
@@ -631,7 +632,14 @@ def set_cvss_vector(*, report, by, vector):
             "updated_at",
         ]
     )  # fmt: skip
-    record_event(report, actor=by, kind=Event.CVSS, message=report.cvss_vector)
+    # The score is stored by the task; the event (and its email) names it already.
+    record_event(
+        report,
+        actor=by,
+        kind=Event.CVSS,
+        message=report.cvss_vector,
+        data={"score": str(result.base_score), "severity": result.severity},
+    )
     _score_after_commit(report)
     return report
 

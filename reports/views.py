@@ -7,11 +7,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from projects.access import manages_members
+from projects.people import shown_name
 from projects.selectors import public_project
 from reports import forms, selectors, services
 from reports.access import access_report, can_view_sla
 from reports.models import Severity, State, Viewer
-from reports.postback import back_to_report, form_errors
+from reports.postback import back_to_report, form_errors, transition_done
 from reports.throttles import throttled
 
 
@@ -156,7 +157,7 @@ def report_transition(request, tracking_id, name):
         return back_to_report(request, access, form_errors(form))
     options = {k: v for k, v in form.cleaned_data.items() if k != "message"}
     try:
-        services.transition(
+        report = services.transition(
             report=access.report,
             by=request.user,
             name=name,
@@ -165,7 +166,7 @@ def report_transition(request, tracking_id, name):
         )
     except services.ReportError as error:
         return back_to_report(request, access, str(error))
-    return back_to_report(request, access)
+    return back_to_report(request, access, done=transition_done(name, report))
 
 
 @login_required
@@ -177,7 +178,7 @@ def comment(request, tracking_id):
     if not form.is_valid():
         return back_to_report(request, access, "Write something first.")
     try:
-        services.add_comment(
+        note = services.add_comment(
             report=access.report,
             by=request.user,
             body=form.cleaned_data["body"],
@@ -186,7 +187,8 @@ def comment(request, tracking_id):
         )
     except services.ReportError as error:
         return back_to_report(request, access, str(error))
-    return back_to_report(request, access)
+    done = "Internal note posted: only members see it." if note.internal else "Comment posted."
+    return back_to_report(request, access, done=done)
 
 
 @login_required
@@ -196,10 +198,10 @@ def score(request, tracking_id):
     form = forms.CvssForm(request.POST)
     if not form.is_valid():
         return back_to_report(request, access, " ".join(form.errors["vector"]))
-    services.set_cvss_vector(
+    report = services.set_cvss_vector(
         report=access.report, by=request.user, vector=form.cleaned_data["vector"]
     )
-    return back_to_report(request, access)
+    return back_to_report(request, access, done=f"CVSS vector set: {report.cvss_vector}.")
 
 
 @login_required
@@ -218,8 +220,8 @@ def severity(request, tracking_id):
         )
     except services.ReportError as error:
         return back_to_report(request, access, str(error))
-    messages.success(request, f"Severity: {report.get_severity_display() or 'not set'}.")
-    return back_to_report(request, access)
+    done = f"Severity: {report.get_severity_display() or 'not set'}."
+    return back_to_report(request, access, done=done)
 
 
 @login_required
@@ -234,8 +236,8 @@ def assign(request, tracking_id):
         services.assign(report=access.report, by=request.user, assignee=assignee)
     except services.ReportError as error:
         return back_to_report(request, access, str(error))
-    messages.success(request, f"Assigned to {assignee.email}." if assignee else "Unassigned.")
-    return back_to_report(request, access)
+    done = f"Assigned to {shown_name(assignee, email=True)}." if assignee else "Unassigned."
+    return back_to_report(request, access, done=done)
 
 
 @login_required
@@ -262,8 +264,7 @@ def credit(request, tracking_id):
         services.set_credit(report=access.report, by=request.user, **form.credit())
     except services.ReportError as error:
         return back_to_report(request, access, str(error))
-    messages.success(request, "Saved: this is how the advisory will credit you.")
-    return back_to_report(request, access)
+    return back_to_report(request, access, done="Saved: this is how the advisory will credit you.")
 
 
 @login_required
@@ -274,13 +275,13 @@ def upload(request, tracking_id):
     form = forms.AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
         return back_to_report(request, access, " ".join(form.errors.get("attachments", [])))
+    files = form.cleaned_data["attachments"]
     try:
-        services.add_attachments(
-            report=access.report, by=request.user, files=form.cleaned_data["attachments"]
-        )
+        services.add_attachments(report=access.report, by=request.user, files=files)
     except services.ReportError as error:
         return back_to_report(request, access, str(error))
-    return back_to_report(request, access)
+    names = ", ".join(upload.name for upload in files)
+    return back_to_report(request, access, done=f"Uploaded: {names}.")
 
 
 @login_required
@@ -303,7 +304,7 @@ def download(request, tracking_id, attachment_id):
 @require_POST
 @throttled("invite")
 def invite(request, tracking_id):
-    access = access_report(request.user, tracking_id).require("manage_collaborators")
+    access = access_report(request.user, tracking_id).require("invite")
     form = forms.InviteForm(request.POST)
     if not form.is_valid():
         return back_to_report(request, access, "Enter a valid email address.")
@@ -313,12 +314,11 @@ def invite(request, tracking_id):
         )
     except services.ReportError as error:
         return back_to_report(request, access, str(error))
-    messages.success(
-        request,
+    done = (
         f"An invitation was sent to {form.cleaned_data['email']}. It can be accepted for "
-        f"{settings.INVITATION_MAX_AGE_DAYS} days by whoever signs in with that address verified.",
+        f"{settings.INVITATION_MAX_AGE_DAYS} days by whoever signs in with that address verified."
     )
-    return back_to_report(request, access)
+    return back_to_report(request, access, done=done)
 
 
 @login_required
@@ -331,8 +331,8 @@ def revoke_invitation(request, tracking_id, invitation_id):
         )
     except services.ReportError as error:
         raise Http404(str(error)) from error
-    messages.success(request, "The invitation is revoked: its link no longer works.")
-    return back_to_report(request, access)
+    done = "The invitation is revoked: its link no longer works."
+    return back_to_report(request, access, done=done)
 
 
 @login_required
@@ -343,7 +343,7 @@ def remove_collaborator(request, tracking_id, user_id):
         services.remove_collaborator(report=access.report, by=request.user, user_id=user_id)
     except services.ReportError as error:
         raise Http404(str(error)) from error
-    return back_to_report(request, access)
+    return back_to_report(request, access, done="The collaborator no longer sees the report.")
 
 
 @login_required
@@ -360,4 +360,5 @@ def accept_invitation(request, token):
             {"token": token, "error": str(error)},
             status=404,
         )
+    messages.success(request, f"You now follow {report.tracking_id} as a collaborator.")
     return redirect("reports:detail", report.tracking_id)

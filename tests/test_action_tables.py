@@ -11,6 +11,7 @@ from django.http import Http404
 
 from advisories import access as advisory_access
 from reports import access as report_access
+from reports.models import CLOSED_STATES, Report
 from tests.reports.conftest import file, share
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,8 @@ EXPECTED = {
         "provide_info": REPORTER_SIDE,
         "choose_credit": REPORTER_SIDE,
         "withdraw": {"reporter"},
-        "manage_collaborators": {"reporter"} | MAINTAINERS,
+        "invite": {"reporter"} | MAINTAINERS,
+        "manage_collaborators": {"reporter"} | MAINTAINERS,  # remove people, revoke invitations
         "disclose": set(),  # only by publishing the advisory
     },
     "advisories": {
@@ -66,6 +68,12 @@ EXPECTED = {
     },
 }
 TABLES = {"reports": report_access.ACTIONS, "advisories": advisory_access.ACTIONS}
+# A closed (duplicate, not applicable, out of scope, informative, spam), withdrawn or disclosed
+# report takes no new files and no new people; everything else stays as it is.
+EXPECTED_CLOSED = {
+    "reports": {**EXPECTED["reports"], "upload": set(), "invite": set()},
+    "advisories": EXPECTED["advisories"],
+}
 
 
 def access_of(app, user, tracking_id):
@@ -98,6 +106,17 @@ def test_every_action_against_the_cast(app, who, cast, report):
     allowed = {action for action in TABLES[app] if access.allows(action)}
     assert allowed == {action for action, people in EXPECTED[app].items() if who in people}
     # What templates see is the same rule.
+    assert {action for action, yes in access.can.items() if yes} == allowed
+
+
+@pytest.mark.parametrize("who", sorted(PARTICIPANTS))
+@pytest.mark.parametrize("state", sorted(CLOSED_STATES))
+@pytest.mark.parametrize("app", sorted(TABLES))
+def test_every_action_against_the_cast_on_a_closed_report(app, state, who, cast, report):
+    Report.objects.filter(pk=report.pk).update(state=state)
+    access = access_of(app, cast[who], report.tracking_id)
+    allowed = {action for action in TABLES[app] if access.allows(action)}
+    assert allowed == {action for action, people in EXPECTED_CLOSED[app].items() if who in people}
     assert {action for action, yes in access.can.items() if yes} == allowed
 
 

@@ -1,5 +1,6 @@
 from django import template
 
+from projects.people import shown_name
 from reports.access import access_for
 
 register = template.Library()
@@ -16,18 +17,23 @@ def viewer_can(viewer, report, action):
 
 @register.simple_tag(takes_context=True)
 def participant(context, user, for_project=False):
-    """How a person appears on a report. The reporter side never learns who the maintainers are:
-    whoever acted for the project (`for_project`, recorded when they acted) is its security team
-    to them, also after leaving the project.
+    """How a person appears on a report (names: projects.people). Members see who everyone is:
+    display name and address. The reporter side never learns who the maintainers are: whoever
+    acted for the project (`for_project`, recorded when they acted) is its security team to
+    them, also after leaving the project; the reporter is "Reporter" to collaborators unless
+    they chose a display name.
     """
     if user is None:
         return "System"
     access, report = context["access"], context["report"]
     if user.pk == report.reporter_id:
-        return "You" if user.pk == access.user.pk else "Reporter"
+        if user.pk == access.user.pk:
+            return "You"
+        return shown_name(user, email=access.is_member, fallback="Reporter")
     if for_project and not access.is_member:
         return f"{report.project.name} security team"
-    return user.email
+    # Collaborators' addresses were always shown on the report; a display name replaces them.
+    return shown_name(user, email=access.is_member, fallback=user.email)
 
 
 @register.filter

@@ -357,7 +357,10 @@ def test_an_amendment_without_a_reason_is_a_form_error(advisory, maintainer, rea
     body = response.content.decode()
     assert re.search(r'id="error_1_id_amend-reason"[^>]*>\s*<strong>This field is required.', body)
     assert 'value="Rewritten"' in body  # what was typed is kept
-    assert '<h1 class="h3">STW-ADV-2026-0001: SMTP smuggling</h1>' in body  # not applied
+    assert (
+        '<h1 class="h3"><span class="tracking-id">STW-ADV-2026-0001</span>: SMTP smuggling</h1>'
+        in body
+    )  # not applied
     nothing_stored(advisory, before)
 
 
@@ -443,7 +446,7 @@ def test_withdrawing_asks_for_confirmation_first(
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert f"Withdraw {advisory.identifier}?" in page
+    assert f'Withdraw <span class="tracking-id">{advisory.identifier}</span>?' in page
     assert "Duplicate.</textarea>" in page
     assert re.search(r'<input type="hidden" name="withdraw-confirm" value="True"', page)
     assert "Confirm the withdrawal" in page

@@ -519,7 +519,7 @@ def test_a_closed_report_shows_no_planned_disclosure(report, maintainer, reporte
     )
     page = client_for(reporter).get(f"/reports/{report.tracking_id}/").content.decode()
     assert "Planned disclosure" not in page
-    assert "No disclosure date yet" in page
+    assert "No disclosure is planned for a closed report." in page
 
 
 def test_reporter_agrees_to_a_proposed_date(report, reporter, maintainer):
@@ -880,7 +880,7 @@ def test_the_advisory_is_drafted_once_the_report_is_triaged(report, maintainer):
     )
 
     page = client_for(maintainer).get(advisory_url(report)).content.decode()
-    assert "STW-ADV-2026-0001: SMTP smuggling in the relay" in page
+    assert "STW-ADV-2026-0001</span>: SMTP smuggling in the relay" in page
     assert VECTOR in page
 
     # Drafting again returns the same advisory.

@@ -119,7 +119,7 @@ def test_a_report_goes_from_triage_to_a_published_advisory(page, live_server, ca
     expect(page.get_by_role("heading", name="TMM-ADV-")).to_be_visible()
     # The fixed versions start from the recorded release.
     expect(page.get_by_label("Fixed versions")).to_have_value("1.4.2")
-    page.get_by_label("Cwe").fill("CWE-79")
+    page.get_by_label("CWE").fill("CWE-79")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Advisory saved.")).to_be_visible()
     page.get_by_role("button", name="Share with the reporter for review").click()

@@ -63,6 +63,7 @@ ALLOWED = {
     "account_change_password": SIGNED_IN,
     "account_set_password": SIGNED_IN,
     "account_logout": SIGNED_IN,  # GET asks to confirm; signing out is a POST
+    "projects:profile": SIGNED_IN,  # their own display name
     "account_reauthenticate": SIGNED_IN,
     "account_request_reauthentication_code": SIGNED_IN,
     "account_confirm_reauthentication_code": SIGNED_IN,

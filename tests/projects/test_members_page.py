@@ -293,6 +293,7 @@ DESCRIBED = {
         (report_access.ACTIONS, "mark_fixed"),
         (report_access.ACTIONS, "reopen"),
         (report_access.ACTIONS, "manage_collaborators"),
+        (report_access.ACTIONS, "invite"),
         (advisory_access.ACTIONS, "propose_disclosure"),
         (advisory_access.ACTIONS, "edit_advisory"),
         (advisory_access.ACTIONS, "publish"),

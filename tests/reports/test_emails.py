@@ -85,7 +85,7 @@ def test_state_change(
     with django_capture_on_commit_callbacks(execute=True):
         services.transition(report=report, by=triager, name="acknowledge", message="Got it.")
     # Everyone who follows the report except the one who acted.
-    subject = "State changed: Acknowledged"
+    subject = "Acknowledged by the Acme security team"
     assert received(mailoutbox, report) == {
         (reporter.email, subject),
         (collaborator.email, subject),
@@ -103,9 +103,9 @@ def test_public_comment(
             report=report, by=maintainer, body="We reproduced it.", internal=False, by_member=True
         )
     assert received(mailoutbox, report) == {
-        (reporter.email, "New comment"),
-        (collaborator.email, "New comment"),
-        (triager.email, "New comment"),
+        (reporter.email, "New comment from the Acme security team"),
+        (collaborator.email, "New comment from the Acme security team"),
+        (triager.email, "New comment from the Acme security team"),
     }
     assert all("We reproduced it." in m.body for m in mailoutbox)
 
@@ -119,20 +119,20 @@ def test_collaborator_invited_then_added(
     # An invitation, whoever owns the address; the event goes to everyone else who follows the
     # report (not to the reporter, who invited).
     assert received(mailoutbox, report) == {
-        (stranger.email, "Invitation to a Acme security report"),
-        (collaborator.email, "Collaborator invited: New"),
-        (maintainer.email, "Collaborator invited: New"),
-        (triager.email, "Collaborator invited: New"),
+        (stranger.email, "Invitation to a security report for Acme"),
+        (collaborator.email, f"{stranger.email} was invited to follow the report"),
+        (maintainer.email, f"{stranger.email} was invited to follow the report"),
+        (triager.email, f"{stranger.email} was invited to follow the report"),
     }
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         services.accept_invitation(token=invitation.token, user=stranger)
     assert received(mailoutbox, report) == {
         (stranger.email, "You were added to a report"),
-        (reporter.email, "Collaborator added: New"),
-        (collaborator.email, "Collaborator added: New"),
-        (maintainer.email, "Collaborator added: New"),
-        (triager.email, "Collaborator added: New"),
+        (reporter.email, f"{stranger.email} was added to the report"),
+        (collaborator.email, f"{stranger.email} was added to the report"),
+        (maintainer.email, f"{stranger.email} was added to the report"),
+        (triager.email, f"{stranger.email} was added to the report"),
     }
 
 
@@ -140,7 +140,7 @@ def test_invitation(report, reporter, mailoutbox, django_capture_on_commit_callb
     with django_capture_on_commit_callbacks(execute=True):
         services.invite_collaborator(report=report, by=reporter, email=NEWCOMER)
     invitation = next(m for m in mailoutbox if m.to == [NEWCOMER] and "Invitation" in m.subject)
-    assert check_email(invitation, report) == "Invitation to a Acme security report"
+    assert check_email(invitation, report) == "Invitation to a security report for Acme"
     token = report.invitations.get(email=NEWCOMER).token
     assert f"{SITE}/reports/invitations/{token}/" in invitation.body
     assert f"{SITE}/accounts/signup/" in invitation.body

@@ -105,7 +105,7 @@ def test_inviting_says_the_same_whoever_owns_the_address(
     events = list(report.events.exclude(kind="created").values_list("kind", "message"))
     assert events == [("collaborator_invited", address)]
     invitations = [m.subject for m in mailoutbox if m.to == [address] and "Invit" in m.subject]
-    assert invitations == [f"[{report.tracking_id}] Invitation to a Acme security report"]
+    assert invitations == [f"[{report.tracking_id}] Invitation to a security report for Acme"]
     assert not services.collaborators(report).exists()
 
 
@@ -195,7 +195,7 @@ def test_invitation_of_a_new_address_is_accepted_after_sign_up(
     invitation = Invitation.objects.get()
     assert invitation.email == "new@example.org"
     email = next(m for m in mailoutbox if m.to == ["new@example.org"])
-    assert email.subject == f"[{report.tracking_id}] Invitation to a Acme security report"
+    assert email.subject == f"[{report.tracking_id}] Invitation to a security report for Acme"
     accept_path = re.search(r"https?://[^/]+(/reports/invitations/[^/\s]+/)", email.body).group(1)
     assert report.title not in email.body  # nothing of the report before sign-up
 

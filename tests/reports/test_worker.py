@@ -134,7 +134,9 @@ def test_a_worker_delivers_the_outbox(celery_worker, project, maintainer, triage
     services.add_comment(
         report=report, by=maintainer, body="We can reproduce it.", internal=False, by_member=True
     )
-    comment_mail = OutboundEmail.objects.filter(subject=f"[{report.tracking_id}] New comment")
+    comment_mail = OutboundEmail.objects.filter(
+        subject=f"[{report.tracking_id}] New comment from the Acme security team"
+    )
     celery_worker.wait_until(comment_mail.exists, "the comment's emails in the outbox")
     assert sorted(comment_mail.values_list("to", flat=True)) == sorted(
         [reporter.email, triager.email]
@@ -152,4 +154,6 @@ def test_a_worker_delivers_the_outbox(celery_worker, project, maintainer, triage
     for email in comment_mail:
         assert (email.attempts, email.last_error) == (0, "")
         assert log.count(f"Message-ID: {outbox.message_id(email)}") == 1
-    assert log.count(f"Subject: [{report.tracking_id}] New comment") == 2
+    assert (
+        log.count(f"Subject: [{report.tracking_id}] New comment from the Acme security team") == 2
+    )
