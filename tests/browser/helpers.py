@@ -3,12 +3,24 @@
 Locators go by role, label and text, as a person reads the page: templates and URLs may move.
 """
 
+import re
 import time
+from pathlib import Path
 
+from django.conf import settings
 from playwright.sync_api import expect
 
 from projects.access import needs_second_factor
 from tests.signin import PASSWORD, enroll_totp, totp_code
+
+# The words the journeys depend on that other work may change, each in one place.
+# The members' nav item to the report queue (to become "Queue"; reporters keep "My reports").
+QUEUE_NAV = "My reports"
+# The reporter's nav item to the reports they filed.
+MY_REPORTS_NAV = "My reports"
+
+# Where the journeys leave their screenshots (var/ is ignored by git).
+SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "e2e"
 
 
 def sign_in(page, live_server, user):
@@ -52,3 +64,69 @@ def sent_emails(mailoutbox, *, to, subject="", timeout=5.0):
         if found or time.monotonic() > deadline:
             return found
         time.sleep(0.05)
+
+
+def sign_out(page):
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+
+
+def open_report(page, tracking_id, *, nav=MY_REPORTS_NAV):
+    """Follow the nav link to the list (QUEUE_NAV for members), then the report's tracking ID."""
+    page.get_by_role("link", name=nav, exact=True).click()
+    page.get_by_role("link", name=tracking_id).click()
+    expect(page.get_by_role("heading", name=tracking_id)).to_be_visible()
+
+
+def act(page, summary, button=None, *, optional=(), **fields):
+    """Unfold an action of the report page, fill its fields by label (underscores for spaces;
+    a <select> by its option's text), click its button. Fields named in `optional` are filled
+    only where the form has them.
+    """
+    panel = unfold(page, summary)
+    for name, value in fields.items():
+        label = name.replace("_", " ")
+        field = panel.get_by_label(label)
+        if label in optional and field.count() == 0:
+            continue
+        if field.evaluate("element => element.tagName") == "SELECT":
+            field.select_option(label=value)
+        else:
+            field.fill(value)
+    panel.get_by_role("button", name=button or summary).click()
+
+
+def status_line(page):
+    """The line under a report's heading: its state, severity, who filed it and when."""
+    return page.get_by_role("heading", level=1).locator("xpath=following-sibling::p[1]")
+
+
+class Screenshots:
+    """Numbered full-page screenshots of a journey's steps, var/e2e/<journey>-NN-<step>.png, for
+    a person to look through; a journey's earlier run's are removed first.
+    """
+
+    def __init__(self, journey):
+        self.journey = journey
+        self.taken = []
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for old in SCREENSHOTS.glob(f"{journey}-[0-9][0-9]-*.png"):
+            old.unlink()
+
+    def __call__(self, page, step):
+        assert re.fullmatch(r"[a-z0-9-]+", step), step
+        path = SCREENSHOTS / f"{self.journey}-{len(self.taken) + 1:02d}-{step}.png"
+        page.screenshot(path=path, full_page=True)
+        self.taken.append(path)
+        return path
+
+
+def reload_until_visible(page, locator, *, timeout=15.0):
+    """Reload the page until `locator` shows: for what a worker computes after the response (the
+    CVSS score: in-process in the tests, a real Celery worker in production).
+    """
+    deadline = time.monotonic() + timeout
+    while not locator.is_visible() and time.monotonic() < deadline:
+        time.sleep(0.2)
+        page.reload()
+    expect(locator).to_be_visible()
