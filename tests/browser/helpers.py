@@ -130,3 +130,16 @@ def reload_until_visible(page, locator, *, timeout=15.0):
         time.sleep(0.2)
         page.reload()
     expect(locator).to_be_visible()
+
+
+def extra_field_term(*, name, label):
+    """How a report page names a project's extra field (mailtri-router's `os`, "Operating
+    system"): today the key, capitalised ("Os"). Once the page takes the policy's label, this
+    returns `label`.
+    """
+    return name[:1].upper() + name[1:]
+
+
+def report_detail(page, term):
+    """The value a report page shows under `term` in its description list."""
+    return page.get_by_text(term, exact=True).locator("xpath=self::dt/following-sibling::dd[1]")
