@@ -19,6 +19,9 @@ QUEUE_NAV = "My reports"
 # The reporter's nav item to the reports they filed.
 MY_REPORTS_NAV = "My reports"
 
+# The advisory form's CWE field ("Cwe" today, "CWE" once labels come from verbose names).
+CWE_LABEL = re.compile(r"^\s*cwe\b", re.IGNORECASE)
+
 # Where the journeys leave their screenshots (var/ is ignored by git).
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "e2e"
 

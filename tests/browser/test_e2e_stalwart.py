@@ -25,6 +25,7 @@ from advisories.models import Advisory, Disclosure
 from projects.models import Membership, Project
 from reports.models import Report, State
 from tests.browser.helpers import (
+    CWE_LABEL,
     MY_REPORTS_NAV,
     QUEUE_NAV,
     Screenshots,
@@ -52,8 +53,6 @@ CHECKLIST_TASKS = [  # Phase 1 of Stalwart's SECURITY_PROCESS.md
     "Check if vulnerability affects current stable version",
 ]
 CHECKLIST_SIZE = 71
-# The advisory form's CWE field ("Cwe" today, "CWE" once labels come from verbose names).
-CWE_LABEL = re.compile(r"^\s*cwe\b", re.IGNORECASE)
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
