@@ -163,12 +163,12 @@ def test_a_report_goes_from_triage_to_a_published_advisory(page, live_server, ca
     sign_in(page, live_server, reporter)
     open_report(page, tracking_id)
     fix_review = page.locator("#fix-review")
-    pending = fix_review.locator("div").filter(
-        has=page.get_by_role("link", name="Proposed fix")
-    ).filter(has=page.get_by_role("button", name="Send my answer"))
-    expect(pending.get_by_role("link", name="Proposed fix")).to_have_attribute(
-        "href", REVISED_FIX
+    pending = (
+        fix_review.locator("div")
+        .filter(has=page.get_by_role("link", name="Proposed fix"))
+        .filter(has=page.get_by_role("button", name="Send my answer"))
     )
+    expect(pending.get_by_role("link", name="Proposed fix")).to_have_attribute("href", REVISED_FIX)
     pending.get_by_label("Your answer").select_option(label="Approve the fix and its schedule")
     pending.get_by_role("button", name="Send my answer").click()
     expect(page.get_by_text("Your answer is recorded")).to_be_visible()
