@@ -70,7 +70,9 @@ def sent_emails(mailoutbox, *, to, subject="", timeout=5.0):
 
 
 def sign_out(page):
+    unfold_nav(page)
     page.get_by_role("button", name="Sign out").click()
+    unfold_nav(page)
     expect(page.get_by_role("link", name="Sign in")).to_be_visible()
 
 
@@ -146,3 +148,34 @@ def extra_field_term(*, name, label):
 def report_detail(page, term):
     """The value a report page shows under `term` in its description list."""
     return page.get_by_text(term, exact=True).locator("xpath=self::dt/following-sibling::dd[1]")
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def on_a_phone(page):
+    """Make the page phone-sized (390 px wide, as the issue measures): the nav folds into its
+    menu button.
+    """
+    page.set_viewport_size(PHONE)
+
+
+def unfold_nav(page):
+    """Open the nav's menu where it is folded (phone-sized pages); elsewhere do nothing."""
+    toggle = page.get_by_role("button", name="Toggle navigation")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+
+
+def follow_nav(page, name):
+    """Click a nav link, unfolding the phone-sized menu first when it is folded."""
+    unfold_nav(page)
+    page.get_by_role("navigation", name="Main navigation").get_by_role(
+        "link", name=name, exact=True
+    ).click()
+
+
+def page_width(page):
+    """How wide the page is laid out: more than the window means sideways scrolling."""
+    return page.evaluate("document.documentElement.scrollWidth")
