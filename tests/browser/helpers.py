@@ -3,14 +3,18 @@
 Locators go by role, label and text, as a person reads the page: templates and URLs may move.
 """
 
+import io
 import re
 import time
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 from playwright.sync_api import expect
 
 from projects.access import needs_second_factor
+from projects.models import Membership, Project
+from tests.factories import MembershipFactory, UserFactory
 from tests.signin import PASSWORD, enroll_totp, totp_code
 
 # The words the journeys depend on that other work may change, each in one place.
@@ -26,10 +30,48 @@ CWE_LABEL = re.compile(r"^\s*cwe\b", re.IGNORECASE)
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "e2e"
 
 
-def sign_in(page, live_server, user):
+# A Stalwart report as its reporter types it in the intake form (labels -> values).
+STALWART_REPORT = {
+    "Title": "SMTP smuggling in the relay",
+    "Vulnerability type": "SMTP smuggling",
+    "Affected components": "smtp-inbound",
+    "Steps to reproduce": "Send a bare LF dot LF inside DATA.",
+    "Impact": "Spoofed mail from any local sender.",
+}
+
+
+def seeded_project(slug):
+    """Seed the three projects with their real policies, as `make run` does; return one."""
+    call_command("seed_projects", stdout=io.StringIO())
+    return Project.objects.get(slug=slug)
+
+
+def member_of(project, email, role=Membership.Role.MAINTAINER):
+    """A new user holding `role` in `project`."""
+    return MembershipFactory(project=project, user=UserFactory(email=email), role=role).user
+
+
+def open_stalwart_intake(page):
+    """From the start page to Stalwart's report form, as the policy page leads there."""
+    follow_nav(page, "Projects")
+    page.get_by_role("link", name="Stalwart").click()
+    page.get_by_role("link", name="Report a vulnerability privately").click()
+    expect(page.get_by_role("heading", name="Report a vulnerability to Stalwart")).to_be_visible()
+
+
+def fill_stalwart_intake(page, *, credit_name):
+    """Type STALWART_REPORT into the form, affecting 0.13.x, credited by name."""
+    for label, value in STALWART_REPORT.items():
+        page.get_by_label(label).fill(value)
+    page.get_by_label("0.13.x").check()
+    page.get_by_label("Name to credit").fill(credit_name)
+
+
+def sign_in(page, live_server, user, *, shot=None):
     """Sign in through allauth's login form, reached from the start page's "Sign in" link. A
     project member or staff user then passes the second factor with the current code of a fresh
-    authenticator (allauth refuses a code used before), as tests/signin.py does.
+    authenticator (allauth refuses a code used before), as tests/signin.py does. `shot` (a
+    Screenshots) takes the second-factor step.
     """
     secret = enroll_totp(user) if needs_second_factor(user) else None
     page.goto(live_server.url + "/")
@@ -40,6 +82,8 @@ def sign_in(page, live_server, user):
     if secret is not None:
         expect(page.get_by_role("heading", name="Two-Factor Authentication")).to_be_visible()
         page.get_by_label("Code").fill(totp_code(secret))
+        if shot is not None:
+            shot(page, "second-factor")
         page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
@@ -179,3 +223,17 @@ def follow_nav(page, name):
 def page_width(page):
     """How wide the page is laid out: more than the window means sideways scrolling."""
     return page.evaluate("document.documentElement.scrollWidth")
+
+
+def approve_advisory(page, identifier):
+    """The reporter opens the advisory draft from the report page and approves it."""
+    page.get_by_role("link", name=identifier).click()
+    page.get_by_role("button", name="Approve the advisory").click()
+    expect(page.get_by_text("Approved by the reporter")).to_be_visible()
+
+
+def publish_now(page):
+    """On the advisory's Publish page: confirm and publish."""
+    page.get_by_label("Publish now").check()
+    page.get_by_role("button", name="Publish", exact=True).click()
+    expect(page.get_by_text("is published.")).to_be_visible()

@@ -8,15 +8,12 @@ becomes the agreed disclosure date).
 """
 
 import datetime as dt
-import io
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from advisories.models import Advisory, Credit, Disclosure, FixReview
-from projects.models import Membership, Project
 from reports import services
 from reports.models import State
 from tests.browser.helpers import (
@@ -24,30 +21,29 @@ from tests.browser.helpers import (
     QUEUE_NAV,
     Screenshots,
     act,
+    approve_advisory,
+    member_of,
     open_report,
+    publish_now,
+    seeded_project,
     sent_emails,
     sign_in,
     sign_out,
 )
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def teammail():
-    call_command("seed_projects", stdout=io.StringIO())
-    return Project.objects.get(slug="teammail")
+    return seeded_project("teammail")
 
 
 @pytest.fixture
 def cast(teammail):
     reporter = UserFactory(email="reporter@example.org")
-    maintainer = MembershipFactory(
-        project=teammail,
-        user=UserFactory(email="maintainer@example.org"),
-        role=Membership.Role.MAINTAINER,
-    ).user
+    maintainer = member_of(teammail, "maintainer@example.org")
     report = services.file_report(
         project=teammail,
         reporter=reporter,
@@ -179,10 +175,8 @@ def test_a_report_goes_from_triage_to_a_published_advisory(page, live_server, ca
     credit.get_by_role("button", name="Save how I am credited").click()
     expect(page.get_by_text("this is how the advisory will credit you")).to_be_visible()
     shot(page, "reporter-approves-fix")
-    page.get_by_role("link", name="TMM-ADV-").click()
+    approve_advisory(page, "TMM-ADV-")
     expect(page.get_by_text(DETAILS)).to_be_visible()
-    page.get_by_role("button", name="Approve the advisory").click()
-    expect(page.get_by_text("Approved by the reporter")).to_be_visible()
     shot(page, "reporter-approves-advisory")
     sign_out(page)
 
@@ -192,9 +186,7 @@ def test_a_report_goes_from_triage_to_a_published_advisory(page, live_server, ca
     page.get_by_role("link", name="TMM-ADV-").click()
     page.get_by_role("link", name="Publish…").click()
     expect(page.get_by_text("It cannot be undone.")).to_be_visible()
-    page.get_by_label("Publish now").check()
-    page.get_by_role("button", name="Publish", exact=True).click()
-    expect(page.get_by_text("is published.")).to_be_visible()
+    publish_now(page)
     shot(page, "published")
     page.get_by_role("link", name="Public page").click()
     expect(page.get_by_text("Ada Reporter")).to_be_visible()

@@ -4,25 +4,23 @@ one out and is told, fills it and files; the maintainer reads the values on the 
 Screenshots of every step: var/e2e/mailtri-NN-<step>.png.
 """
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from projects.models import Membership, Project
 from reports.models import Report
 from tests.browser.helpers import (
     QUEUE_NAV,
     Screenshots,
     extra_field_term,
+    member_of,
     open_report,
     report_detail,
+    seeded_project,
     sign_in,
     sign_out,
 )
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,8 +35,7 @@ TITLE = "Header injection through the routing rule's subject"
 
 @pytest.fixture
 def mailtri():
-    call_command("seed_projects", stdout=io.StringIO())
-    return Project.objects.get(slug="mailtri-router")
+    return seeded_project("mailtri-router")
 
 
 def test_mailtri_router_intake_asks_for_the_environment_and_the_maintainer_reads_it(
@@ -46,11 +43,7 @@ def test_mailtri_router_intake_asks_for_the_environment_and_the_maintainer_reads
 ):
     shot = Screenshots("mailtri")
     reporter = UserFactory(email="reporter@example.org")
-    maintainer = MembershipFactory(
-        project=mailtri,
-        user=UserFactory(email="maintainer@mailtri.com"),
-        role=Membership.Role.MAINTAINER,
-    ).user
+    maintainer = member_of(mailtri, "maintainer@mailtri.com")
     tracking_id = f"MTR-{timezone.localdate().year}-0001"
 
     sign_in(page, live_server, reporter)

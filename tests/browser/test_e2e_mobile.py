@@ -2,50 +2,46 @@
 scrolling, asserted, with screenshots under var/e2e/mobile-NN-<step>.png.
 """
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from projects.models import Membership, Project
 from reports import services
 from reports.models import State
 from tests.browser.helpers import (
     MY_REPORTS_NAV,
     PHONE,
     QUEUE_NAV,
+    STALWART_REPORT,
     Screenshots,
     act,
+    fill_stalwart_intake,
     follow_nav,
+    member_of,
     on_a_phone,
+    open_stalwart_intake,
     page_width,
+    seeded_project,
     sign_in,
     sign_out,
     status_line,
     unfold,
 )
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TITLE = "SMTP smuggling in the relay"
+TITLE = STALWART_REPORT["Title"]
 
 
 @pytest.fixture
 def stalwart():
-    call_command("seed_projects", stdout=io.StringIO())
-    return Project.objects.get(slug="stalwart")
+    return seeded_project("stalwart")
 
 
 @pytest.fixture
 def maintainer(stalwart):
-    return MembershipFactory(
-        project=stalwart,
-        user=UserFactory(email="maintainer@stalw.art"),
-        role=Membership.Role.MAINTAINER,
-    ).user
+    return member_of(stalwart, "maintainer@stalw.art")
 
 
 def test_intake_and_report_fit_a_phone(page, live_server, stalwart, maintainer):
@@ -55,19 +51,10 @@ def test_intake_and_report_fit_a_phone(page, live_server, stalwart, maintainer):
 
     sign_in(page, live_server, reporter)
     on_a_phone(page)
-    follow_nav(page, "Projects")
-    page.get_by_role("link", name="Stalwart").click()
-    page.get_by_role("link", name="Report a vulnerability privately").click()
-    expect(page.get_by_role("heading", name="Report a vulnerability to Stalwart")).to_be_visible()
+    open_stalwart_intake(page)
     assert page_width(page) <= PHONE["width"]
     shot(page, "intake")
-    page.get_by_label("Title").fill(TITLE)
-    page.get_by_label("Vulnerability type").fill("SMTP smuggling")
-    page.get_by_label("0.13.x").check()
-    page.get_by_label("Affected components").fill("smtp-inbound")
-    page.get_by_label("Steps to reproduce").fill("Send a bare LF dot LF inside DATA.")
-    page.get_by_label("Impact").fill("Spoofed mail from any local sender.")
-    page.get_by_label("Name to credit").fill("Ada Lovelace")
+    fill_stalwart_intake(page, credit_name="Ada Lovelace")
     page.get_by_role("button", name="Submit report").click()
     expect(page.get_by_text(tracking_id)).to_be_visible()
     assert page_width(page) <= PHONE["width"]

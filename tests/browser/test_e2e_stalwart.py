@@ -11,39 +11,42 @@ disclosure timing; typical timeline: 90 days from report to public disclosure". 
 proposes today (the fix is out) and the reporter agrees, so publishing needs no early reason.
 """
 
-import io
 import re
 import xml.etree.ElementTree as ET
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from advisories.models import Advisory, Disclosure
-from projects.models import Membership, Project
 from reports.models import Report, State
 from tests.browser.helpers import (
     CWE_LABEL,
     MY_REPORTS_NAV,
     QUEUE_NAV,
+    STALWART_REPORT,
     Screenshots,
     act,
+    approve_advisory,
+    fill_stalwart_intake,
+    member_of,
     open_report,
+    open_stalwart_intake,
+    publish_now,
     reload_until_visible,
+    seeded_project,
     sent_emails,
     sign_in,
     sign_out,
     status_line,
 )
-from tests.factories import MembershipFactory, UserFactory
 from tests.signin import PASSWORD, enroll_totp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REPORTER_EMAIL = "ada@example.org"
-TITLE = "SMTP smuggling in the relay"
+TITLE = STALWART_REPORT["Title"]
 QUESTION = "Does it need pipelining enabled on the relay?"
 ANSWER = "No: it works with pipelining off, on the default configuration."
 VECTOR = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N"  # 9.1 Critical
@@ -58,8 +61,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 @pytest.fixture
 def stalwart():
-    call_command("seed_projects", stdout=io.StringIO())
-    return Project.objects.get(slug="stalwart")
+    return seeded_project("stalwart")
 
 
 @pytest.fixture
@@ -67,11 +69,7 @@ def maintainer(stalwart):
     """Stalwart's maintainer, with an authenticator app (sign_in enrolls a fresh one each time,
     as allauth refuses a code used before).
     """
-    user = MembershipFactory(
-        project=stalwart,
-        user=UserFactory(email="maintainer@stalw.art"),
-        role=Membership.Role.MAINTAINER,
-    ).user
+    user = member_of(stalwart, "maintainer@stalw.art")
     enroll_totp(user)
     return user
 
@@ -106,18 +104,9 @@ def sign_up_and_verify(page, mailoutbox, shot):
 
 
 def file_report(page, poc, shot):
-    page.get_by_role("link", name="Projects").click()
-    page.get_by_role("link", name="Stalwart").click()
-    page.get_by_role("link", name="Report a vulnerability privately").click()
-    expect(page.get_by_role("heading", name="Report a vulnerability to Stalwart")).to_be_visible()
-    page.get_by_label("Title").fill(TITLE)
-    page.get_by_label("Vulnerability type").fill("SMTP smuggling")
-    page.get_by_label("0.13.x").check()
-    page.get_by_label("Affected components").fill("smtp-inbound")
-    page.get_by_label("Steps to reproduce").fill("Send a bare LF dot LF inside DATA.")
-    page.get_by_label("Impact").fill("Spoofed mail from any local sender.")
+    open_stalwart_intake(page)
+    fill_stalwart_intake(page, credit_name="Ada Lovelace")
     page.get_by_label("Attachments").set_input_files(poc)
-    page.get_by_label("Name to credit").fill("Ada Lovelace")
     shot(page, "intake")
     page.get_by_role("button", name="Submit report").click()
     expect(page.get_by_role("heading", name="Report received")).to_be_visible()
@@ -145,7 +134,7 @@ def test_stalwart_report_from_sign_up_to_published_advisory(
     sign_out(page)
 
     # The maintainer signs in with the second factor and finds it in the queue.
-    sign_in(page, live_server, maintainer)
+    sign_in(page, live_server, maintainer, shot=shot)
     page.get_by_role("link", name=QUEUE_NAV, exact=True).click()
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=tracking_id))
     expect(row).to_contain_text(TITLE)
@@ -257,10 +246,8 @@ def test_stalwart_report_from_sign_up_to_published_advisory(
     disclosure.get_by_role("button", name="Answer").click()
     expect(page.get_by_text(f"Planned disclosure: {today:%Y-%m-%d} (agreed)")).to_be_visible()
     shot(page, "reporter-agrees-date")
-    page.get_by_role("link", name=advisory_id).click()
+    approve_advisory(page, advisory_id)
     expect(page.get_by_text("CWE-444")).to_be_visible()
-    page.get_by_role("button", name="Approve the advisory").click()
-    expect(page.get_by_text("Approved by the reporter")).to_be_visible()
     shot(page, "reporter-approves-advisory")
     sign_out(page)
 
@@ -271,9 +258,7 @@ def test_stalwart_report_from_sign_up_to_published_advisory(
     page.get_by_role("link", name="Publish…").click()
     expect(page.get_by_text("The disclosure date has come")).to_be_visible()
     shot(page, "publish")
-    page.get_by_label("Publish now").check()
-    page.get_by_role("button", name="Publish", exact=True).click()
-    expect(page.get_by_text("is published.")).to_be_visible()
+    publish_now(page)
     shot(page, "published")
     report.refresh_from_db()
     assert report.state == State.DISCLOSED
