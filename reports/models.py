@@ -315,7 +315,6 @@ class Report(models.Model):
     def severity_follows_cvss(self):
         return bool(self.cvss_vector) and not self.severity_is_override
 
-
     def extra_field_items(self):
         """The project-specific intake answers as (label, value), labelled and ordered as the
         policy revision the report was filed under defines them ("Node.js version", not

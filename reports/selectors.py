@@ -127,7 +127,9 @@ def report_queue(*, user, now, viewer=None, view=QUEUE, project=None, state="", 
     shown first, on the first page, and the other matches follow in the sort order.
     """
     viewer = viewer or Viewer.of(user)
-    reports = Report.objects.visible_to(user, viewer=viewer).select_related("project", "assignee__profile")
+    reports = Report.objects.visible_to(user, viewer=viewer).select_related(
+        "project", "assignee__profile"
+    )
     if view == MINE:
         reports = reports.filter(Q(reporter=user) | Q(pk__in=viewer.shared_ids or ()))
     elif not viewer.sees_everything:

@@ -21,8 +21,8 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from mailer.background import enqueue_on_commit
 from projects.access import role_of
-from projects.people import shown_name
 from projects.models import Project
+from projects.people import shown_name
 from projects.services import invite_security_contact
 from reports import cvss, emails, extensions, reminders, sla
 from reports.models import (
@@ -437,7 +437,9 @@ def assign(*, report, by, assignee):
     """
     report = lock_report(report)
     if assignee is not None and role_of(assignee, report.project) is None:
-        raise ReportError(f"{shown_name(assignee, email=True)} is not a member of {report.project.name}.")
+        raise ReportError(
+            f"{shown_name(assignee, email=True)} is not a member of {report.project.name}."
+        )
     previous_id = report.assignee_id
     if previous_id == (assignee and assignee.pk):
         return report

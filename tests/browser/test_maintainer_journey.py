@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from projects.models import Membership, Project
 from reports import services
 from reports.models import State
-from tests.browser.helpers import sign_in, unfold
+from tests.browser.helpers import QUEUE_NAV, sign_in, unfold
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,7 +49,7 @@ def test_maintainer_acknowledges_and_starts_the_checklist(page, live_server, sta
         role=Membership.Role.MAINTAINER,
     ).user
     sign_in(page, live_server, maintainer)
-    page.get_by_role("link", name="Queue").click()
+    page.get_by_role("link", name=QUEUE_NAV, exact=True).click()
     page.get_by_role("link", name=filed.tracking_id).click()
     expect(page.get_by_role("heading", name=filed.tracking_id)).to_be_visible()
     expect(page.get_by_text("New", exact=True)).to_be_visible()

@@ -18,7 +18,7 @@ from advisories.models import Advisory
 from projects.models import Membership, Project
 from reports import services
 from reports.models import State
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import MY_REPORTS_NAV, sign_in
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -103,7 +103,7 @@ def test_an_advisory_is_scheduled_then_published_early_with_the_reason(
 
     # The reporter is told why, on the report.
     sign_in(page, live_server, reporter)
-    page.get_by_role("link", name="My reports").click()
+    page.get_by_role("link", name=MY_REPORTS_NAV, exact=True).click()
     page.get_by_role("link", name=report.tracking_id).click()
     expect(
         page.get_by_text(f"published before the disclosure date ({due:%Y-%m-%d})")

@@ -50,3 +50,14 @@ def test_error_pages_use_the_site_layout(client, reporter, url, status):
     body = response.content.decode()
     assert "vendor/bootstrap/css/bootstrap.min.css" in body
     assert '<link rel="icon" href="data:,">' in body  # no request for /favicon.ico
+
+
+@pytest.mark.django_db
+def test_admin_pages_name_the_empty_icon_too(client, superuser):
+    """Without it the browser asks for /favicon.ico, a 404 in the console of every admin page."""
+    client.sign_in(superuser)
+    response = client.get("/admin/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert '<link rel="icon" href="data:,">' in body
+    assert 'id="site-name"' in body  # still the admin's own layout, branding included
