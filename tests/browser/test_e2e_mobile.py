@@ -81,12 +81,6 @@ def test_intake_and_report_fit_a_phone(page, live_server, stalwart, maintainer):
     assert page_width(page) <= PHONE["width"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the queue's table is 665 px wide on a phone until it becomes responsive (issue 12, "
-    "Build 2); strict: once it fits, this marker must go",
-)
 def test_queue_fits_a_phone(page, live_server, stalwart, maintainer):
     shot = Screenshots("mobile-queue")
     report = services.file_report(

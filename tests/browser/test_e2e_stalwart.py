@@ -210,8 +210,16 @@ def test_stalwart_report_from_sign_up_to_published_advisory(
     shot(page, "fixing")
     act(page, "Mark fixed", Message=f"Fixed in {FIXED_VERSION}.")
     expect(status_line(page)).to_contain_text(State.FIXED.label)
-    act(page, "Record the fixed release", "Save", Fix_released_on=today.isoformat())
-    expect(page.locator("#disclosure")).to_contain_text(f"Fix released on {today:%Y-%m-%d}.")
+    act(
+        page,
+        "Record the fixed release",
+        "Save",
+        Fixed_version=FIXED_VERSION,
+        Fix_released_on=today.isoformat(),
+    )
+    expect(page.locator("#fix-release")).to_have_text(
+        f"Fix released in version {FIXED_VERSION} on {today:%Y-%m-%d}."
+    )
     shot(page, "fixed-and-released")
 
     # Coordinated disclosure: the fix is out, the maintainer proposes today.
