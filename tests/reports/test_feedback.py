@@ -149,8 +149,10 @@ def test_the_disclosure_panel_posts_say_what_happened(client, report, maintainer
     )
     assert errors == []
     assert done == ["Disclosure date proposed: 2031-05-04. The reporter is asked to agree."]
-    done, _ = posted(client, f"{base}/fix-release/", {"released_on": "2031-04-30"})
-    assert done == ["Fixed release recorded: released on 2031-04-30."]
+    done, _ = posted(
+        client, f"{base}/fix-release/", {"fix_version": "2.0.1", "released_on": "2031-04-30"}
+    )
+    assert done == ["Fixed release recorded: 2.0.1, released on 2031-04-30."]
     ChecklistTemplate.objects.create(
         project=report.project, phases=[{"title": "Assess", "tasks": ["Reproduce"], "fields": []}]
     )
