@@ -199,8 +199,6 @@ def test_stalwart_report_from_sign_up_to_published_advisory(
     act(
         page,
         "Triage: detailed response",
-        optional=("Severity",),
-        Severity="Critical",
         Message="Confirmed on 0.13.3: the relay accepts bare LF line endings.",
     )
     expect(status_line(page)).to_contain_text(State.TRIAGED.label)

@@ -53,7 +53,7 @@ def test_an_admin_invites_a_maintainer_who_accepts_from_the_emailed_link(
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, live_server, invitee)  # password and a second factor, as members do
     page.get_by_role("link", name=QUEUE_NAV, exact=True).click()
-    expect(page.get_by_role("heading", name="Reports")).to_be_visible()
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
 
     # The admin sees them as maintainer, and the history says who did what.

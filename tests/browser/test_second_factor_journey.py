@@ -78,7 +78,7 @@ def test_a_maintainer_adds_a_security_key_and_signs_in_with_it(
     page.get_by_role("link", name=QUEUE_NAV, exact=True).click()
     expect(page.get_by_text("Confirm it is you with your second factor")).to_be_visible()
     page.get_by_role("button", name="Use a security key").click()
-    expect(page.get_by_role("heading", name="Reports")).to_be_visible()
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible()
 
     # Next time: password, then the key.
     page.get_by_role("button", name="Sign out").click()
@@ -86,7 +86,7 @@ def test_a_maintainer_adds_a_security_key_and_signs_in_with_it(
     page.get_by_role("button", name="Use a security key").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     page.get_by_role("link", name=QUEUE_NAV, exact=True).click()
-    expect(page.get_by_role("heading", name="Reports")).to_be_visible()
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible()
 
 
 def test_the_first_admin_sets_up_an_authenticator_app_before_the_admin_opens(page, live_server):

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from projects.models import Membership, Project
 from reports import services
 from reports.models import Report, State
-from tests.browser.helpers import sign_in, unfold
+from tests.browser.helpers import QUEUE_NAV, open_report, sign_in, unfold
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -104,8 +104,7 @@ def test_maintainer_triages_with_the_cvss_severity_and_an_override(page, live_se
         role=Membership.Role.MAINTAINER,
     ).user
     sign_in(page, live_server, maintainer)
-    page.get_by_role("link", name="My reports").click()
-    page.get_by_role("link", name=report.tracking_id).click()
+    open_report(page, report.tracking_id, nav=QUEUE_NAV)
     expect(severity_line(page)).to_contain_text("not assessed yet")
 
     page.get_by_label("CVSS vector").fill(CRITICAL)

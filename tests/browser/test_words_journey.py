@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from projects.models import Membership, Project
 from reports import services
-from tests.browser.helpers import sign_in, unfold
+from tests.browser.helpers import MY_REPORTS_NAV, QUEUE_NAV, open_report, sign_in, unfold
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,12 +56,6 @@ def sign_out(page):
     expect(page.get_by_role("link", name="Sign in")).to_be_visible()
 
 
-def open_report(page, report):
-    page.get_by_role("link", name="My reports").click()
-    page.get_by_role("link", name=report.tracking_id).click()
-    expect(page.get_by_role("heading", name=report.tracking_id)).to_be_visible()
-
-
 def success(page, text):
     expect(page.get_by_role("alert").filter(has_text=text)).to_be_visible()
 
@@ -80,7 +74,7 @@ def test_a_display_name_names_its_owner_and_every_action_says_what_it_did(
     success(page, "Saved: others now see you as Ada Lovelace.")
     expect(page.get_by_label("Display name")).to_have_value("Ada Lovelace")
 
-    open_report(page, report)
+    open_report(page, report.tracking_id, nav=MY_REPORTS_NAV)
     page.get_by_label("Comment").fill("Any news on this?")
     page.get_by_role("button", name="Comment").click()
     success(page, "Comment posted.")
@@ -89,7 +83,7 @@ def test_a_display_name_names_its_owner_and_every_action_says_what_it_did(
 
     # The maintainer sees who reported and who wrote, by name and address.
     sign_in(page, live_server, maintainer)
-    open_report(page, report)
+    open_report(page, report.tracking_id, nav=QUEUE_NAV)
     expect(page.get_by_text("by Ada Lovelace (ada@example.org).")).to_be_visible()
     expect(page.get_by_text("Ada Lovelace (ada@example.org) · ")).to_be_visible()
 
@@ -118,7 +112,7 @@ def test_a_display_name_names_its_owner_and_every_action_says_what_it_did(
 
     # The reporter: the same, and no promise of an advisory draft.
     sign_in(page, live_server, reporter)
-    open_report(page, report)
+    open_report(page, report.tracking_id, nav=MY_REPORTS_NAV)
     expect(page.get_by_text("Stalwart security team · ").first).to_be_visible()
     expect(page.get_by_text("grace@example.org")).to_have_count(0)
     expect(page.get_by_role("button", name="Upload")).to_have_count(0)
