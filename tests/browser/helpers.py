@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from projects.access import needs_second_factor
 from projects.models import Membership, Project
+from reports import services
 from tests.factories import MembershipFactory, UserFactory
 from tests.signin import PASSWORD, enroll_totp, totp_code
 
@@ -229,3 +230,19 @@ def publish_now(page):
     page.get_by_label("Publish now").check()
     page.get_by_role("button", name="Publish", exact=True).click()
     expect(page.get_by_text("is published.")).to_be_visible()
+
+
+def filed_stalwart_report(stalwart, reporter_email="reporter@example.org"):
+    """A Stalwart report filed through the intake service (journeys that start after intake)."""
+    return services.file_report(
+        project=stalwart,
+        reporter=UserFactory(email=reporter_email),
+        fields={
+            "title": "SMTP smuggling in the relay",
+            "vulnerability_type": "SMTP smuggling",
+            "affected_versions": ["0.13.x"],
+            "affected_components": "smtp-inbound",
+            "steps_to_reproduce": "Send a bare LF dot LF inside DATA.",
+            "impact": "Spoofed mail from any local sender.",
+        },
+    )

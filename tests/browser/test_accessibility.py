@@ -18,13 +18,13 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from advisories import services as advisory_services
-from projects.models import Membership, Project
+from projects.models import Project
 from reports import services
 from reports.models import CreditDisplay
 from tests.advisories.publishing import publish_now
 from tests.browser.conftest import TIMEOUT_MS, watch
-from tests.browser.helpers import sign_in
-from tests.factories import MembershipFactory, UserFactory
+from tests.browser.helpers import member_of, sign_in
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -80,11 +80,7 @@ def world():
     """
     call_command("seed_projects", stdout=io.StringIO())
     stalwart = Project.objects.get(slug="stalwart")
-    maintainer = MembershipFactory(
-        project=stalwart,
-        user=UserFactory(email="maintainer@example.org"),
-        role=Membership.Role.MAINTAINER,
-    ).user
+    maintainer = member_of(stalwart, "maintainer@example.org")
     reporter = UserFactory(email="reporter@example.org")
     fields = {
         "vulnerability_type": "SMTP smuggling",

@@ -16,10 +16,8 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from advisories.services import start_checklist
-from projects.models import Membership, Project
-from reports import services
-from tests.browser.helpers import sign_in
-from tests.factories import MembershipFactory, UserFactory
+from projects.models import Project
+from tests.browser.helpers import filed_stalwart_report, member_of, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,28 +44,13 @@ def stalwart():
 
 @pytest.fixture
 def maintainer(stalwart):
-    return MembershipFactory(
-        project=stalwart,
-        user=UserFactory(email="maintainer@example.org"),
-        role=Membership.Role.MAINTAINER,
-    ).user
+    return member_of(stalwart, "maintainer@example.org")
 
 
 @pytest.fixture
 def filed(stalwart, maintainer):
     """A report filed by a reporter, its checklist started by the maintainer."""
-    report = services.file_report(
-        project=stalwart,
-        reporter=UserFactory(email="reporter@example.org"),
-        fields={
-            "title": "SMTP smuggling in the relay",
-            "vulnerability_type": "SMTP smuggling",
-            "affected_versions": ["0.13.x"],
-            "affected_components": "smtp-inbound",
-            "steps_to_reproduce": "Send a bare LF dot LF inside DATA.",
-            "impact": "Spoofed mail from any local sender.",
-        },
-    )
+    report = filed_stalwart_report(stalwart)
     start_checklist(report=report, by=maintainer)
     return report
 

@@ -11,11 +11,10 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from projects.models import Membership, Project
-from reports import services
+from projects.models import Project
 from reports.models import Comment, Report, State
-from tests.browser.helpers import sign_in
-from tests.factories import MembershipFactory, UserFactory
+from tests.browser.helpers import filed_stalwart_report, member_of, sign_in
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -95,23 +94,8 @@ def test_reporter_files_a_report_by_keyboard(page, live_server, stalwart):
 
 
 def test_maintainer_comments_and_acknowledges_by_keyboard(page, live_server, stalwart):
-    maintainer = MembershipFactory(
-        project=stalwart,
-        user=UserFactory(email="maintainer@example.org"),
-        role=Membership.Role.MAINTAINER,
-    ).user
-    report = services.file_report(
-        project=stalwart,
-        reporter=UserFactory(email="reporter@example.org"),
-        fields={
-            "title": "SMTP smuggling in the relay",
-            "vulnerability_type": "SMTP smuggling",
-            "affected_versions": ["0.13.x"],
-            "affected_components": "smtp-inbound",
-            "steps_to_reproduce": "Send a bare LF dot LF inside DATA.",
-            "impact": "Spoofed mail from any local sender.",
-        },
-    )
+    maintainer = member_of(stalwart, "maintainer@example.org")
+    report = filed_stalwart_report(stalwart)
     sign_in(page, live_server, maintainer)
     page.goto(f"/reports/{report.tracking_id}/")
 

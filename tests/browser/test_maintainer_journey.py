@@ -8,11 +8,9 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from projects.models import Membership, Project
-from reports import services
+from projects.models import Project
 from reports.models import State
-from tests.browser.helpers import QUEUE_NAV, sign_in, unfold
-from tests.factories import MembershipFactory, UserFactory
+from tests.browser.helpers import QUEUE_NAV, filed_stalwart_report, member_of, sign_in, unfold
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,26 +26,11 @@ def stalwart():
 @pytest.fixture
 def filed(stalwart):
     """A report filed earlier by a reporter, through the intake service."""
-    return services.file_report(
-        project=stalwart,
-        reporter=UserFactory(email="reporter@example.org"),
-        fields={
-            "title": "SMTP smuggling in the relay",
-            "vulnerability_type": "SMTP smuggling",
-            "affected_versions": ["0.13.x"],
-            "affected_components": "smtp-inbound",
-            "steps_to_reproduce": "Send a bare LF dot LF inside DATA.",
-            "impact": "Spoofed mail from any local sender.",
-        },
-    )
+    return filed_stalwart_report(stalwart)
 
 
 def test_maintainer_acknowledges_and_starts_the_checklist(page, live_server, stalwart, filed):
-    maintainer = MembershipFactory(
-        project=stalwart,
-        user=UserFactory(email="maintainer@example.org"),
-        role=Membership.Role.MAINTAINER,
-    ).user
+    maintainer = member_of(stalwart, "maintainer@example.org")
     sign_in(page, live_server, maintainer)
     page.get_by_role("link", name=QUEUE_NAV, exact=True).click()
     page.get_by_role("link", name=filed.tracking_id).click()

@@ -15,11 +15,11 @@ from playwright.sync_api import expect
 
 from advisories import services as advisory_services
 from advisories.models import Advisory
-from projects.models import Membership, Project
+from projects.models import Project
 from reports import services
 from reports.models import State
-from tests.browser.helpers import MY_REPORTS_NAV, sign_in
-from tests.factories import MembershipFactory, UserFactory
+from tests.browser.helpers import MY_REPORTS_NAV, member_of, sign_in
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,11 +29,7 @@ def draft():
     """A fixed Stalwart report, filed today, with a draft advisory naming its fixed version."""
     call_command("seed_projects", stdout=io.StringIO())
     stalwart = Project.objects.get(slug="stalwart")
-    maintainer = MembershipFactory(
-        project=stalwart,
-        user=UserFactory(email="maintainer@example.org"),
-        role=Membership.Role.MAINTAINER,
-    ).user
+    maintainer = member_of(stalwart, "maintainer@example.org")
     reporter = UserFactory(email="reporter@example.org")
     report = services.file_report(
         project=stalwart,

@@ -7,11 +7,10 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
-from projects.models import Membership
 from reports import services
 from reports.models import Report
-from tests.browser.helpers import sign_in
-from tests.factories import MembershipFactory, PolicyRevisionFactory, ProjectFactory, UserFactory
+from tests.browser.helpers import member_of, sign_in
+from tests.factories import PolicyRevisionFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,11 +26,7 @@ def stalwart():
 
 @pytest.fixture
 def maintainer(stalwart):
-    return MembershipFactory(
-        project=stalwart,
-        user=UserFactory(email="maintainer@example.org"),
-        role=Membership.Role.MAINTAINER,
-    ).user
+    return member_of(stalwart, "maintainer@example.org")
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ from playwright.sync_api import expect
 
 from advisories import services as advisory_services
 from advisories.models import Advisory
-from projects.models import Membership, Project
+from projects.models import Project
 from reports import services
 from tests.advisories.publishing import publish_now
-from tests.browser.helpers import sign_in
-from tests.factories import MembershipFactory, UserFactory
+from tests.browser.helpers import member_of, sign_in
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,11 +28,7 @@ def published():
     """A Stalwart advisory published through the services; its report rescored afterwards."""
     call_command("seed_projects", stdout=io.StringIO())
     stalwart = Project.objects.get(slug="stalwart")
-    maintainer = MembershipFactory(
-        project=stalwart,
-        user=UserFactory(email="maintainer@example.org"),
-        role=Membership.Role.MAINTAINER,
-    ).user
+    maintainer = member_of(stalwart, "maintainer@example.org")
     report = services.file_report(
         project=stalwart,
         reporter=UserFactory(email="reporter@example.org"),

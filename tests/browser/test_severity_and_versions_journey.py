@@ -10,11 +10,11 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from projects.models import Membership, Project
+from projects.models import Project
 from reports import services
 from reports.models import Report, State
-from tests.browser.helpers import QUEUE_NAV, open_report, sign_in, unfold
-from tests.factories import MembershipFactory, UserFactory
+from tests.browser.helpers import QUEUE_NAV, member_of, open_report, sign_in, unfold
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -98,11 +98,7 @@ def test_maintainer_triages_with_the_cvss_severity_and_an_override(page, live_se
             "impact": "Spoofed mail from any local sender.",
         },
     )
-    maintainer = MembershipFactory(
-        project=stalwart,
-        user=UserFactory(email="maintainer@example.org"),
-        role=Membership.Role.MAINTAINER,
-    ).user
+    maintainer = member_of(stalwart, "maintainer@example.org")
     sign_in(page, live_server, maintainer)
     open_report(page, report.tracking_id, nav=QUEUE_NAV)
     expect(severity_line(page)).to_contain_text("not assessed yet")

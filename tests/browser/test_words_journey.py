@@ -10,10 +10,10 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from projects.models import Membership, Project
+from projects.models import Project
 from reports import services
-from tests.browser.helpers import MY_REPORTS_NAV, QUEUE_NAV, open_report, sign_in, unfold
-from tests.factories import MembershipFactory, UserFactory
+from tests.browser.helpers import MY_REPORTS_NAV, QUEUE_NAV, member_of, open_report, sign_in, unfold
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,11 +31,7 @@ def stalwart():
 @pytest.fixture
 def people(stalwart):
     reporter = UserFactory(email="ada@example.org")
-    maintainer = MembershipFactory(
-        project=stalwart,
-        user=UserFactory(email="grace@example.org"),
-        role=Membership.Role.MAINTAINER,
-    ).user
+    maintainer = member_of(stalwart, "grace@example.org")
     report = services.file_report(
         project=stalwart,
         reporter=reporter,
