@@ -56,8 +56,9 @@ def sign_out(page):
     expect(page.get_by_role("link", name="Sign in")).to_be_visible()
 
 
-def open_report(page, report):
-    page.get_by_role("link", name="My reports").click()
+def open_report(page, report, via="My reports"):
+    """From the navigation: "My reports" for what the user filed, "Queue" for a member."""
+    page.get_by_role("link", name=via).click()
     page.get_by_role("link", name=report.tracking_id).click()
     expect(page.get_by_role("heading", name=report.tracking_id)).to_be_visible()
 
@@ -89,7 +90,7 @@ def test_a_display_name_names_its_owner_and_every_action_says_what_it_did(
 
     # The maintainer sees who reported and who wrote, by name and address.
     sign_in(page, live_server, maintainer)
-    open_report(page, report)
+    open_report(page, report, via="Queue")
     expect(page.get_by_text("by Ada Lovelace (ada@example.org).")).to_be_visible()
     expect(page.get_by_text("Ada Lovelace (ada@example.org) · ")).to_be_visible()
 
