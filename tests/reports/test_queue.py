@@ -251,3 +251,14 @@ def test_queue_query_counts_stay_flat_with_search_sort_and_filters(
         services.assign(report=report, by=maintainer, assignee=maintainer)
     with django_assert_num_queries(9):
         assert len(listed(client, url[len("/reports/") :])) == 10
+
+
+def test_the_report_page_leads_back_to_the_list_its_reader_came_from(client, cast, project):
+    report = file(cast["reporter"], project)
+    for who, back in (
+        ("maintainer", '<a href="/reports/?view=queue">Queue</a>'),
+        ("reporter", '<a href="/reports/?view=mine">My reports</a>'),
+    ):
+        client.sign_in(cast[who])
+        body = client.get(f"/reports/{report.tracking_id}/").content.decode()
+        assert back in body, who
