@@ -123,7 +123,7 @@ def sign_out(page):
 
 def open_report(page, tracking_id, *, nav=MY_REPORTS_NAV):
     """Follow the nav link to the list (QUEUE_NAV for members), then the report's tracking ID."""
-    page.get_by_role("link", name=nav, exact=True).click()
+    follow_nav(page, nav)
     page.get_by_role("link", name=tracking_id).click()
     expect(page.get_by_role("heading", name=tracking_id)).to_be_visible()
 

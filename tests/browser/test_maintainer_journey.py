@@ -10,7 +10,14 @@ from playwright.sync_api import expect
 
 from projects.models import Project
 from reports.models import State
-from tests.browser.helpers import QUEUE_NAV, filed_stalwart_report, member_of, sign_in, unfold
+from tests.browser.helpers import (
+    QUEUE_NAV,
+    filed_stalwart_report,
+    follow_nav,
+    member_of,
+    sign_in,
+    unfold,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,7 +39,7 @@ def filed(stalwart):
 def test_maintainer_acknowledges_and_starts_the_checklist(page, live_server, stalwart, filed):
     maintainer = member_of(stalwart, "maintainer@example.org")
     sign_in(page, live_server, maintainer)
-    page.get_by_role("link", name=QUEUE_NAV, exact=True).click()
+    follow_nav(page, QUEUE_NAV)
     page.get_by_role("link", name=filed.tracking_id).click()
     expect(page.get_by_role("heading", name=filed.tracking_id)).to_be_visible()
     expect(page.get_by_text("New", exact=True)).to_be_visible()

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from projects.models import Membership
-from tests.browser.helpers import QUEUE_NAV, sent_emails, sign_in
+from tests.browser.helpers import QUEUE_NAV, follow_nav, sent_emails, sign_in
 from tests.factories import MembershipFactory, PolicyRevisionFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,7 +52,7 @@ def test_an_admin_invites_a_maintainer_who_accepts_from_the_emailed_link(
     assert Membership.objects.get(user=invitee).role == Membership.Role.MAINTAINER
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, live_server, invitee)  # password and a second factor, as members do
-    page.get_by_role("link", name=QUEUE_NAV, exact=True).click()
+    follow_nav(page, QUEUE_NAV)
     expect(page.get_by_role("heading", name="Queue")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
 

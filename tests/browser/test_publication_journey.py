@@ -18,7 +18,7 @@ from advisories.models import Advisory
 from projects.models import Project
 from reports import services
 from reports.models import State
-from tests.browser.helpers import MY_REPORTS_NAV, member_of, sign_in
+from tests.browser.helpers import MY_REPORTS_NAV, follow_nav, member_of, sign_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -99,7 +99,7 @@ def test_an_advisory_is_scheduled_then_published_early_with_the_reason(
 
     # The reporter is told why, on the report.
     sign_in(page, live_server, reporter)
-    page.get_by_role("link", name=MY_REPORTS_NAV, exact=True).click()
+    follow_nav(page, MY_REPORTS_NAV)
     page.get_by_role("link", name=report.tracking_id).click()
     expect(
         page.get_by_text(f"published before the disclosure date ({due:%Y-%m-%d})")

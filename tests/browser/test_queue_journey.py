@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from reports import services
 from reports.models import Report
-from tests.browser.helpers import member_of, sign_in
+from tests.browser.helpers import QUEUE_NAV, follow_nav, member_of, sign_in
 from tests.factories import PolicyRevisionFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -65,7 +65,7 @@ def test_a_maintainer_searches_sorts_assigns_and_filters_the_queue(
     heap = reports["Heap overflow in the IMAP parser"]
     gateway = reports["Smuggled headers in the JMAP gateway"]
     sign_in(page, live_server, maintainer)
-    page.get_by_role("link", name="Queue").click()
+    follow_nav(page, QUEUE_NAV)
     expect(page.get_by_role("heading", name="Queue")).to_be_visible()
     counts = page.get_by_role("table", name="Open reports by project")
     expect(counts.get_by_role("row", name="Stalwart 4 0")).to_be_visible()
@@ -104,7 +104,7 @@ def test_a_maintainer_searches_sorts_assigns_and_filters_the_queue(
     expect(page.get_by_label("Assigned to")).to_have_value(str(maintainer.pk))
     assert Report.objects.get(pk=heap.pk).assignee == maintainer
 
-    page.get_by_role("link", name="Queue").click()
+    follow_nav(page, QUEUE_NAV)
     expect(page.get_by_role("cell", name=maintainer.email)).to_be_visible()
     page.get_by_label("Assigned to me").check()
     page.get_by_role("button", name="Search").click()
@@ -117,7 +117,7 @@ def test_a_maintainer_searches_sorts_assigns_and_filters_the_queue(
     expect(page.get_by_text("Unassigned.", exact=True)).to_be_visible()
     expect(page.get_by_text("Not assigned to anyone.")).to_be_visible()
     assert Report.objects.get(pk=heap.pk).assignee is None
-    page.get_by_role("link", name="Queue").click()
+    follow_nav(page, QUEUE_NAV)
     page.get_by_label("Assigned to me").check()
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_text("No reports match these filters.")).to_be_visible()

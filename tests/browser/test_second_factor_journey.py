@@ -13,7 +13,7 @@ from allauth.mfa.models import Authenticator
 from playwright.sync_api import expect
 
 from projects.models import Membership
-from tests.browser.helpers import QUEUE_NAV
+from tests.browser.helpers import QUEUE_NAV, follow_nav
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 from tests.signin import PASSWORD, totp_code
 
@@ -62,7 +62,7 @@ def test_a_maintainer_adds_a_security_key_and_signs_in_with_it(
     # Signed in with the password alone: every page leads to setting up a second factor.
     password_step(page, live_server, maintainer)
     expect(page.get_by_text("need a second factor")).to_be_visible()
-    page.get_by_role("link", name=QUEUE_NAV, exact=True).click()
+    follow_nav(page, QUEUE_NAV)
     expect(page.get_by_role("heading", name="Two-Factor Authentication")).to_be_visible()
 
     # Adding a key asks for the password again (allauth), then the key itself.
@@ -75,7 +75,7 @@ def test_a_maintainer_adds_a_security_key_and_signs_in_with_it(
     assert Authenticator.objects.filter(user=maintainer, type=Authenticator.Type.WEBAUTHN).exists()
 
     # Enrolled is not passed: the queue asks for the key first, then opens.
-    page.get_by_role("link", name=QUEUE_NAV, exact=True).click()
+    follow_nav(page, QUEUE_NAV)
     expect(page.get_by_text("Confirm it is you with your second factor")).to_be_visible()
     page.get_by_role("button", name="Use a security key").click()
     expect(page.get_by_role("heading", name="Queue")).to_be_visible()
@@ -85,7 +85,7 @@ def test_a_maintainer_adds_a_security_key_and_signs_in_with_it(
     password_step(page, live_server, maintainer)
     page.get_by_role("button", name="Use a security key").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    page.get_by_role("link", name=QUEUE_NAV, exact=True).click()
+    follow_nav(page, QUEUE_NAV)
     expect(page.get_by_role("heading", name="Queue")).to_be_visible()
 
 
