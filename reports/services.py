@@ -163,16 +163,7 @@ def transition(*, report, by, name, message="", **options):
     )
     if name == "triage" and report.severity_is_override:
         # The override and its reason in the members' timeline; the triage event told everyone.
-        ReportEvent.objects.create(
-            report=report,
-            actor=by,
-            by_member=role_of(by, report.project) is not None,
-            kind=Event.SEVERITY,
-            message=_severity_message(report),
-            public=False,
-            data=_severity_data(report),
-            created_at=now,
-        )
+        record_severity(report, actor=by, notify=False)
     return report
 
 
@@ -690,6 +681,21 @@ def _severity_data(report):
     return data
 
 
+def record_severity(report, *, actor, public=False, notify=True):
+    """The report's severity in its audit trail: internal where it may carry an override's
+    reason; `notify=False` where another event of the same change told everyone already.
+    """
+    return record_event(
+        report,
+        actor=actor,
+        kind=Event.SEVERITY,
+        message=_severity_message(report),
+        public=public,
+        data=_severity_data(report),
+        notify=notify,
+    )
+
+
 def _severity_message(report):
     label = report.get_severity_display()
     if report.severity_is_override:
@@ -712,14 +718,7 @@ def set_severity(*, report, by, severity, override_reason=""):
     if (report.severity, report.severity_override_reason) == before:
         return report
     report.save(update_fields=["severity", "severity_override_reason", "updated_at"])
-    record_event(
-        report,
-        actor=by,
-        kind=Event.SEVERITY,
-        message=_severity_message(report),
-        public=False,
-        data=_severity_data(report),
-    )
+    record_severity(report, actor=by)
     return report
 
 
@@ -759,15 +758,9 @@ def compute_cvss(*, report_id):
         ]
     )  # fmt: skip
     if changed:
-        # In the audit trail, without a notification of its own: the vector's event told
-        # everyone already, and the severity is what that vector says.
-        ReportEvent.objects.create(
-            report=report,
-            kind=Event.SEVERITY,
-            message=_severity_message(report),
-            data=_severity_data(report),
-            created_at=timezone.now(),
-        )
+        # Without a notification of its own: the vector's event told everyone already, and
+        # the severity is what that vector says.
+        record_severity(report, actor=None, public=True, notify=False)
     return report
 
 
