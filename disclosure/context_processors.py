@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from projects.access import roles_of
+from reports.models import Viewer
 
 
 def site(request):
@@ -15,4 +15,4 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_queue": False}
-    return {"nav_queue": user.is_superuser or bool(roles_of(user))}
+    return {"nav_queue": Viewer.of(user, shared=False).has_queue}

@@ -376,7 +376,6 @@ def queue_filters(params, *, projects, sorts, default_sort):
     """
     state, severity, sort = params.get("state", ""), params.get("severity", ""), params.get("sort")
     return {
-        "view": params.get("view", ""),
         "search": params.get("q", "").strip()[:SEARCH_MAX_LENGTH],
         "sort": sort if sort in sorts else default_sort,
         "project": next((p for p in projects if p.slug == params.get("project")), None),

@@ -110,6 +110,11 @@ class Viewer:
     def sees_everything(self):
         return self.user.is_active and self.user.is_superuser
 
+    @property
+    def has_queue(self):
+        """Members of a project (any role) and superusers work a queue of reports."""
+        return self.sees_everything or bool(self.roles)
+
 
 class ReportQuerySet(models.QuerySet):
     def visible_to(self, user, *, viewer=None):

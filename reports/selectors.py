@@ -110,8 +110,7 @@ def queue_view(viewer, asked):
     """Which list `/reports/` shows: the queue (reports of the user's projects) for members and
     superusers unless they ask for their own ("mine"); everyone else has only their own.
     """
-    is_member = viewer.sees_everything or bool(viewer.roles)
-    if not is_member:
+    if not viewer.has_queue:
         return MINE
     return MINE if asked == MINE else QUEUE
 
@@ -191,14 +190,16 @@ def queue_counts(*, viewer, projects, now):
     ]
 
 
-def queue_projects(viewer):
-    """Projects to filter the portal by: those the user is a member of, or has reported to."""
+def queue_projects(viewer, view):
+    """Projects to filter the list by: in the queue, those the user is a member of; in My
+    reports, also those they have reported to.
+    """
     if viewer.sees_everything:
         return Project.objects.order_by("name")
-    reported_to = Report.objects.filter(reporter=viewer.user).values("project_id")
-    return Project.objects.filter(Q(pk__in=list(viewer.roles)) | Q(pk__in=reported_to)).order_by(
-        "name"
-    )
+    projects = Q(pk__in=list(viewer.roles))
+    if view == MINE:
+        projects |= Q(pk__in=Report.objects.filter(reporter=viewer.user).values("project_id"))
+    return Project.objects.filter(projects).order_by("name")
 
 
 @dataclasses.dataclass

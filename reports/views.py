@@ -59,11 +59,12 @@ def report_list(request):
     follows), with search, filters, sorts and keyset pages.
     """
     viewer = Viewer.of(request.user)
-    projects = list(selectors.queue_projects(viewer))
+    view = selectors.queue_view(viewer, request.GET.get("view", ""))
+    projects = list(selectors.queue_projects(viewer, view))
     filters = forms.queue_filters(
         request.GET, projects=projects, sorts=selectors.SORTS, default_sort=selectors.DEFAULT_SORT
     )
-    view = filters["view"] = selectors.queue_view(viewer, filters["view"])
+    filters["view"] = view
     filters["assigned_to_me"] &= view == selectors.QUEUE  # My reports are the user's anyway
     now = timezone.now()
     try:

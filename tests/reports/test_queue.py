@@ -262,3 +262,15 @@ def test_the_report_page_leads_back_to_the_list_its_reader_came_from(client, cas
         client.sign_in(cast[who])
         body = client.get(f"/reports/{report.tracking_id}/").content.decode()
         assert back in body, who
+
+
+def test_the_queue_filters_by_the_members_projects_and_my_reports_by_theirs_too(
+    client, project, other_project, maintainer
+):
+    PolicyRevisionFactory(project=other_project)
+    file(maintainer, other_project)  # a maintainer of Acme reports to Other
+    client.sign_in(maintainer)
+    choices = {p.slug for p in client.get("/reports/?view=queue").context["projects"]}
+    assert choices == {"acme"}
+    choices = {p.slug for p in client.get("/reports/?view=mine").context["projects"]}
+    assert choices == {"acme", "other"}
