@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "mailer",
     "reports",
     "advisories",
+    "inbox",
     "disclosure",
 ]
 
@@ -323,6 +324,20 @@ DEFAULT_FROM_EMAIL = env_str(
     "DJANGO_DEFAULT_FROM_EMAIL", f"{SITE_NAME} <noreply@{urlsplit(SITE_URL).hostname}>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Inbox: the email gateway (inbox app) -------------------------------------------------------
+# Mail to a project's intake addresses, or to INBOX_ADDRESS plus the project's slug
+# (security+stalwart@<host>), becomes a report; replies to INBOX_REPLY_ADDRESS plus a signed
+# token (mailer.replies) become comments.
+INBOX_ADDRESS = env_str("INBOX_ADDRESS", f"security@{urlsplit(SITE_URL).hostname}")
+INBOX_REPLY_ADDRESS = env_str("INBOX_REPLY_ADDRESS", f"reply@{urlsplit(SITE_URL).hostname}")
+# Larger messages are refused whole (no report, no reply).
+INBOX_MAX_MESSAGE_BYTES = env_int("INBOX_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
+# Raw messages are kept compressed for audit this long, then dropped by the retention sweep.
+INBOX_RAW_RETENTION_DAYS = env_int("INBOX_RAW_RETENTION_DAYS", 365)
+# The authserv-id(s) of the platform's own MTA: only its Authentication-Results headers count
+# (RFC 8601 §5: any other such header may be forged by the sender).
+INBOX_TRUSTED_AUTHSERV_IDS = env_list("INBOX_TRUSTED_AUTHSERV_IDS", [])
 
 # --- Static files, i18n -----------------------------------------------------------------------
 

@@ -29,6 +29,11 @@ class OutboundEmail(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Threading (RFC 5322 §3.6.4): replies route back through `reply_to`; mail clients order the
+    # conversation by `in_reply_to` and `references` (space-separated Message-IDs).
+    reply_to = models.CharField(max_length=254, blank=True)
+    in_reply_to = models.CharField(max_length=255, blank=True)
+    references = models.TextField(blank=True)
 
     class Meta:
         indexes = [
@@ -44,6 +49,64 @@ class OutboundEmail(models.Model):
 
     def __str__(self):
         return f"{self.subject} to {self.to}"
+
+
+class InboundEmail(models.Model):
+    """One message that reached the gateway (inbox), stored once per Message-ID whatever became
+    of it. The raw message is kept compressed for audit until `keep_raw_until`, then dropped by
+    the retention sweep; the row itself stays (dedup, rate limits, threading).
+    """
+
+    class Outcome(models.TextChoices):
+        REPORT = "report", "Created a report"
+        COMMENT = "comment", "Added a comment"
+        NEUTRAL = "neutral", "Answered without revealing anything"
+        IGNORED = "ignored", "Ignored (auto-reply, bounce, loop)"
+        REFUSED = "refused", "Refused (rate limit, blocked sender)"
+
+    message_id = models.CharField(
+        verbose_name="Message-ID",
+        max_length=255,
+        unique=True,
+        help_text="As sent; a message without one is named by the digest of its bytes.",
+    )
+    sender = models.EmailField(blank=True, help_text="The From address, lower-cased.")
+    recipient = models.CharField(
+        max_length=254, blank=True, help_text="The address the message was routed by."
+    )
+    origin_ip = models.GenericIPAddressField(verbose_name="IP of origin", null=True, blank=True)
+    about = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text='What the message became part of, as "app.model:pk".',
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    in_reply_to = models.CharField(max_length=255, blank=True)
+    references = models.TextField(blank=True)
+    size = models.PositiveIntegerField(help_text="Bytes of the raw message.")
+    raw = models.BinaryField(null=True, blank=True, help_text="The raw message, zlib-compressed.")
+    received_at = models.DateTimeField()
+    keep_raw_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "inbound email"
+        indexes = [
+            # Rate limits: recent messages per sender and per IP of origin.
+            models.Index(fields=["sender", "received_at"], name="inbound_sender_idx"),
+            models.Index(fields=["origin_ip", "received_at"], name="inbound_origin_ip_idx"),
+            # Threading and the audit view: the messages of one report.
+            models.Index(fields=["about", "received_at"], name="inbound_about_idx"),
+            # Retention sweep: raw messages whose period ended.
+            models.Index(
+                fields=["keep_raw_until"],
+                condition=Q(raw__isnull=False),
+                name="inbound_raw_retention_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.message_id} from {self.sender or 'unknown sender'}"
 
 
 def reference(instance):

@@ -68,6 +68,23 @@ class Project(models.Model):
         return self.revisions.in_force_on(on or timezone.localdate()).first()
 
 
+class IntakeAddress(models.Model):
+    """An address whose mail becomes reports of the project (the inbox app): the address the
+    policy publishes. An address belongs to one project; stored lower-cased. Besides these, the
+    platform's own INBOX_ADDRESS plus the project's slug (security+stalwart@...) reaches it.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="intake_addresses")
+    address = models.EmailField(unique=True)
+
+    class Meta:
+        verbose_name = "intake address"
+        verbose_name_plural = "intake addresses"
+
+    def __str__(self):
+        return self.address
+
+
 class PolicyRevisionQuerySet(models.QuerySet):
     def in_force_on(self, day):
         """Revisions that were ever in force by `day`, the one in force first."""

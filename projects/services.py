@@ -23,6 +23,7 @@ from django.utils import timezone
 from projects import emails
 from projects.access import ADMIN, Role, is_own_membership, manages_members, role_of
 from projects.models import (
+    IntakeAddress,
     Membership,
     PolicyRevision,
     Profile,
@@ -82,11 +83,18 @@ def seed_project(*, seed):
     created = []
     fields = dict(seed["project"])
     slug = fields.pop("slug")
+    intake_addresses = fields.pop("intake_addresses", [])
     if fields.get("cve_threshold") is not None:
         fields["cve_threshold"] = Decimal(fields["cve_threshold"])
     project, project_created = Project.objects.get_or_create(slug=slug, defaults=fields)
     if project_created:
         created.append(f"project {slug}")
+    for address in intake_addresses:
+        _, address_created = IntakeAddress.objects.get_or_create(
+            address=address.lower(), defaults={"project": project}
+        )
+        if address_created:
+            created.append(f"{slug} intake address {address}")
     existing = set(project.revisions.values_list("effective_from", flat=True))
     shared = _revision_values(seed)
     for entry in seed["revisions"]:

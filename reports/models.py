@@ -213,6 +213,12 @@ class Report(models.Model):
     proof_of_concept = models.TextField(blank=True)
     suggested_fix = models.TextField(blank=True)
     extra_fields = models.JSONField(default=dict, blank=True)
+    missing_fields = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Fields the policy requires that the report arrived without (by email): "
+        "their labels, shown to members and asked of the reporter.",
+    )
     # CVSS: the reporter's suggestion is kept; the maintainers' vector is authoritative. Scores
     # are computed by a task (reports.tasks.compute_cvss) whenever a vector is saved.
     reporter_cvss_vector = models.CharField(
