@@ -338,6 +338,21 @@ INBOX_RAW_RETENTION_DAYS = env_int("INBOX_RAW_RETENTION_DAYS", 365)
 # The authserv-id(s) of the platform's own MTA: only its Authentication-Results headers count
 # (RFC 8601 §5: any other such header may be forged by the sender).
 INBOX_TRUSTED_AUTHSERV_IDS = env_list("INBOX_TRUSTED_AUTHSERV_IDS", [])
+# IMAP polling (inbox.imap): a project's mailbox (admin, superusers) is read every
+# INBOX_IMAP_POLL_SECONDS. Its app password comes from the environment, INBOX_IMAP_PASSWORD_<SLUG>
+# (slug upper-cased, "-" as "_"), or from the file INBOX_IMAP_PASSWORD_DIR/<slug>; never the DB.
+INBOX_IMAP_POLL_SECONDS = env_int("INBOX_IMAP_POLL_SECONDS", 60)
+INBOX_IMAP_PASSWORD_DIR = env_str("INBOX_IMAP_PASSWORD_DIR")
+# A CA bundle to verify the IMAP servers' certificates with (default: the system's). Verification
+# is never turned off.
+INBOX_IMAP_CA_FILE = env_str("INBOX_IMAP_CA_FILE")
+# One poll stays short: at most this many messages, each server answer within the timeout.
+INBOX_IMAP_MESSAGES_PER_POLL = env_int("INBOX_IMAP_MESSAGES_PER_POLL", 50)
+INBOX_IMAP_TIMEOUT_SECONDS = env_int("INBOX_IMAP_TIMEOUT_SECONDS", 30)
+CELERY_BEAT_SCHEDULE["poll-mailboxes"] = {
+    "task": "inbox.tasks.poll_mailboxes",
+    "schedule": INBOX_IMAP_POLL_SECONDS,
+}
 
 # --- Static files, i18n -----------------------------------------------------------------------
 

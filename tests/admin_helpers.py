@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from advisories import services as advisory_services
 from advisories.models import ChecklistTemplate
+from inbox.models import Mailbox
 from projects import services as project_services
 from projects.models import Membership
 from reports import services as report_services
@@ -57,6 +58,7 @@ class World:
     email_address: object
     invitation: object  # to join the project, pending
     project_event: object  # the invitation's, in the members' audit trail
+    mailbox: object  # the project's IMAP mailbox (instance infrastructure)
 
 
 def build_world(project, *, prefix):
@@ -100,6 +102,9 @@ def build_world(project, *, prefix):
     invitation = project_services.invite_member(
         project=project, email=f"{prefix}-invitee@example.org", role="triager", by=admin
     )
+    mailbox = Mailbox.objects.create(
+        project=project, host=f"imap.{prefix}.example.org", username=f"security@{prefix}.example"
+    )
     enroll_totp(admin)
     report.refresh_from_db()
     return World(
@@ -118,6 +123,7 @@ def build_world(project, *, prefix):
         email_address=admin.emailaddress_set.get(),
         invitation=invitation,
         project_event=project.events.get(kind="invited"),
+        mailbox=mailbox,
     )
 
 

@@ -1,7 +1,8 @@
 """The fixed cast of DESIGN §7 and the service guard for CI.
 
-Tests marked `services` need the real PostgreSQL/Redis. Locally, without those configured, they
-are reported as skipped with the reason; in CI (CI=true) a missing service is a failure.
+Tests marked `services` need the real PostgreSQL/Redis, tests marked `imap` Debian's dovecot
+(tests/mail_servers.py). Locally, without those, they are reported as skipped with the reason; in
+CI (CI=true) a missing service is a failure.
 """
 
 import os
@@ -12,6 +13,7 @@ from django.conf import settings
 from projects.models import Membership
 from tests.celery_workers import celery_worker  # noqa: F401 -- real workers, for any test
 from tests.factories import MembershipFactory, PolicyRevisionFactory, ProjectFactory, UserFactory
+from tests.mail_servers import dovecot, dovecot_missing, imap_server, smtp_server  # noqa: F401
 from tests.signin import Client
 
 
@@ -27,6 +29,10 @@ def missing_services():
 
 
 def pytest_runtest_setup(item):
+    if item.get_closest_marker("imap") is not None and (reason := dovecot_missing()):
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run this test against a real IMAP server: {reason}")
+        pytest.skip(reason)
     if item.get_closest_marker("services") is None:
         return
     missing = missing_services()

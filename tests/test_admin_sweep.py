@@ -33,6 +33,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advisories.models import Advisory, ChecklistTemplate, DisclosureProposal
+from inbox.models import Mailbox
 from projects.models import Membership, PolicyRevision, Project, ProjectEvent, ProjectInvitation
 from reports.models import Attachment, Comment, Report, ReportEvent
 from tests.admin_helpers import (
@@ -227,10 +228,26 @@ COVERAGE = {
             "data": "{}",
         },
     ),
+    # Infrastructure: a mailbox pointed at another server reads or swallows a project's reports.
+    Mailbox: Case(
+        objects=lambda w: [w.mailbox],
+        change={"host": "imap.attacker.example", "enabled": "on"},
+        add=lambda t: {
+            "project": t.project.pk,
+            "host": "imap.attacker.example",
+            "port": 993,
+            "security": "imaps",
+            "username": "planted",
+            "folder": "INBOX",
+            "done_folder": "Processed",
+            "enabled": "on",
+        },
+        moves=lambda w, project: [(w.mailbox, {"project": project.pk})],
+    ),
 }
 
 
-INSTANCE_WIDE = {User, Group, EmailAddress, Authenticator}
+INSTANCE_WIDE = {User, Group, EmailAddress, Authenticator, Mailbox}
 
 
 def url(model, view, *args):
