@@ -9,10 +9,13 @@ message by message. tests/inbox/test_round_trip.py runs the real one.
 """
 
 import datetime as dt
+import threading
+import time
 
 import pytest
 from django.conf import settings
 from django.contrib import admin
+from django.db import connection
 from django.utils import timezone
 
 from disclosure.celery import app
@@ -479,3 +482,51 @@ def test_the_done_folder_must_differ_from_the_folder_read(client, superuser, pro
     assert response.status_code == 200
     assert "Use a folder other than the one read from." in response.content.decode()
     assert not Mailbox.objects.exists()
+
+
+# --- Two workers at once, on PostgreSQL ---------------------------------------------------------
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_polling_at_once_hand_each_message_over_once(
+    project, imap_server, trusted, monkeypatch
+):
+    """Two threads (two workers' connections) poll the same mailbox at the same moment: one
+    takes the lease, the other skips; every message reaches the gateway exactly once.
+    """
+    monkeypatch.setenv("INBOX_IMAP_PASSWORD_ACME", imap_server.password)
+    Mailbox.objects.create(
+        project=project,
+        host=imap_server.host,
+        port=imap_server.port,
+        username=imap_server.username,
+        enabled=True,
+    )
+    for number in (1, 2, 3):
+        imap_server.append(message(number))
+    recorder = Gateway()
+    recorder.during = lambda: time.sleep(0.2)  # the second worker arrives mid-poll
+    monkeypatch.setattr(gateway, "ingest", recorder)
+    start = threading.Barrier(2)
+    results = []
+
+    def worker():
+        try:
+            start.wait()
+            results.append(imap.poll(Mailbox.objects.select_related("project").get()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(result.moved for result in results) == [0, 3]
+    assert [result.skipped for result in results if not result.moved] == [
+        "disabled meanwhile, or being polled by another worker"
+    ]
+    assert recorder.raws == [message(1), message(2), message(3)]
+    assert imap_server.messages("Processed") == [message(1), message(2), message(3)]
