@@ -34,7 +34,11 @@ class Mailbox(models.Model):
     security = models.CharField(
         verbose_name="TLS", max_length=10, choices=Security.choices, default=Security.IMAPS
     )
-    username = models.CharField(max_length=254)
+    username = models.CharField(
+        max_length=254,
+        help_text="The account's login. Its app password is never entered or stored here: "
+        "see App password.",
+    )
     folder = models.CharField(
         max_length=200,
         default="INBOX",
