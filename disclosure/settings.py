@@ -339,6 +339,17 @@ INBOX_RAW_RETENTION_DAYS = env_int("INBOX_RAW_RETENTION_DAYS", 365)
 # (RFC 8601 §5: any other such header may be forged by the sender).
 INBOX_TRUSTED_AUTHSERV_IDS = env_list("INBOX_TRUSTED_AUTHSERV_IDS", [])
 
+# OpenPGP (mailer.openpgp): Debian's gpg, run on a fresh GNUPGHOME under OPENPGP_HOME_PARENT for
+# each operation (keep that path short: gpg-agent's socket path is length-limited). A project's
+# private key comes from OPENPGP_KEY_<SLUG> / OPENPGP_PASSPHRASE_<SLUG> (slug upper-cased, "-" as
+# "_") or from <OPENPGP_KEY_DIR>/<slug>.asc and <slug>.pass; never from the database.
+OPENPGP_GPG_BINARY = env_str("OPENPGP_GPG_BINARY", "/usr/bin/gpg")
+OPENPGP_GPGCONF_BINARY = env_str("OPENPGP_GPGCONF_BINARY", "/usr/bin/gpgconf")
+OPENPGP_HOME_PARENT = env_str("OPENPGP_HOME_PARENT", "/tmp")  # noqa: S108 - one mkdtemp per use
+OPENPGP_KEY_DIR = env_str("OPENPGP_KEY_DIR", "")
+# Decrypted inbound messages larger than this are refused (compressed data expands unbounded).
+OPENPGP_MAX_PLAINTEXT_BYTES = env_int("OPENPGP_MAX_PLAINTEXT_BYTES", INBOX_MAX_MESSAGE_BYTES)
+
 # --- Static files, i18n -----------------------------------------------------------------------
 
 STATIC_URL = "/static/"
