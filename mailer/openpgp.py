@@ -121,6 +121,11 @@ def inspect_public_key(armored):
     return key["fingerprint"]
 
 
+def key_of(user):
+    """`user`'s OpenPGP key (OpenPGPKey), or None."""
+    return OpenPGPKey.objects.filter(user=user).first()
+
+
 def set_key(*, user, armored):
     """Give `user` this OpenPGP public key (replacing any earlier one): from now on their
     notifications are encrypted to it. Nothing is stored when the key is not valid
@@ -173,7 +178,7 @@ def encrypt(data, *, armored_key):
             always_trust=True,
             extra_args=["--no-autostart"],
         )
-    if not result.ok:
+    if not result.ok or result.returncode != 0:
         raise OpenPGPError(f"the recipient's OpenPGP key cannot encrypt: {gpg_problem(result)}")
     return str(result)
 
@@ -375,6 +380,12 @@ def decrypt_bytes(ciphertext, *, private):
             passphrase=private.passphrase,
             extra_args=["--max-output", str(settings.OPENPGP_MAX_PLAINTEXT_BYTES)],
         )
-    if not result.ok:
+    if "exceeded --max-output limit" in (result.stderr or ""):
+        raise OpenPGPError(
+            "the message cannot be decrypted: its plaintext exceeds "
+            f"{settings.OPENPGP_MAX_PLAINTEXT_BYTES} bytes"
+        )
+    # gpg may report "decryption ok" and still fail writing the plaintext: its exit status counts.
+    if not result.ok or result.returncode != 0:
         raise OpenPGPError(f"the message cannot be decrypted: {gpg_problem(result)}")
     return result.data

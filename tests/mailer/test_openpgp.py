@@ -265,6 +265,12 @@ def test_a_wrong_passphrase_does_not_decrypt(project_key, monkeypatch):
         openpgp.decrypt(fixture_message("encrypted-inline.eml"), key_name="acme")
 
 
+def test_a_plaintext_over_the_cap_is_refused(project_key, settings):
+    settings.OPENPGP_MAX_PLAINTEXT_BYTES = 20  # the inline fixture's plaintext has 58 bytes
+    with pytest.raises(openpgp.OpenPGPError, match="its plaintext exceeds 20 bytes"):
+        openpgp.decrypt(fixture_message("encrypted-inline.eml"), key_name="acme")
+
+
 def test_the_key_and_passphrase_may_come_from_files(settings, tmp_path, monkeypatch):
     monkeypatch.delenv("OPENPGP_KEY_MAILTRI_ROUTER", raising=False)
     (tmp_path / "mailtri-router.asc").write_text(fixture("project.sec.asc"))
