@@ -325,11 +325,18 @@ def text_parts(message):
             or part.get_content_disposition() == "attachment"
         ):
             continue
-        try:
-            text = part.get_content()
-        except (LookupError, UnicodeError):  # an unknown or lying charset: not ours to read
-            continue
-        yield part, text
+        yield part, part_text(part)
+
+
+def part_text(part):
+    """A text part's text, from either email API (compat32 Message or EmailMessage); an unknown
+    or lying charset is read as UTF-8 with replacements (armor is ASCII anyway).
+    """
+    payload = part.get_payload(decode=True) or b""
+    try:
+        return payload.decode(part.get_content_charset() or "utf-8")
+    except (LookupError, UnicodeError):
+        return payload.decode("utf-8", "replace")
 
 
 def decrypt(message, *, key_name):

@@ -37,14 +37,15 @@ def test_a_reporter_adds_checks_and_removes_their_key(page, live_server):
 
     # An expired key is refused with the reason, and nothing is kept.
     page.get_by_label("Public key").fill(fixture("expired.pub.asc"))
-    page.get_by_role("button", name="Save key").click()
+    page.get_by_role("button", name="Add key").click()
     expect(page.get_by_text("This key has expired")).to_be_visible()
     assert not OpenPGPKey.objects.exists()
 
     page.get_by_label("Public key").fill(fixture("reporter.pub.asc"))
-    page.get_by_role("button", name="Save key").click()
+    page.get_by_role("button", name="Add key").click()
     success(page, f"Saved: notifications to you are now encrypted to the key {GROUPED_REPORTER}.")
     expect(page.locator("#openpgp-fingerprint")).to_have_text(GROUPED_REPORTER)
+    expect(page.get_by_role("button", name="Replace key")).to_be_visible()
     assert OpenPGPKey.objects.get().user == reporter
 
     page.get_by_role("button", name="Remove key").click()

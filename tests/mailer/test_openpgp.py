@@ -237,6 +237,13 @@ def test_an_inline_armored_message_decrypts_in_place(project_key):
     assert "BEGIN PGP MESSAGE" in message.get_content()  # the original is left as it came
 
 
+def test_either_email_api_is_understood():
+    raw = (FIXTURES / "encrypted-inline.eml").read_bytes()
+    assert openpgp.is_encrypted(email.message_from_bytes(raw))  # compat32, the default policy
+    raw = (FIXTURES / "encrypted-pgp-mime.eml").read_bytes()
+    assert openpgp.is_encrypted(email.message_from_bytes(raw))
+
+
 def test_plain_messages_are_not_encrypted():
     message = email.message.EmailMessage()
     message.set_content("Hello, here is a report without encryption.")
