@@ -55,7 +55,10 @@ def gpg_home():
     """
     home = tempfile.mkdtemp(prefix="pgp", dir=settings.OPENPGP_HOME_PARENT)
     try:
-        gpg = gnupg.GPG(gpgbinary=settings.OPENPGP_GPG_BINARY, gnupghome=home)
+        try:
+            gpg = gnupg.GPG(gpgbinary=settings.OPENPGP_GPG_BINARY, gnupghome=home)
+        except (OSError, ValueError) as error:  # no gpg, or not one python-gnupg understands
+            raise OpenPGPError(f"gpg cannot run: {error}") from error
         gpg.encoding = "utf-8"
         yield gpg
     finally:

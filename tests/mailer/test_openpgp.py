@@ -85,6 +85,12 @@ def test_keys_that_cannot_serve_are_refused_with_the_reason(armored, error):
         openpgp.inspect_public_key(armored)
 
 
+def test_without_gpg_the_error_is_an_openpgp_error(settings):
+    settings.OPENPGP_GPG_BINARY = "/nonexistent/gpg"
+    with pytest.raises(openpgp.OpenPGPError, match="gpg cannot run"):
+        openpgp.inspect_public_key(fixture("reporter.pub.asc"))
+
+
 def test_set_key_stores_it_and_replaces_the_earlier_one(reporter):
     openpgp.set_key(user=reporter, armored=fixture("project.pub.asc"))
     openpgp.set_key(user=reporter, armored="\n" + fixture("reporter.pub.asc") + "\n\n")
