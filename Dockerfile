@@ -19,6 +19,7 @@ COPY projects ./projects
 COPY mailer ./mailer
 COPY reports ./reports
 COPY advisories ./advisories
+COPY inbox ./inbox
 RUN pip install .
 COPY manage.py ./
 COPY templates ./templates
