@@ -131,6 +131,14 @@ SCORE_ACTION = site_action(
     perform=_score,
 )
 
+SPAM_ACTION = site_action(
+    name="mark_spam",
+    description="Mark as spam",
+    access_of=report_access,
+    form_for=lambda report, data: forms.SpamForm(data),  # one form for every row chosen
+    perform=lambda report, form, by: services.mark_spam(report=report, by=by),
+)
+
 
 def site_link(url, text):
     return format_html('<a href="{}">{}</a>', url, text)
@@ -187,7 +195,7 @@ class ReportAdmin(SiteActions, MemberProjectsOnly, admin.ModelAdmin):
     exclude = ("year", "sequence", "state_before_pause", "paused_for_at_triage", "last_update_at")
     readonly_fields = ("on_the_site",)
     inlines = (EventInline, CommentInline)
-    actions = (*TRANSITION_ACTIONS, SCORE_ACTION)
+    actions = (*TRANSITION_ACTIONS, SCORE_ACTION, SPAM_ACTION)
 
     @admin.display(description="On the site")
     def on_the_site(self, obj):

@@ -308,12 +308,18 @@ class SpamForm(forms.Form):
         error_messages={"required": "Tick the box to confirm: the reporter's address is blocked."},
     )
 
-    def __init__(self, *args, report, **kwargs):
+    def __init__(self, *args, report=None, **kwargs):
+        """`report`: the one report marked (its reporter and project are named); none: any of
+        several (the admin's action).
+        """
         super().__init__(*args, auto_id="id_spam_%s", **kwargs)
+        who, where = "The reporter's address", "the project"
+        if report is not None:
+            who, where = report.reporter.email, report.project.name
         self.fields["confirm"].help_text = (
-            f"{report.reporter.email} can no longer report to {report.project.name}, by the "
-            "form or by email, until an admin of the project unblocks it. The reporter is told "
-            "only that the report was closed as spam."
+            f"{who} can no longer report to {where}, by the form or by email, until an admin of "
+            "the project unblocks it. The reporter is told only that the report was closed as "
+            "spam."
         )
 
 

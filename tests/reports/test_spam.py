@@ -313,3 +313,18 @@ def test_an_admin_of_one_project_cannot_unblock_for_another(client, cast, blocks
     MembershipFactory(project=theirs.project, user=admin_of_acme_as_maintainer_elsewhere)
     unblock(client, ours, theirs)
     assert list(BlockedSender.objects.all()) == [theirs]
+
+
+def test_the_reports_admin_marks_spam_with_the_sites_rule_and_service(client, cast, project):
+    spam, kept = file(cast["stranger"], project), file(cast["reporter"], project)
+    reports = "/admin/reports/report/"
+    client.sign_in(staff(cast["triager"]))
+    page = client.post(reports, {"action": "mark_spam", "_selected_action": [spam.pk]})
+    assert "Close as spam and block the reporter&#x27;s address" in page.content.decode()
+    unconfirmed = {"action": "mark_spam", "_selected_action": [spam.pk], "apply": "yes"}
+    client.post(reports, unconfirmed)
+    assert not BlockedSender.objects.exists()
+    client.post(reports, {**unconfirmed, **CONFIRM})
+    assert Report.objects.get(pk=spam.pk).state == State.SPAM
+    assert list(BlockedSender.objects.values_list("email", flat=True)) == [cast["stranger"].email]
+    assert Report.objects.get(pk=kept.pk).state == State.NEW
