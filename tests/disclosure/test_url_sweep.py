@@ -120,6 +120,7 @@ DENIED = {
     "reports:revoke_invitation",
     "reports:credit",
     "reports:transition",
+    "reports:mark_spam",
     "advisories:start_checklist",
     "advisories:propose",
     "advisories:respond",
