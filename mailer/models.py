@@ -4,6 +4,7 @@ what the messages are about: callers give a generic reference (`about`) and, whe
 never be made twice, a dedup key.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -51,10 +52,10 @@ class OutboundEmail(models.Model):
             ),
             # "Which emails went out about this report": the audit view and support questions.
             models.Index(fields=["about", "created_at"], name="outbox_about_idx"),
-            # Threading (mailer.outbox.thread): the latest message about A to each recipient.
-            # Received mail is threaded on InboundEmail's (about, received_at): one report's
-            # inbound messages are few enough to read them all.
-            models.Index(fields=["about", "to", "created_at"], name="outbox_thread_idx"),
+            # Threading (mailer.outbox.thread): the latest message about A to each recipient,
+            # the highest id (ids grow with time). Received mail is threaded on InboundEmail's
+            # (about, received_at): one report's inbound messages are few enough to read them all.
+            models.Index(fields=["about", "to", "id"], name="outbox_thread_idx"),
         ]
 
     def __str__(self):
@@ -122,3 +123,22 @@ class InboundEmail(models.Model):
 def reference(instance):
     """The generic reference of a model instance: "app_label.model:pk"."""
     return f"{instance._meta.label_lower}:{instance.pk}"
+
+
+class OpenPGPKey(models.Model):
+    """A person's OpenPGP public key: their notifications are sent encrypted to it (PGP/MIME).
+    Checked when added (mailer.openpgp.set_key); `fingerprint` is what the account page shows.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="openpgp_key"
+    )
+    armored = models.TextField(help_text="The ASCII-armored public key, as pasted.")
+    fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "OpenPGP key"
+
+    def __str__(self):
+        return f"OpenPGP key {self.fingerprint} of user {self.user_id}"

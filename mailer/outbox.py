@@ -17,12 +17,13 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from mailer import openpgp
 from mailer.background import enqueue_on_commit
 from mailer.models import InboundEmail, OutboundEmail
 
@@ -144,14 +145,43 @@ def _latest(queryset, *, person, when):
     ).filter(rank=1)
 
 
+# One index descent per (about, recipient) on outbox_thread_idx (about, to, id), however long
+# the conversation: a window over the pairs' rows would read their whole history each time.
+LATEST_SENT_SQL = """
+    SELECT latest.id, latest.about, latest."to", latest.created_at, latest."references"
+    FROM unnest(%s::text[], %s::text[]) AS pair(about, address)
+    CROSS JOIN LATERAL (
+        SELECT id, about, "to", created_at, "references" FROM mailer_outboundemail
+        WHERE about = pair.about AND "to" = pair.address
+        ORDER BY id DESC LIMIT 1
+    ) AS latest
+"""
+
+
+def _latest_sent(pairs):
+    """The latest outbox row of each (about, address) pair, in one query."""
+    if connection.vendor == "postgresql":
+        abouts, addresses = zip(*sorted(pairs), strict=True)
+        return OutboundEmail.objects.raw(LATEST_SENT_SQL, [list(abouts), list(addresses)])
+    # Elsewhere (SQLite, development): no LATERAL; the window reads the pairs' rows.
+    return _latest(
+        OutboundEmail.objects.filter(
+            about__in={about for about, _ in pairs}, to__in={address for _, address in pairs}
+        ),
+        person="to",
+        when="pk",
+    ).only("pk", "about", "to", "created_at", "references")
+
+
 def thread(messages):
     """Set In-Reply-To and References of unsaved `messages` (those about something and not
     threaded by their caller already): the parent of a message to X about A is the latest
     message about A sent to X or received from X, whichever is later. References are the
     parent's references plus the parent, capped at the root and the latest MAX_REFERENCES - 1.
 
-    Two queries whatever the number of messages (the latest sent and received per pair, on the
-    indexes (about, to, created_at) and (about, received_at)).
+    Two queries whatever the number of messages: the latest sent per pair (an index descent
+    each on PostgreSQL, `_latest_sent`; ids grow with time, so the latest is the highest id)
+    and the latest received per pair (people write to us rarely: the window reads them all).
     """
     open_messages = [m for m in messages if m.about and not m.in_reply_to]
     if not open_messages:
@@ -165,12 +195,7 @@ def thread(messages):
         if key not in parents or when > parents[key][0]:
             parents[key] = (when, parent_id, references)
 
-    sent = _latest(
-        OutboundEmail.objects.filter(about__in=abouts, to__in=addresses),
-        person="to",
-        when="created_at",
-    ).only("pk", "about", "to", "created_at", "references")
-    for email in sent:
+    for email in _latest_sent({(m.about, m.to) for m in open_messages}):
         offer(email.about, email.to, email.created_at, message_id(email), email.references)
     received = _latest(
         InboundEmail.objects.filter(
@@ -226,7 +251,9 @@ def deliver_pending(*, batch_size=50, max_attempts=5):
     """Send pending outbox messages; rows locked by another worker are skipped, not waited for.
 
     Each row is tried at most once per call; failures are counted and retried by the next call
-    (beat runs it every minute) until max_attempts.
+    (beat runs it every minute) until max_attempts. Mail to an address whose account has an
+    OpenPGP key leaves PGP/MIME encrypted (mailer.openpgp.protect); a key that cannot encrypt
+    counts as a failed attempt.
     """
     delivered, last_id = 0, 0
     while True:
@@ -237,6 +264,7 @@ def deliver_pending(*, batch_size=50, max_attempts=5):
             if not batch:
                 return delivered
             connection = get_connection()
+            keys = openpgp.recipient_keys(email.to for email in batch)
             for email in batch:
                 message = EmailMultiAlternatives(
                     subject=email.subject,
@@ -249,7 +277,8 @@ def deliver_pending(*, batch_size=50, max_attempts=5):
                 if email.html:
                     message.attach_alternative(email.html, "text/html")
                 try:
-                    message.send()
+                    # A recipient with a key gets it encrypted or not at all (never in clear).
+                    openpgp.protect(message, armored_key=keys.get(email.to.lower())).send()
                 except Exception as error:  # any mail server failure: count it, retry later
                     logger.warning("delivery of outbound email %s failed: %s", email.pk, error)
                     email.attempts += 1

@@ -51,3 +51,27 @@ def test_a_backlog_larger_than_a_batch_is_delivered_oldest_first_once(mailoutbox
     assert [m.to for m in mailoutbox] == [[f"person{n}@example.org"] for n in range(7)]
     assert not OutboundEmail.objects.filter(sent_at__isnull=True).exists()
     assert outbox.deliver_pending(batch_size=3) == 0
+
+
+@pytest.mark.services
+@pytest.mark.django_db
+def test_threading_reads_one_index_entry_per_recipient_not_the_conversation():
+    """The latest message to each recipient about each report: an index descent per pair on
+    outbox_thread_idx, whatever the length of the conversation.
+    """
+    OutboundEmail.objects.bulk_create(
+        (
+            OutboundEmail(about=f"reports.report:{n % 50}", to=f"p{n % 5}@example.org", body="b")
+            for n in range(5000)
+        ),
+        batch_size=1000,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE mailer_outboundemail")
+        cursor.execute(
+            f"EXPLAIN {outbox.LATEST_SENT_SQL}",
+            [["reports.report:1", "reports.report:2"], ["p1@example.org", "p2@example.org"]],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Scan Backward using outbox_thread_idx" in plan, plan
+    assert "Sort" not in plan, plan

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mailer', '0002_threading_inbound'),
+        ('mailer', '0003_reporter_openpgp_keys'),
     ]
 
     operations = [

@@ -6,12 +6,12 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mailer', '0003_outbox_pending_by_id'),
+        ('mailer', '0004_outbox_pending_by_id'),
     ]
 
     operations = [
         migrations.AddIndex(
             model_name='outboundemail',
-            index=models.Index(fields=['about', 'to', 'created_at'], name='outbox_thread_idx'),
+            index=models.Index(fields=["about", "to", "id"], name="outbox_thread_idx"),
         ),
     ]
