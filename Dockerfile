@@ -6,6 +6,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1
 
 WORKDIR /app
+# Debian's gpg (with gpg-agent and gpgconf) for OpenPGP: reporters' encrypted notifications and
+# the decryption of encrypted inbound mail (mailer.openpgp, through python-gnupg).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gnupg \
+    && rm -rf /var/lib/apt/lists/*
 # Only what the image runs, by name (.dockerignore lets nothing else into the build context):
 # the package with every app before `pip install .`, then what manage.py serves.
 COPY pyproject.toml README.md ./
@@ -14,6 +19,7 @@ COPY projects ./projects
 COPY mailer ./mailer
 COPY reports ./reports
 COPY advisories ./advisories
+COPY inbox ./inbox
 RUN pip install .
 COPY manage.py ./
 COPY templates ./templates

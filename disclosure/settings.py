@@ -5,6 +5,7 @@ console email and Celery tasks run in-process. Production sets DJANGO_DEBUG=0 an
 provide DJANGO_SECRET_KEY; see README.md for every variable.
 """
 
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -85,6 +86,19 @@ def env_url(name, default):
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ImproperlyConfigured(f"{name} must be an absolute http(s) URL, not {raw!r}")
     return raw
+
+
+def env_networks(name, default):
+    """Comma-separated networks in CIDR notation ("10.0.0.0/8,2001:db8::/32"), checked."""
+    networks = env_list(name, default)
+    for network in networks:
+        try:
+            ipaddress.ip_network(network)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must be networks like 10.0.0.0/8,2001:db8::/32, not {network!r}"
+            ) from None
+    return networks
 
 
 # --- Core -------------------------------------------------------------------------------------
@@ -345,6 +359,29 @@ INBOX_RAW_RETENTION_DAYS = env_int("INBOX_RAW_RETENTION_DAYS", 365)
 INBOX_TRUSTED_AUTHSERV_IDS = env_list("INBOX_TRUSTED_AUTHSERV_IDS", [])
 # Intake: the retention sweep clears this many raw messages per transaction.
 INBOX_RAW_PURGE_BATCH_SIZE = env_int("INBOX_RAW_PURGE_BATCH_SIZE", 500)
+# Spam defences (inbox.limits). The platform's own relays: Received headers written by hosts in
+# these networks are believed, and the first sending address outside them is the IP of origin
+# (headers below it may be forged by the sender).
+INBOX_TRUSTED_NETWORKS = env_networks("INBOX_TRUSTED_NETWORKS", ["127.0.0.0/8", "::1/128"])
+# New reports by email (InboundEmail outcome "report") allowed in any hour, per sender address
+# (over every project) and per IP of origin; the next one is refused and stored as refused.
+INBOX_REPORTS_PER_SENDER_PER_HOUR = env_int("INBOX_REPORTS_PER_SENDER_PER_HOUR", 5)
+INBOX_REPORTS_PER_IP_PER_HOUR = env_int("INBOX_REPORTS_PER_IP_PER_HOUR", 20)
+if INBOX_REPORTS_PER_SENDER_PER_HOUR < 1 or INBOX_REPORTS_PER_IP_PER_HOUR < 1:
+    raise ImproperlyConfigured(
+        "INBOX_REPORTS_PER_SENDER_PER_HOUR and INBOX_REPORTS_PER_IP_PER_HOUR must be at least 1"
+    )
+
+# OpenPGP (mailer.openpgp): Debian's gpg, run on a fresh GNUPGHOME under OPENPGP_HOME_PARENT for
+# each operation (keep that path short: gpg-agent's socket path is length-limited). A project's
+# private key comes from OPENPGP_KEY_<SLUG> / OPENPGP_PASSPHRASE_<SLUG> (slug upper-cased, "-" as
+# "_") or from <OPENPGP_KEY_DIR>/<slug>.asc and <slug>.pass; never from the database.
+OPENPGP_GPG_BINARY = env_str("OPENPGP_GPG_BINARY", "/usr/bin/gpg")
+OPENPGP_GPGCONF_BINARY = env_str("OPENPGP_GPGCONF_BINARY", "/usr/bin/gpgconf")
+OPENPGP_HOME_PARENT = env_str("OPENPGP_HOME_PARENT", "/tmp")  # noqa: S108 - one mkdtemp per use
+OPENPGP_KEY_DIR = env_str("OPENPGP_KEY_DIR", "")
+# Decrypted inbound messages larger than this are refused (compressed data expands unbounded).
+OPENPGP_MAX_PLAINTEXT_BYTES = env_int("OPENPGP_MAX_PLAINTEXT_BYTES", INBOX_MAX_MESSAGE_BYTES)
 
 # --- Static files, i18n -----------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ what the messages are about: callers give a generic reference (`about`) and, whe
 never be made twice, a dedup key.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -112,3 +113,22 @@ class InboundEmail(models.Model):
 def reference(instance):
     """The generic reference of a model instance: "app_label.model:pk"."""
     return f"{instance._meta.label_lower}:{instance.pk}"
+
+
+class OpenPGPKey(models.Model):
+    """A person's OpenPGP public key: their notifications are sent encrypted to it (PGP/MIME).
+    Checked when added (mailer.openpgp.set_key); `fingerprint` is what the account page shows.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="openpgp_key"
+    )
+    armored = models.TextField(help_text="The ASCII-armored public key, as pasted.")
+    fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "OpenPGP key"
+
+    def __str__(self):
+        return f"OpenPGP key {self.fingerprint} of user {self.user_id}"

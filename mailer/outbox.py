@@ -14,6 +14,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from mailer import openpgp
 from mailer.background import enqueue_on_commit
 from mailer.models import OutboundEmail
 
@@ -68,7 +69,9 @@ def deliver_pending(*, batch_size=50, max_attempts=5):
     """Send pending outbox messages; rows locked by another worker are skipped, not waited for.
 
     Each row is tried at most once per call; failures are counted and retried by the next call
-    (beat runs it every minute) until max_attempts.
+    (beat runs it every minute) until max_attempts. Mail to an address whose account has an
+    OpenPGP key leaves PGP/MIME encrypted (mailer.openpgp.protect); a key that cannot encrypt
+    counts as a failed attempt.
     """
     delivered, last_id = 0, 0
     while True:
@@ -81,6 +84,7 @@ def deliver_pending(*, batch_size=50, max_attempts=5):
             if not batch:
                 return delivered
             connection = get_connection()
+            keys = openpgp.recipient_keys(email.to for email in batch)
             for email in batch:
                 message = EmailMultiAlternatives(
                     subject=email.subject,
@@ -92,7 +96,8 @@ def deliver_pending(*, batch_size=50, max_attempts=5):
                 if email.html:
                     message.attach_alternative(email.html, "text/html")
                 try:
-                    message.send()
+                    # A recipient with a key gets it encrypted or not at all (never in clear).
+                    openpgp.protect(message, armored_key=keys.get(email.to.lower())).send()
                 except Exception as error:  # any mail server failure: count it, retry later
                     logger.warning("delivery of outbound email %s failed: %s", email.pk, error)
                     email.attempts += 1

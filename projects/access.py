@@ -19,7 +19,8 @@ TRIAGER, MAINTAINER, ADMIN = Role.TRIAGER, Role.MAINTAINER, Role.ADMIN
 ROLE_DUTIES = {
     TRIAGER: (
         "Sees the project's reports, acknowledges and triages them, asks the reporter for "
-        "information, closes them, scores them (CVSS) and works the incident checklist."
+        "information, closes them (as spam too, which blocks the sender's address for the "
+        "project), scores them (CVSS) and works the incident checklist."
     ),
     MAINTAINER: (
         "Everything a triager does, and also fixes (starts the fix, marks it fixed), reopens "
@@ -28,7 +29,7 @@ ROLE_DUTIES = {
     ),
     ADMIN: (
         "Everything a maintainer does, and also manages the project's members and invitations "
-        "and its policy revisions."
+        "and its policy revisions, and unblocks senders blocked as spam."
     ),
 }
 

@@ -9,6 +9,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 
 from projects.models import DISPLAY_NAME_MAX, Membership
 
+OPENPGP_KEY_MAX_CHARS = 100_000
+
 # Dates people type: release dates, disclosure dates. Outside these a date is a typo, and the
 # far ends of the calendar break arithmetic (9999-12-31 plus a week's disclosure delay overflows).
 EARLIEST_DATE = datetime.date(2000, 1, 1)
@@ -94,4 +96,25 @@ class DisplayNameForm(forms.Form):
         label="Display name",
         help_text="How others on this site see you: in comments, on reports and in emails. "
         "Leave it empty to be shown without a name.",
+    )
+
+
+class OpenPGPKeyForm(forms.Form):
+    """A public key pasted on the account page; mailer.openpgp.set_key decides if it serves."""
+
+    armored = forms.CharField(
+        label="Public key",
+        # Keys with many signatures run to some dozen kilobytes; far more is not a key.
+        max_length=OPENPGP_KEY_MAX_CHARS,
+        strip=True,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 8,
+                "class": "font-monospace",
+                "spellcheck": "false",
+                "placeholder": "-----BEGIN PGP PUBLIC KEY BLOCK-----",
+            }
+        ),
+        help_text="The ASCII-armored public key, as gpg --armor --export you@example.org "
+        "prints it. Never paste your private key.",
     )

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from projects.encryption import encryption_key
+
 
 def absolute(path):
     return settings.SITE_URL + path
@@ -38,8 +40,9 @@ def project_security_txt(project, now=None):
         lines.append(f"# Backup contact{f' if no answer within {hours} hours' if hours else ''}.")
         lines.append(field("Contact", f"mailto:{project.backup_email}"))
     lines.append(field("Expires", f"{expires(now):%Y-%m-%dT%H:%M:%SZ}"))
-    if project.pgp_key_url:
-        lines.append(field("Encryption", project.pgp_key_url))
+    key = encryption_key(project)
+    if key:
+        lines.append(field("Encryption", key.url))
     lines.append(
         field("Acknowledgments", absolute(reverse("advisories:hall_of_fame", args=[project.slug])))
     )

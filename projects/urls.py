@@ -26,6 +26,12 @@ urlpatterns = [
     path("", views.project_list, name="list"),
     # Beside allauth's account pages (/accounts/ is theirs; this name is not one of them).
     path("accounts/profile/", views.profile, name="profile"),
+    path("accounts/profile/openpgp-key/", views.profile_openpgp_key, name="profile_openpgp_key"),
+    path(
+        "accounts/profile/openpgp-key/remove/",
+        views.profile_remove_openpgp_key,
+        name="profile_remove_openpgp_key",
+    ),
     path(
         "projects/invitations/<invitation_token:token>/",
         views.accept_invitation,
@@ -39,6 +45,7 @@ urlpatterns = [
         name="revision",
     ),
     path("projects/<slug:slug>/security.txt", views.project_security_txt, name="security_txt"),
+    path("projects/<slug:slug>/openpgp.asc", views.project_openpgp_key, name="openpgp_public_key"),
     path("projects/<slug:slug>/members/", views.members, name="members"),
     path("projects/<slug:slug>/members/invite/", views.invite_member, name="invite_member"),
     path(

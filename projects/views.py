@@ -2,12 +2,13 @@ from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from projects import forms, people, security_txt, selectors, services
+from mailer import openpgp
+from projects import encryption, forms, people, security_txt, selectors, services
 from projects.access import (
     ROLE_DUTIES,
     Role,
@@ -38,6 +39,7 @@ def project_detail(request, slug):
             "history": selectors.revision_history(project=project),
             "today": today,
             "can": project_links(role_of(request.user, project)),
+            "encryption": encryption.encryption_key(project),
         },
     )
 
@@ -62,6 +64,7 @@ def revision_detail(request, slug, revision_id):
             "in_force": in_force,
             "history": selectors.revision_history(project=project),
             "today": today,
+            "encryption": encryption.encryption_key(project),
         },
     )
 
@@ -78,6 +81,17 @@ def project_security_txt(request, slug):
 @require_safe
 def instance_security_txt(request):
     return plain_text(security_txt.instance_security_txt())
+
+
+@require_safe
+def project_openpgp_key(request, slug):
+    """The public half of the project's configured private key (projects.encryption); 404 when
+    none is configured.
+    """
+    public = encryption.served_public_key(selectors.public_project(slug))
+    if public is None:
+        raise Http404("No OpenPGP key is configured for this project.")
+    return HttpResponse(public.armored, content_type="application/pgp-keys")
 
 
 # --- Members ------------------------------------------------------------------------------------
@@ -237,7 +251,9 @@ def _plain(message, *, status):
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def profile(request):
-    """The signed-in person's display name (the account pages' "Display name")."""
+    """The signed-in person's display name (the account pages' "Display name"), beside their
+    OpenPGP key (profile_openpgp_key).
+    """
     form = forms.DisplayNameForm(
         request.POST or None, initial={"display_name": people.display_name(request.user)}
     )
@@ -255,4 +271,52 @@ def profile(request):
                 f"Saved: others now see you as {name}." if name else "Saved: no display name.",
             )
             return redirect("projects:profile")
-    return render(request, "account/profile.html", {"form": form})
+    return render_profile(request, name_form=form)
+
+
+def render_profile(request, *, name_form=None, key_form=None):
+    key = openpgp.key_of(request.user)
+    if name_form is None:
+        name_form = forms.DisplayNameForm(
+            initial={"display_name": people.display_name(request.user)}
+        )
+    return render(
+        request,
+        "account/profile.html",
+        {
+            "form": name_form,
+            "key_form": key_form or forms.OpenPGPKeyForm(),
+            "openpgp_key": key,
+            "openpgp_fingerprint": openpgp.group_fingerprint(key.fingerprint) if key else "",
+        },
+    )
+
+
+@login_required
+@require_POST
+def profile_openpgp_key(request):
+    """Add or replace the signed-in person's OpenPGP public key (mailer.openpgp.set_key)."""
+    form = forms.OpenPGPKeyForm(request.POST)
+    if form.is_valid():
+        try:
+            key = openpgp.set_key(user=request.user, armored=form.cleaned_data["armored"])
+        except openpgp.OpenPGPError as error:
+            form.add_error("armored", str(error))
+        else:
+            messages.success(
+                request,
+                "Saved: notifications to you are now encrypted to the key "
+                f"{openpgp.group_fingerprint(key.fingerprint)}.",
+            )
+            return redirect("projects:profile")
+    return render_profile(request, key_form=form)
+
+
+@login_required
+@require_POST
+def profile_remove_openpgp_key(request):
+    openpgp.remove_key(user=request.user)
+    messages.success(
+        request, "Removed your OpenPGP key: notifications to you are no longer encrypted."
+    )
+    return redirect("projects:profile")

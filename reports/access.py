@@ -12,7 +12,7 @@ import dataclasses
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
-from projects.access import MAINTAINER, TRIAGER, has_role, role_of
+from projects.access import ADMIN, MAINTAINER, TRIAGER, has_role, role_of
 from reports.models import Report, Viewer
 
 # --- Rules: who, among those who see the report, may take an action -----------------------------
@@ -76,6 +76,9 @@ ACTIONS = {
     "triage": member(TRIAGER),
     "request_info": member(TRIAGER),
     "close": member(TRIAGER),
+    # Closing as spam blocks the reporter's address for the project (services.mark_spam): whoever
+    # may close a report may say it is spam.
+    "mark_spam": member(TRIAGER),
     "score": member(TRIAGER),
     "assign": member(TRIAGER),  # to a member of the project, or to nobody
     "start_fix": member(MAINTAINER),
@@ -176,3 +179,10 @@ def member_may(action, role, actions=ACTIONS):
 def can_view_sla(user, project):
     """The SLA dashboard is for the project's members (any role) and superusers."""
     return role_of(user, project) is not None
+
+
+def can_unblock_senders(user, project):
+    """Lifting a block on a sender (services.unblock_sender) is for the project's admins and
+    superusers: whoever marks spam may block, only admins take it back.
+    """
+    return has_role(role_of(user, project), ADMIN)

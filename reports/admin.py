@@ -16,8 +16,8 @@ from django.utils.html import format_html
 from projects.access import ADMIN, TRIAGER, remember_roles
 from projects.admin import NOBODY, MemberProjectsOnly, ReadOnlyInline, is_superuser
 from reports import forms, services
-from reports.access import ACTIONS, access_for, member_may
-from reports.models import Attachment, Comment, Report, ReportEvent, Viewer
+from reports.access import ACTIONS, access_for, can_unblock_senders, member_may
+from reports.models import Attachment, BlockedSender, Comment, Report, ReportEvent, Viewer
 from reports.postback import form_errors
 
 # Rows the admin shows and never writes: the services (and the audit trail) own them.
@@ -131,6 +131,14 @@ SCORE_ACTION = site_action(
     perform=_score,
 )
 
+SPAM_ACTION = site_action(
+    name="mark_spam",
+    description="Mark as spam",
+    access_of=report_access,
+    form_for=lambda report, data: forms.SpamForm(data),  # one form for every row chosen
+    perform=lambda report, form, by: services.mark_spam(report=report, by=by),
+)
+
 
 def site_link(url, text):
     return format_html('<a href="{}">{}</a>', url, text)
@@ -187,7 +195,7 @@ class ReportAdmin(SiteActions, MemberProjectsOnly, admin.ModelAdmin):
     exclude = ("year", "sequence", "state_before_pause", "paused_for_at_triage", "last_update_at")
     readonly_fields = ("on_the_site",)
     inlines = (EventInline, CommentInline)
-    actions = (*TRANSITION_ACTIONS, SCORE_ACTION)
+    actions = (*TRANSITION_ACTIONS, SCORE_ACTION, SPAM_ACTION)
 
     @admin.display(description="On the site")
     def on_the_site(self, obj):
@@ -245,3 +253,50 @@ class AttachmentAdmin(ReportRowAdmin):
         return site_link(
             reverse("reports:download", args=[obj.report.tracking_id, obj.pk]), "Download"
         )
+
+
+@admin.register(BlockedSender)
+class BlockedSenderAdmin(MemberProjectsOnly, admin.ModelAdmin):
+    """Addresses a project takes no reports from (a report of theirs was marked as spam on the
+    site): listed to the project's members, never written here; the project's admins lift a
+    block with the "unblock" action (reports.services.unblock_sender).
+    """
+
+    project_roles = READ_ONLY
+    list_display = ("email", "project", "report", "blocked_by", "created_at")
+    list_filter = (("project", admin.RelatedOnlyFieldListFilter),)
+    search_fields = ("email",)
+    list_select_related = ("project", "report", "blocked_by")
+    ordering = ("-created_at", "id")
+    fields = ("email", "project", "report", "blocked_by", "created_at")
+    readonly_fields = fields
+    actions = ("unblock",)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not self._admin_somewhere(request.user):
+            actions.pop("unblock", None)
+        return actions
+
+    @staticmethod
+    def _admin_somewhere(user):
+        if is_superuser(user):
+            return True
+        return ADMIN in set(remember_roles(user).values())
+
+    @admin.action(description="Unblock: take their reports again")
+    def unblock(self, request, queryset):
+        done = 0
+        rows = list(queryset.select_related("project"))
+        for block in rows:
+            if not can_unblock_senders(request.user, block.project):
+                refusal = f"{block.email}: only the admins of {block.project.name} unblock it."
+                self.message_user(request, refusal, messages.ERROR)
+                continue
+            try:
+                services.unblock_sender(project=block.project, email=block.email, by=request.user)
+            except services.ReportError as error:
+                self.message_user(request, str(error), messages.WARNING)
+            else:
+                done += 1
+        self.message_user(request, f"Unblocked {done} of {len(rows)}.")

@@ -300,6 +300,29 @@ def transition_form(name, report, data=None):
     return form_class(data, auto_id=f"id_{name}_%s", **extra)
 
 
+class SpamForm(forms.Form):
+    """Marking a report as spam, confirmed: it closes the report and blocks its reporter."""
+
+    confirm = forms.BooleanField(
+        label="Close as spam and block the reporter's address for this project",
+        error_messages={"required": "Tick the box to confirm: the reporter's address is blocked."},
+    )
+
+    def __init__(self, *args, report=None, **kwargs):
+        """`report`: the one report marked (its reporter and project are named); none: any of
+        several (the admin's action).
+        """
+        super().__init__(*args, auto_id="id_spam_%s", **kwargs)
+        who, where = "The reporter's address", "the project"
+        if report is not None:
+            who, where = report.reporter.email, report.project.name
+        self.fields["confirm"].help_text = (
+            f"{who} can no longer report to {where}, by the form or by email, until an admin of "
+            "the project unblocks it. The reporter is told only that the report was closed as "
+            "spam."
+        )
+
+
 class CvssForm(forms.Form):
     vector = forms.CharField(
         max_length=200,

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.db.models.functions import Lower
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from projects.access import role_in, roles_of
@@ -510,6 +511,7 @@ class ReportEvent(models.Model):
         CVSS = "cvss", "CVSS vector set"
         ASSIGNMENT = "assignment", "Assignment"
         DISCLOSURE = "disclosure", "Disclosure"
+        SENDER_UNBLOCKED = "sender_unblocked", "Sender unblocked"
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -567,3 +569,36 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.kind} for report {self.report_id}"
+
+
+class BlockedSender(models.Model):
+    """An address whose reports a project no longer takes, by the web form or by email: set when
+    a member marks one of its reports as spam (reports.services.mark_spam), lifted by the
+    project's admins (unblock_sender). Per project: another project still hears the sender.
+    """
+
+    # The unique (project, email) index serves lookups by project too.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    email = models.EmailField(help_text="Lower-case.")
+    report = models.ForeignKey(
+        Report,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The report marked as spam.",
+    )
+    blocked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # Also the index of every intake's lookup (reports.selectors.sender_blocked).
+            models.UniqueConstraint(fields=["project", "email"], name="one_block_per_sender"),
+            models.CheckConstraint(condition=Q(email=Lower("email")), name="blocked_email_lower"),
+        ]
+
+    def __str__(self):
+        return f"{self.email} (blocked)"

@@ -22,6 +22,12 @@ TRANSITION_DONE = {
     "reopen": "Reopened: the report is {state} again.",
 }
 
+# After mark_spam ({email}: the blocked address).
+SPAM_DONE = (
+    "Closed as spam: {email} can no longer report to this project. The reporter is told only "
+    "that the report was closed as spam."
+)
+
 
 def back_to_report(request, access, error=None, *, done=None, to="reports:detail"):
     """Redirect to the report's page (or to `to`, named with the tracking ID), showing `error`,

@@ -13,6 +13,7 @@ from reports import search as search_reports
 from reports.models import (
     OPEN_STATES,
     Attachment,
+    BlockedSender,
     Comment,
     CreditDisplay,
     CreditPreference,
@@ -260,6 +261,22 @@ def participants(report):
                 person, person.credit_display, person.credit_name, person.credit_handle
             )
     return collaborators, credits
+
+
+def blocked_sender(project, email):
+    """The block on `email` reporting to `project` (a report of theirs there was marked as
+    spam), or None. Per project: a sender blocked by one project still reports to the others.
+    """
+    return (
+        BlockedSender.objects.filter(project=project, email=email.strip().lower())
+        .select_related("blocked_by__profile")
+        .first()
+    )
+
+
+def sender_blocked(project, email):
+    """Whether `project` refuses new reports from `email`, by the web form and by email."""
+    return BlockedSender.objects.filter(project=project, email=email.strip().lower()).exists()
 
 
 def attachments(report):

@@ -25,11 +25,12 @@ from projects.access import role_of
 from projects.models import Project
 from projects.people import shown_name
 from projects.services import invite_security_contact
-from reports import cvss, emails, extensions, reminders, sla
+from reports import cvss, emails, extensions, reminders, selectors, sla
 from reports.models import (
     CLOSED_STATES,
     CLOSURES,
     Attachment,
+    BlockedSender,
     Comment,
     CreditDisplay,
     CreditPreference,
@@ -266,6 +267,59 @@ HANDLERS = {
 }
 
 
+# --- Spam ---------------------------------------------------------------------------------------
+
+# What the reporter side reads of a spam closure, in the timeline and the email: the closure, and
+# not that the sender is blocked (a spammer told so only moves to another address sooner).
+SPAM_CLOSURE_MESSAGE = "Closed as spam."
+
+
+@transaction.atomic
+def mark_spam(*, report, by):
+    """Close the report as spam (the `close` transition: its states, its one audit event and
+    its neutral notification) and block its reporter's address for the report's project: the
+    project takes no new report from it, by the web form or by email, until one of its admins
+    unblocks it (unblock_sender). The block is told to the members only.
+    """
+    report = transition(
+        report=report, by=by, name="close", message=SPAM_CLOSURE_MESSAGE, resolution=State.SPAM
+    )
+    email = report.reporter.email.strip().lower()
+    if email:  # an account without an address (made by hand) has nothing to block
+        BlockedSender.objects.get_or_create(
+            project=report.project,
+            email=email,
+            defaults={"report": report, "blocked_by": by, "created_at": timezone.now()},
+        )
+    return report
+
+
+@transaction.atomic
+def unblock_sender(*, project, email, by):
+    """Lift the block on `email` for `project`: its reports are taken again. The report it was
+    blocked for keeps an internal event saying who lifted it (the block's row goes away, so the
+    address can be blocked again by a later spam). Who may: the caller's business
+    (reports.access.can_unblock_senders: the project's admins).
+    """
+    block = (
+        BlockedSender.objects.select_for_update()
+        .filter(project=project, email=email.strip().lower())
+        .first()
+    )
+    if block is None:
+        raise ReportError(f"{email} is not blocked for {project.name}.")
+    if block.report_id is not None:
+        record_event(
+            lock_report(block.report),
+            actor=by,
+            kind=Event.SENDER_UNBLOCKED,
+            message=f"{block.email} may report to {project.name} again.",
+            public=False,
+            notify=False,
+        )
+    block.delete()
+
+
 # --- Intake -------------------------------------------------------------------------------------
 
 
@@ -288,6 +342,10 @@ def file_report(*, project, reporter, fields, files=(), credit=None, received=No
     the report arrived as (the email gateway); it is saved as the start of the report's thread
     before the acknowledgment is written, so the acknowledgment answers it.
     """
+    if reporter.email and selectors.sender_blocked(project, reporter.email):
+        raise ReportError(
+            f"{project.name} does not accept reports from {reporter.email}. Nothing was stored."
+        )
     stored = []
     try:
         with transaction.atomic():

@@ -15,6 +15,7 @@ urlpatterns = [
     path("reports/<str:tracking_id>/cvss/", views.score, name="score"),
     path("reports/<str:tracking_id>/severity/", views.severity, name="severity"),
     path("reports/<str:tracking_id>/assignee/", views.assign, name="assign"),
+    path("reports/<str:tracking_id>/spam/", views.mark_spam, name="mark_spam"),
     path("reports/<str:tracking_id>/credit/", views.credit, name="credit"),
     path("reports/<str:tracking_id>/attachments/", views.upload, name="upload"),
     path(

@@ -12,7 +12,7 @@ from projects.selectors import public_project
 from reports import forms, selectors, services
 from reports.access import access_report, can_view_sla
 from reports.models import Severity, State, Viewer
-from reports.postback import back_to_report, form_errors, transition_done
+from reports.postback import SPAM_DONE, back_to_report, form_errors, transition_done
 from reports.throttles import throttled
 
 
@@ -127,6 +127,11 @@ def report_detail(request, tracking_id):
             "cvss_form": forms.CvssForm(initial={"vector": report.cvss_vector}),
             "severity_form": access.allows("score")
             and forms.SeverityForm(report=report, auto_id="id_severity_%s"),
+            "spam_form": access.allows("mark_spam")
+            and "close" in services.allowed_transitions(report)
+            and forms.SpamForm(report=report),
+            "blocked": access.allows("view_internal")
+            and selectors.blocked_sender(report.project, report.reporter.email),
             "assignment_form": access.allows("assign")
             and forms.AssignmentForm(
                 initial={"assignee": report.assignee_id}, project=report.project
@@ -168,6 +173,22 @@ def report_transition(request, tracking_id, name):
     except services.ReportError as error:
         return back_to_report(request, access, str(error))
     return back_to_report(request, access, done=transition_done(name, report))
+
+
+@login_required
+@require_POST
+def mark_spam(request, tracking_id):
+    access = access_report(request.user, tracking_id).require("mark_spam")
+    form = forms.SpamForm(request.POST, report=access.report)
+    if not form.is_valid():
+        return back_to_report(request, access, form_errors(form))
+    try:
+        services.mark_spam(report=access.report, by=request.user)
+    except services.ReportError as error:
+        return back_to_report(request, access, str(error))
+    return back_to_report(
+        request, access, done=SPAM_DONE.format(email=access.report.reporter.email)
+    )
 
 
 @login_required

@@ -18,6 +18,7 @@ from advisories.models import ChecklistTemplate
 from projects import services as project_services
 from projects.models import Membership
 from reports import services as report_services
+from reports.models import BlockedSender
 from tests.factories import (
     MembershipFactory,
     PolicyRevisionFactory,
@@ -57,13 +58,15 @@ class World:
     email_address: object
     invitation: object  # to join the project, pending
     project_event: object  # the invitation's, in the members' audit trail
+    blocked_sender: object  # the author of a report marked as spam
 
 
 def build_world(project, *, prefix):
     """A project's admin, an upcoming policy revision with its matrix, an incident checklist
     template, a triaged report with an internal comment, an attachment, an advisory draft
-    (with the reporter's credit) and a disclosure proposal, and a pending invitation to join the
-    project with its audit event, all made through the services.
+    (with the reporter's credit) and a disclosure proposal, a pending invitation to join the
+    project with its audit event, and a sender blocked for a report marked as spam, all made
+    through the services.
     """
     admin = UserFactory(email=f"{prefix}-admin@example.org")
     membership = MembershipFactory(user=admin, project=project, role=Membership.Role.ADMIN)
@@ -100,6 +103,12 @@ def build_world(project, *, prefix):
     invitation = project_services.invite_member(
         project=project, email=f"{prefix}-invitee@example.org", role="triager", by=admin
     )
+    spam = report_services.file_report(
+        project=project,
+        reporter=UserFactory(email=f"{prefix}-spammer@example.org"),
+        fields={"title": "Buy now", "description": "Cheap.", "steps_to_reproduce": "Click."},
+    )
+    report_services.mark_spam(report=spam, by=admin)
     enroll_totp(admin)
     report.refresh_from_db()
     return World(
@@ -118,6 +127,7 @@ def build_world(project, *, prefix):
         email_address=admin.emailaddress_set.get(),
         invitation=invitation,
         project_event=project.events.get(kind="invited"),
+        blocked_sender=BlockedSender.objects.get(project=project),
     )
 
 

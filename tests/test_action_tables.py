@@ -43,6 +43,7 @@ EXPECTED = {
         "triage": MEMBERS,
         "request_info": MEMBERS,
         "close": MEMBERS,
+        "mark_spam": MEMBERS,  # closes as spam and blocks the reporter's address
         "score": MEMBERS,
         "assign": MEMBERS,
         "start_fix": MAINTAINERS,

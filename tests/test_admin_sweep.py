@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from advisories.models import Advisory, ChecklistTemplate, DisclosureProposal
 from projects.models import Membership, PolicyRevision, Project, ProjectEvent, ProjectInvitation
-from reports.models import Attachment, Comment, Report, ReportEvent
+from reports.models import Attachment, BlockedSender, Comment, Report, ReportEvent
 from tests.admin_helpers import (
     PHASES,
     build_world,
@@ -191,6 +191,18 @@ COVERAGE = {
             "proposed_by": t.joiner.pk,
             "status": "agreed",
         },
+    ),
+    # Blocks are set by marking spam on the site and lifted by the "unblock" action only.
+    BlockedSender: Case(
+        objects=lambda w: [w.blocked_sender],
+        change={"email": "rewritten@example.org"},
+        add=lambda t: {
+            "project": t.project.pk,
+            "email": "planted@example.org",
+            "created_at_0": TODAY().isoformat(),
+            "created_at_1": "00:00:00",
+        },
+        moves=lambda w, project: [(w.blocked_sender, {"project": project.pk})],
     ),
     # Accounts and the site are the instance's: staff take over B's admin through them.
     User: Case(

@@ -32,6 +32,7 @@ IMAGE = (
     "mailer",
     "reports",
     "advisories",
+    "inbox",
     "manage.py",
     "templates",
     "static",

@@ -61,6 +61,17 @@ def test_check_deploy_is_clean_with_the_production_environment():
         ("DJANGO_DEBUG", "maybe", "DJANGO_DEBUG must be one of"),
         ("SITE_URL", "disclosure.example.org", "SITE_URL must be an absolute http(s) URL"),
         ("DATABASE_CONN_MAX_AGE", "soon", "DATABASE_CONN_MAX_AGE must be a whole number"),
+        (
+            "INBOX_TRUSTED_NETWORKS",
+            "127.0.0.0/8,mx.example",
+            "INBOX_TRUSTED_NETWORKS must be networks like 10.0.0.0/8,2001:db8::/32, not "
+            "'mx.example'",
+        ),
+        (
+            "INBOX_REPORTS_PER_IP_PER_HOUR",
+            "0",
+            "INBOX_REPORTS_PER_IP_PER_HOUR must be at least 1",
+        ),
         ("SECURITY_TXT_EXPIRES_DAYS", "400", "SECURITY_TXT_EXPIRES_DAYS must be between 1 and 365"),
         (
             "PROJECT_INVITATION_MAX_AGE_DAYS",

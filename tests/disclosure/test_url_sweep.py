@@ -34,6 +34,7 @@ ALLOWED = {
     "projects:detail": ANYONE,
     "projects:revision": ANYONE,  # published and upcoming revisions are public
     "projects:security_txt": ANYONE,
+    "projects:openpgp_public_key": ANYONE,  # the public half of a configured project key
     "security_txt": ANYONE,
     "health": ANYONE,  # {"db": ..., "broker": ...} for the orchestrator, nothing else
     # Published advisories, their feeds and exports, the hall of fame.
@@ -109,6 +110,8 @@ DENIED = {
     "projects:revoke_invitation",
     # Actions: POST only, and each refused to those who may not take it.
     "projects:markdown_preview",  # renders what it is sent; nothing stored
+    "projects:profile_openpgp_key",  # the signed-in person's own key
+    "projects:profile_remove_openpgp_key",
     "reports:comment",
     "reports:score",
     "reports:severity",
@@ -119,6 +122,7 @@ DENIED = {
     "reports:revoke_invitation",
     "reports:credit",
     "reports:transition",
+    "reports:mark_spam",
     "advisories:start_checklist",
     "advisories:propose",
     "advisories:respond",

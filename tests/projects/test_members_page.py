@@ -285,6 +285,7 @@ DESCRIBED = {
         (report_access.ACTIONS, "triage"),
         (report_access.ACTIONS, "request_info"),
         (report_access.ACTIONS, "close"),
+        (report_access.ACTIONS, "mark_spam"),
         (report_access.ACTIONS, "score"),
         (advisory_access.ACTIONS, "checklist"),
     ],

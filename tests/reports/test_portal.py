@@ -153,8 +153,8 @@ def test_detail_query_count_is_constant(
     # the same query), events, comments, attachments, participants (collaborators and credit
     # choices), pending invitations (for those who manage collaborators), the disclosure panel's
     # Disclosure (+advisory), proposals and fix reviews, and for members the project's members
-    # (the assignment form's choices)
-    with django_assert_num_queries(13):
+    # (the assignment form's choices) and whether the reporter's address is blocked (spam)
+    with django_assert_num_queries(14):
         client.get(url)
     for n in range(5):
         services.add_comment(
@@ -167,10 +167,10 @@ def test_detail_query_count_is_constant(
     services.add_attachments(report=report, by=reporter, files=[poc_file])
     services.transition(report=report, by=maintainer, name="acknowledge")
     services.assign(report=report, by=maintainer, assignee=maintainer)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         assert client.get(url).status_code == 200
     client.sign_in(reporter)
-    with django_assert_num_queries(12):  # no assignment form
+    with django_assert_num_queries(12):  # no assignment form, no block
         assert client.get(url).status_code == 200
 
 
