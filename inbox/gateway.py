@@ -382,6 +382,8 @@ def report_fields(message, *, subject, revision):
         if start >= 0:
             title = title[:start] + title[start + len(revision.subject_tag) :]
     title = title.strip(" \t-:\u2013\u2014")
+    if set(title) <= {".", "\u2026"}:
+        title = ""  # "...": the subject is hidden in the encrypted part (protected headers)
     if not title:
         title = next((line.strip() for line in text.splitlines() if line.strip()), "")
     title_length = Report._meta.get_field("title").max_length

@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from inbox import gateway, limits
-from mailer import openpgp
-from mailer import replies as reply_addresses
+from inbox import gateway
 from reports.models import Report
 from tests.browser.helpers import member_of, seeded_project, sent_emails, sign_in
+from tests.inbox.conftest import stand_in_for_reply_addresses
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,13 +20,8 @@ PLAIN = Path(__file__).resolve().parents[1] / "inbox" / "messages" / "plain.eml"
 
 
 @pytest.fixture(autouse=True)
-def other_helpers(monkeypatch):
-    """Stand-ins for the other email-channel helpers' interfaces (spam limits, reply addresses,
-    OpenPGP) until they land; the lead removes them after merge."""
-    monkeypatch.setattr(limits, "origin_ip", lambda message: None)
-    monkeypatch.setattr(limits, "refusal", lambda *, project, sender, origin_ip: None)
-    monkeypatch.setattr(reply_addresses, "read_reply_address", lambda address: None)
-    monkeypatch.setattr(openpgp, "is_encrypted", lambda message: False)
+def reply_addresses_stand_in(monkeypatch):
+    stand_in_for_reply_addresses(monkeypatch)
 
 
 @pytest.fixture

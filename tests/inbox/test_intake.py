@@ -362,34 +362,33 @@ def test_message_without_message_id_is_named_by_its_digest(seeded):
     assert InboundEmail.objects.get().message_id.startswith("<sha256-")
 
 
-def test_refused_by_the_spam_defences_files_nothing_and_answers_nothing(seeded, monkeypatch):
-    from inbox import limits
-
-    # inbox.limits is the spam helper's; here it refuses like a rate limit would.
-    seen = {}
-
-    def refusal(*, project, sender, origin_ip):
-        seen.update(project=project, sender=sender, origin_ip=origin_ip)
-        return "Too many reports from ada@example.org in the last hour."
-
-    monkeypatch.setattr(limits, "origin_ip", lambda message: "198.51.100.7")
-    monkeypatch.setattr(limits, "refusal", refusal)
+def test_refused_by_the_spam_defences_files_nothing_and_answers_nothing(seeded, settings):
+    settings.INBOX_REPORTS_PER_IP_PER_HOUR = 1
+    # An earlier report this hour from the same IP of origin (the Received header the
+    # platform's MX wrote), by someone else.
+    earlier = message("plain").replace(b"Ada Lovelace <Ada@Example.org>", b"<eve@example.org>")
+    deliver(earlier.replace(b"<20261201091358.plain.4711@", b"<earlier@"))
+    before = (
+        Report.objects.count(),
+        OutboundEmail.objects.count(),
+        get_user_model().objects.count(),
+    )
 
     delivery = deliver("plain")
 
     assert delivery.status == gateway.DELIVERED
     assert delivery.outcome == InboundEmail.Outcome.REFUSED
-    assert seen == {
-        "project": seeded["stalwart"],
-        "sender": "ada@example.org",
-        "origin_ip": "198.51.100.7",
-    }
-    inbound = InboundEmail.objects.get()
-    assert inbound.detail == "Too many reports from ada@example.org in the last hour."
+    inbound = InboundEmail.objects.get(message_id="<20261201091358.plain.4711@mail.example.org>")
+    assert inbound.detail == "Rate limit: 1 new reports by email per hour from one IP address."
     assert inbound.origin_ip == "198.51.100.7"
-    assert not Report.objects.exists()
-    assert not OutboundEmail.objects.exists()
-    assert not get_user_model().objects.exists()
+    assert inbound.sender == "ada@example.org"
+    assert inbound.about == ""
+    after = (
+        Report.objects.count(),
+        OutboundEmail.objects.count(),
+        get_user_model().objects.count(),
+    )
+    assert after == before  # no report, no reply, no account
 
 
 def test_tracking_id_of_the_project_goes_to_the_reply_handler(seeded, monkeypatch):
