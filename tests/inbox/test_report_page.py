@@ -12,6 +12,7 @@ from projects.models import Membership
 from reports.models import Report
 from tests.factories import MembershipFactory
 from tests.inbox.conftest import deliver
+from tests.signin import enroll_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +70,19 @@ def test_reporter_signs_in_by_code_from_the_acknowledgment_and_is_verified(clien
     reporter.refresh_from_db()
     assert reporter.last_login is not None
     assert client.get(f"/reports/{emailed.tracking_id}/").status_code == 200
+
+
+def test_signing_in_by_code_still_asks_a_member_for_the_second_factor(client, emailed):
+    # Enabling sign-in by code (for reporters the gateway enrolled) opens no way around the
+    # members' second factor.
+    maintainer = MembershipFactory(project=emailed.project, role=Membership.Role.MAINTAINER).user
+    enroll_totp(maintainer)
+
+    response = client.post("/accounts/login/code/", {"email": maintainer.email})
+    code = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4})$", mail.outbox[-1].body, re.M).group(1)
+    response = client.post(response["Location"], {"code": code})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/2fa/authenticate/")
+    assert "_auth_user_id" not in client.session
+    assert client.get(f"/reports/{emailed.tracking_id}/").status_code == 302  # to sign-in
