@@ -92,7 +92,12 @@ def header_addresses(message, name):
 
 
 def subject(message):
-    return " ".join(str(message.get("Subject", "")).split())
+    return " ".join(_printable(str(message.get("Subject", ""))).split())
+
+
+def _printable(text):
+    # NUL never belongs in mail text, and PostgreSQL refuses it in text columns.
+    return text.replace("\x00", "")
 
 
 # --- Text -----------------------------------------------------------------------------------------
@@ -148,7 +153,7 @@ def html_to_text(html):
 
 
 def _text_of(part):
-    content = _decode(part)
+    content = _printable(_decode(part))
     if part.get_content_subtype() == "html":
         return html_to_text(content)
     return content.replace("\r\n", "\n").strip()
@@ -165,7 +170,7 @@ def body_text(message):
         inner = part.get_content()
         heading = ["---------- Forwarded message ----------"]
         heading += [
-            f"{name}: {' '.join(str(inner[name]).split())}"
+            f"{name}: {' '.join(_printable(str(inner[name])).split())}"
             for name in ("From", "Date", "Subject", "To")
             if inner.get(name)
         ]

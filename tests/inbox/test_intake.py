@@ -484,3 +484,14 @@ def test_the_message_is_stored_as_the_thread_start_before_the_acknowledgment(see
     deliver("plain")
 
     assert seen == [True]
+
+
+def test_nul_characters_in_the_text_are_dropped(seeded):
+    raw = message("plain").replace(b"Subject: Open relay", b"Subject: Open\x00 relay")
+    raw = raw.replace(b"Regards,", b"Regards\x00,")
+
+    deliver(raw)
+
+    report = Report.objects.get()
+    assert report.title == "Open relay in the SMTP submission listener"
+    assert report.description.endswith("Regards,\nAda")
