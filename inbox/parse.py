@@ -18,6 +18,8 @@ import nh3
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+MAX_ADDRESS = 254  # RFC 5321's longest path: the longest address that can be mailed
+
 
 class MalformedMessage(Exception):  # noqa: N818 -- the gateway's contract names it so
     """A message the gateway cannot read without losing or guessing at its content."""
@@ -68,7 +70,7 @@ def sender(message):
     except (IndexError, ValueError, AttributeError, email.errors.HeaderParseError) as error:
         raise MalformedMessage(f"unparseable From header: {error}") from error
     for address in addresses:
-        if address.username and address.domain:
+        if address.username and address.domain and len(address.addr_spec) <= MAX_ADDRESS:
             return address.addr_spec.lower()
     raise MalformedMessage("no parseable From address")
 

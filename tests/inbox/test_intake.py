@@ -319,6 +319,13 @@ def test_message_without_a_from_address_is_malformed(seeded):
     assert inbound.sender == ""
 
 
+def test_from_address_longer_than_any_mailbox_is_malformed(seeded):
+    long_sender = b"a" * 250 + b"@example.org"
+    raw = message("plain").replace(b"Ada Lovelace <Ada@Example.org>", b"<" + long_sender + b">")
+
+    ignored(raw, "malformed: no parseable From address")
+
+
 def test_undecodable_charset_is_malformed(seeded):
     raw = message("plain").replace(b"charset=utf-8", b"charset=x-no-such-charset")
 
