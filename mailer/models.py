@@ -39,9 +39,15 @@ class OutboundEmail(models.Model):
 
     class Meta:
         indexes = [
-            # Delivery: pending messages, oldest first.
+            # Delivery walks the pending rows in id order with a keyset (`id > last`, ORDER BY
+            # id LIMIT n; mailer.outbox.deliver_pending). The index has exactly that order, so
+            # each batch is a short index range whatever the statistics say: with the former
+            # (created_at, id) order the planner, seeing stale statistics after a burst, scanned
+            # every pending row and sorted them per batch (time grew with the backlog squared).
+            # id order is creation order: ids come from one sequence, created_at from the clock
+            # of whichever worker inserted, so id is the better "oldest first" anyway.
             models.Index(
-                fields=["created_at", "id"],
+                fields=["id"],
                 condition=Q(sent_at__isnull=True),
                 name="outbox_pending_idx",
             ),
