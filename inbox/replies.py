@@ -90,6 +90,8 @@ def _add_comment(access, *, message, inbound, internal, how):
             received=inbound,
         )
     except services.ReportError as error:
+        # Rolled back with add_comment: the gateway stores the message afresh, about nothing.
+        inbound.pk, inbound.about = None, ""
         inbound.outcome = Outcome.NEUTRAL
         inbound.detail = f"Not added to {access.report.tracking_id}: {error}"
         _answer(access, reason=str(error), comment_added=False)

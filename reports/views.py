@@ -311,9 +311,7 @@ def original_email(request, tracking_id, comment_id):
     if not access.allows("view_internal"):
         raise Http404
     comment = get_object_or_404(
-        access.report.comments.select_related("inbound_email").filter(
-            inbound_email__isnull=False
-        ),
+        access.report.comments.select_related("inbound_email").filter(inbound_email__isnull=False),
         pk=comment_id,
     )
     raw = comment.inbound_email.raw_message()

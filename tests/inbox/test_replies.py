@@ -23,8 +23,10 @@ from inbox import replies
 from mailer import outbox
 from mailer.models import InboundEmail, OutboundEmail, reference
 from mailer.replies import read_reply_address, reply_address
+from projects.models import Membership
 from reports import services
 from reports.models import Attachment, State
+from tests.admin_helpers import staff_with_every_permission
 
 MESSAGES = Path(__file__).parent / "messages" / "replies"
 TRUSTED = "mx.disclosure.example"
@@ -190,6 +192,7 @@ def test_reporter_using_an_internal_address_adds_nothing_public(report, reporter
         f"[{report.tracking_id}] Your email was not added",
     )
     assert "neither as an internal note nor as a public comment" in answer.body
+    assert "the project's members" in answer.body  # plain text, not HTML-escaped
     assert maintainer.email not in {row.to for row in OutboundEmail.objects.all()}
 
 
@@ -384,3 +387,107 @@ def test_one_neutral_answer_a_day_per_address(report, stranger):
 
     assert OutboundEmail.objects.filter(to=stranger.email).count() == 1
     assert InboundEmail.objects.filter(outcome=Outcome.NEUTRAL).count() == 3
+
+
+# --- On the site: the comment says it came by email; members open the original ------------------
+
+
+@pytest.fixture
+def emailed(report, reporter):
+    deliver("gmail_quoted.eml", sender=reporter.email, to=reply_to(report, reporter))
+    return report.comments.get()
+
+
+def original_url(comment):
+    return f"/reports/{comment.report.tracking_id}/comments/{comment.pk}/original/"
+
+
+def test_members_see_the_comment_came_by_email_and_open_the_original(client, emailed, maintainer):
+    client.sign_in(maintainer)
+
+    page = client.get(f"/reports/{emailed.report.tracking_id}/").content.decode()
+
+    assert "by email" in page
+    assert f'href="{original_url(emailed)}"' in page
+    response = client.get(original_url(emailed))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "message/rfc822"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "attachment" in response["Content-Disposition"]
+    assert response.content == emailed.inbound_email.raw_message()
+    assert b"Which version did you test?" in response.content  # what the comment trimmed
+
+
+@pytest.mark.parametrize("who", ["reporter", "collaborator", "stranger", "other_member"])
+def test_nobody_else_opens_the_original(client, cast, emailed, who):
+    client.sign_in(cast[who])
+
+    assert client.get(original_url(emailed)).status_code == 404
+
+
+def test_the_reporter_sees_by_email_without_a_link_to_the_original(client, emailed, reporter):
+    client.sign_in(reporter)
+
+    page = client.get(f"/reports/{emailed.report.tracking_id}/").content.decode()
+
+    assert "by email" in page
+    assert original_url(emailed) not in page
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, emailed):
+    response = client.get(original_url(emailed))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_no_original_once_the_retention_period_dropped_it(client, emailed, maintainer):
+    InboundEmail.objects.filter(pk=emailed.inbound_email_id).update(raw=None)
+    client.sign_in(maintainer)
+
+    assert client.get(original_url(emailed)).status_code == 404
+
+
+def test_a_comment_written_on_the_site_has_no_original(client, report, maintainer):
+    comment = services.add_comment(
+        report=report, by=maintainer, body="On the web.", internal=False, by_member=True
+    )
+    client.sign_in(maintainer)
+
+    assert client.get(original_url(comment)).status_code == 404
+    page = client.get(f"/reports/{report.tracking_id}/").content.decode()
+    assert "by email" not in page
+
+
+# --- The gateway's log in the admin: superusers only --------------------------------------------
+
+
+def test_superusers_read_inbound_email_and_download_the_raw_message(client, emailed, superuser):
+    client.sign_in(superuser)
+    inbound = emailed.inbound_email
+
+    listing = client.get("/admin/mailer/inboundemail/")
+    page = client.get(f"/admin/mailer/inboundemail/{inbound.pk}/change/")
+    raw = client.get(f"/admin/mailer/inboundemail/{inbound.pk}/raw/")
+
+    assert listing.status_code == 200
+    assert inbound.sender in listing.content.decode()
+    assert page.status_code == 200
+    assert f"/admin/mailer/inboundemail/{inbound.pk}/raw/" in page.content.decode()
+    assert raw.status_code == 200
+    assert raw.content == inbound.raw_message()
+    # Read-only: the gateway and the retention sweep own the rows.
+    assert client.get("/admin/mailer/inboundemail/add/").status_code == 403
+    assert client.post(f"/admin/mailer/inboundemail/{inbound.pk}/delete/").status_code == 403
+    assert InboundEmail.objects.filter(pk=inbound.pk).exists()
+
+
+def test_staff_holding_every_permission_see_no_inbound_email(client, emailed, project):
+    staff = staff_with_every_permission(project, Membership.Role.ADMIN)
+    client.sign_in(staff)
+    inbound = emailed.inbound_email
+
+    assert client.get("/admin/mailer/inboundemail/").status_code == 403
+    assert client.get(f"/admin/mailer/inboundemail/{inbound.pk}/change/").status_code in {302, 403}
+    assert client.get(f"/admin/mailer/inboundemail/{inbound.pk}/raw/").status_code == 404
+    assert "inboundemail" not in client.get("/admin/").content.decode()
