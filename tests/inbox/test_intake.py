@@ -286,7 +286,9 @@ def test_delivery_status_report_without_empty_return_path_is_ignored(seeded):
 
 
 def test_postmaster_sender_is_ignored(seeded):
-    raw = message("plain").replace(b"From: Ada Lovelace <Ada@Example.org>", b"From: postmaster@x.org")
+    raw = message("plain").replace(
+        b"From: Ada Lovelace <Ada@Example.org>", b"From: postmaster@x.org"
+    )
 
     ignored(raw, "automatic: sent by postmaster")
 
@@ -338,7 +340,9 @@ def test_duplicate_delivery_is_stored_once(seeded):
 
 
 def test_message_without_message_id_is_named_by_its_digest(seeded):
-    raw = message("plain").replace(b"Message-ID: <20261201091358.plain.4711@mail.example.org>\n", b"")
+    raw = message("plain").replace(
+        b"Message-ID: <20261201091358.plain.4711@mail.example.org>\n", b""
+    )
 
     deliver(raw)
     deliver(raw)
@@ -401,7 +405,9 @@ def test_tracking_id_of_the_project_goes_to_the_reply_handler(seeded, monkeypatc
 
 
 def test_tracking_id_of_another_project_is_a_new_report(seeded):
-    raw = message("plain").replace(b"Subject: Open relay", b"Subject: Like MTR-2026-0001: open relay")
+    raw = message("plain").replace(
+        b"Subject: Open relay", b"Subject: Like MTR-2026-0001: open relay"
+    )
 
     deliver(raw)
 
