@@ -142,8 +142,24 @@ def send(template, **kwargs):
     outbox.send(compose(template, **kwargs))
 
 
-def new_report(report):
-    send("report_received", report=report, subject="Report received", to=[report.reporter.email])
+def new_report(report, *, received=None):
+    """The acknowledgment to the reporter and the news to the project side. `received`: the
+    mailer.models.InboundEmail the report arrived as; its detail is the gateway's note to the
+    reporter (attachments that were not kept).
+    """
+    # A reporter who never signed in (an account the email gateway made) is sent to the page
+    # where allauth mails a sign-in code; the code itself expires in minutes, so never in here.
+    send(
+        "report_received",
+        report=report,
+        subject="Report received",
+        to=[report.reporter.email],
+        context={
+            "never_signed_in": report.reporter.last_login is None,
+            "note": received.detail if received is not None else "",
+            "sign_in_url": settings.SITE_URL + reverse("account_request_login_code"),
+        },
+    )
     outbox.send(
         for_project(
             "new_report",

@@ -278,18 +278,22 @@ def _next_tracking_number(project, year):
     return counter.last
 
 
-def file_report(*, project, reporter, fields, files=(), credit=None):
+def file_report(*, project, reporter, fields, files=(), credit=None, received=None):
     """File a report under the policy in force; everything or nothing is stored.
 
     `fields` holds the Report field values from the intake form (title, standard fields,
     extra_fields, affected_versions, reporter_cvss_vector); `credit` how the reporter wants to be
     credited ({display, name, handle}; none: not chosen yet). Attachment files already written
-    are removed again when anything fails.
+    are removed again when anything fails. `received`: the unsaved mailer.models.InboundEmail
+    the report arrived as (the email gateway); it is saved as the start of the report's thread
+    before the acknowledgment is written, so the acknowledgment answers it.
     """
     stored = []
     try:
         with transaction.atomic():
-            report = _create_report(project=project, reporter=reporter, fields=fields)
+            report = _create_report(
+                project=project, reporter=reporter, fields=fields, received=received
+            )
             if credit is not None:
                 _store_credit(report, user=reporter, **credit)
             _store_attachments(report, by=reporter, files=files, stored=stored)
@@ -300,7 +304,7 @@ def file_report(*, project, reporter, fields, files=(), credit=None):
     return report
 
 
-def _create_report(*, project, reporter, fields):
+def _create_report(*, project, reporter, fields, received=None):
     now = timezone.now()
     # Lock the project row while the counter row may be created, so two first reports of the
     # year cannot both insert it.
@@ -327,6 +331,9 @@ def _create_report(*, project, reporter, fields):
     )
     sla.apply_deadlines(report)
     report.save()
+    if received is not None:
+        received.about = reference(report)
+        received.save()
     ReportEvent.objects.create(
         report=report,
         actor=reporter,
@@ -339,7 +346,7 @@ def _create_report(*, project, reporter, fields):
     for hook in extensions.intake_hooks():
         hook(report)
     reminders.sync(report)
-    emails.new_report(report)
+    emails.new_report(report, received=received)
     # Nobody holds the project yet: its security contact is invited to claim it.
     invite_security_contact(project=project)
     if report.reporter_cvss_vector:
