@@ -53,6 +53,10 @@ class OutboundEmail(models.Model):
             ),
             # "Which emails went out about this report": the audit view and support questions.
             models.Index(fields=["about", "created_at"], name="outbox_about_idx"),
+            # Threading (mailer.outbox.thread): the latest message about A to each recipient.
+            # Received mail is threaded on InboundEmail's (about, received_at): one report's
+            # inbound messages are few enough to read them all.
+            models.Index(fields=["about", "to", "created_at"], name="outbox_thread_idx"),
         ]
 
     def __str__(self):
