@@ -24,7 +24,7 @@ from mailer import outbox
 from mailer.models import InboundEmail, OutboundEmail, reference
 from mailer.replies import read_reply_address, reply_address
 from projects.models import Membership
-from reports import services
+from reports import emails, services
 from reports.models import Attachment, State
 from tests.admin_helpers import staff_with_every_permission
 
@@ -146,6 +146,35 @@ def test_the_reply_address_proves_the_sender_whatever_the_from_header_says(repor
 
     comment = report.comments.get()
     assert (comment.author, comment.body) == (reporter, "Here is the crash log you asked for.")
+
+
+def test_the_message_is_stored_before_the_notifications_are_written(monkeypatch, report, reporter):
+    """Outgoing mail threads to the reply (In-Reply-To/References): it must exist by then."""
+    stored_when_notified = []
+    notify = emails.comment
+
+    def comment_notifications(note):
+        stored_when_notified.append(InboundEmail.objects.filter(about=reference(report)).count())
+        notify(note)
+
+    monkeypatch.setattr(emails, "comment", comment_notifications)
+
+    deliver("gmail_quoted.eml", sender=reporter.email, to=reply_to(report, reporter))
+
+    assert stored_when_notified == [1]
+
+
+def test_an_empty_reply_adds_nothing_and_says_why(report, reporter):
+    inbound = deliver("empty.eml", sender=reporter.email, to=reply_to(report, reporter))
+
+    assert not report.comments.exists()
+    assert (inbound.outcome, inbound.about) == (Outcome.NEUTRAL, "")
+    assert (
+        InboundEmail.objects.get().message_id == inbound.message_id
+    )  # stored once, by the gateway
+    (answer,) = OutboundEmail.objects.all()
+    assert answer.to == reporter.email
+    assert "Write something first." in answer.body
 
 
 def test_members_reply_to_the_internal_address_is_an_internal_note(
