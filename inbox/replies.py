@@ -11,17 +11,15 @@ wrote: it must not tell a stranger that a tracking ID is real, nor who takes par
 """
 
 import re
-from pathlib import PurePosixPath
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from inbox import authentication, quotes
+from inbox import authentication, parse, quotes
 from mailer import outbox
 from mailer.models import InboundEmail
 from reports import emails, services
@@ -76,7 +74,7 @@ INTERNAL_REFUSED = (
 
 def _add_comment(access, *, message, inbound, internal, how):
     files, refused = _files_of(message, access)
-    body = quotes.trim(body_text(message)).strip()
+    body = quotes.trim(parse.body_text(message)).strip()
     if not body and files:
         body = "(Attachments sent by email.)"
     inbound.outcome = Outcome.COMMENT
@@ -93,7 +91,7 @@ def _add_comment(access, *, message, inbound, internal, how):
         # Rolled back with add_comment: the gateway stores the message afresh, about nothing.
         inbound.pk, inbound.about = None, ""
         inbound.outcome = Outcome.NEUTRAL
-        inbound.detail = f"Not added to {access.report.tracking_id}: {error}"
+        inbound.detail = f"Not added to {access.report.tracking_id}: {error}"[:300]
         _answer(access, reason=str(error), comment_added=False)
         return
     if files:
@@ -149,21 +147,9 @@ def _access(user, **report):
     return found and access_for(viewer, found)
 
 
-def body_text(message):
-    """The text of the message (its plain part, else its HTML part)."""
-    part = message.get_body(preferencelist=("plain", "html"))
-    return part.get_content() if part is not None else ""
-
-
 def _files_of(message, access):
-    """(the attached files as uploads, why they are refused or ""): the site's caps apply."""
-    files = []
-    for part in message.iter_attachments():
-        payload = part.get_payload(decode=True)
-        if payload is None:
-            continue
-        name = PurePosixPath((part.get_filename() or "attachment").replace("\\", "/")).name
-        files.append(SimpleUploadedFile(name or "attachment", payload, part.get_content_type()))
+    """(the attached files as uploads, why they are refused or ""): the site's upload caps."""
+    files = parse.attachments(message)
     if not files:
         return [], ""
     if not access.allows("upload"):
