@@ -44,8 +44,8 @@ def handle(*, message, inbound, target, project, tracking_id):
     The comment is public, or internal when the reply address carries the internal marker and
     its user may write internal notes there (reports.access); anyone else asking for internal
     is told it was not added, never given a public comment. Files attached go through the same
-    caps as the site's upload form. `inbound` is saved with the comment (add_comment); in
-    every other case the gateway saves it.
+    caps as the site's upload form. The gateway saves `inbound` when this returns; a comment
+    stores it first (add_comment), so that the notifications thread to it.
     """
     if target is not None:
         access, how = _by_reply_address(target), "reply address"
@@ -103,8 +103,6 @@ def _add_comment(access, *, message, inbound, internal, how):
     if refused:
         inbound.detail = f"{inbound.detail} Attachments refused: {refused}"[:300]
         _answer(access, reason=refused, comment_added=True)
-    # add_comment stored `inbound` before this detail was known.
-    inbound.save(update_fields=["detail"])
 
 
 def _by_reply_address(target):
