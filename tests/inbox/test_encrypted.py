@@ -23,7 +23,7 @@ PLAIN = message("plain")  # what the encrypted message below holds
 CIPHERTEXT = b"""Return-Path: <ada@example.org>
 From: Ada Lovelace <ada@example.org>
 To: security@stalw.art
-Subject: ...
+Subject: Encrypted report
 Message-ID: <encrypted-1@mail.example.org>
 MIME-Version: 1.0
 Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="enc"
@@ -66,6 +66,24 @@ def test_encrypted_message_is_decrypted_with_the_project_key_then_filed(seeded, 
     report = Report.objects.get()
     assert report.title == "Open relay in the SMTP submission listener"
     assert "relays mail for unauthenticated" in report.description
+
+
+def test_without_protected_headers_the_outer_subject_names_the_report(seeded, monkeypatch):
+    inner = b"Content-Type: text/plain; charset=utf-8\n\nThe relay accepts any sender.\n"
+    monkeypatch.setattr(openpgp, "is_encrypted", is_encrypted)
+    monkeypatch.setattr(
+        openpgp,
+        "decrypt",
+        lambda message, *, key_name: email.message_from_bytes(inner, policy=email.policy.default),
+    )
+
+    deliver(CIPHERTEXT)
+
+    report = Report.objects.get()
+    assert (report.title, report.description) == (
+        "Encrypted report",
+        "The relay accepts any sender.",
+    )
 
 
 def test_undecryptable_message_files_nothing_and_says_where_the_key_is(seeded, monkeypatch):

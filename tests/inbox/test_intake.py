@@ -219,6 +219,7 @@ def test_mailbox_project_takes_what_no_recipient_routes(seeded):
     deliver("unknown_recipient", project=seeded["teammail"])
 
     assert Report.objects.get().project == seeded["teammail"]
+    assert InboundEmail.objects.get().recipient == ""
 
 
 def test_unknown_recipient_stores_nothing(seeded):
