@@ -388,14 +388,23 @@ def report_fields(message, *, subject, revision):
 
 
 def reporter_for(address):
-    """The account behind `address`: the one with that address (allauth's addresses, else the
-    account's own field, case-insensitively), else a new one without a password whose address
-    is unverified until they sign in (by a code mailed to it, which verifies it).
+    """The account behind `address` (lower-cased): the one with that address (allauth's
+    addresses, else the account's own field, case-insensitively), else a new one without a
+    password whose address is unverified until they sign in (by a code mailed to it, which
+    verifies it).
     """
-    known = EmailAddress.objects.filter(email__iexact=address).select_related("user").first()
+    # allauth keeps its addresses lower-cased (and so `address` is): an exact, indexed match.
+    # Verified ones first: that is the account the address proved to belong to.
+    known = (
+        EmailAddress.objects.filter(email=address)
+        .select_related("user")
+        .order_by("-verified", "pk")
+        .first()
+    )
     if known is not None:
         return known.user
     user_model = get_user_model()
+    # Accounts made without allauth (createsuperuser, the admin) may spell it otherwise.
     user = user_model.objects.filter(email__iexact=address).order_by("pk").first()
     if user is not None:
         return user

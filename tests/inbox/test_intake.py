@@ -97,6 +97,16 @@ def test_known_sender_files_under_their_account_without_a_sign_in_link(seeded):
     assert "/accounts/login/code/" not in ack.body
 
 
+def test_sender_known_by_a_secondary_address_files_under_that_account(seeded):
+    ada = UserFactory(email="ada.lovelace@example.org")
+    EmailAddress.objects.create(user=ada, email="ada@example.org", verified=True, primary=False)
+
+    deliver("plain")
+
+    assert Report.objects.get().reporter == ada
+    assert get_user_model().objects.count() == 1
+
+
 def test_multipart_message_keeps_text_and_attachment(seeded):
     deliver("multipart_attachment")
 
