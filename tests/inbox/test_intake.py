@@ -466,3 +466,22 @@ def test_project_without_policy_in_force_refuses_and_keeps_nothing_of_it(seeded)
     assert InboundEmail.objects.get().detail == "Stalwart has no security policy in force"
     assert not get_user_model().objects.exists()
     assert not OutboundEmail.objects.exists()
+
+
+def test_the_message_is_stored_as_the_thread_start_before_the_acknowledgment(seeded, monkeypatch):
+    # The outbox threads the acknowledgment onto the latest message of the report (the
+    # "threads" work): it must find this one already saved when the acknowledgment is written.
+    from reports import emails
+
+    new_report = emails.new_report
+    seen = []
+
+    def recording(report, **kwargs):
+        seen.append(InboundEmail.objects.filter(about=f"reports.report:{report.pk}").exists())
+        return new_report(report, **kwargs)
+
+    monkeypatch.setattr(emails, "new_report", recording)
+
+    deliver("plain")
+
+    assert seen == [True]
