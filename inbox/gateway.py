@@ -302,7 +302,17 @@ def _project_of(target):
 
 
 def _answer_undecryptable(inbound, *, project, error):
-    """A short answer saying where the project's key is; nothing of any report."""
+    """A short answer saying where the project's key is; nothing of any report. Not to a
+    sender the spam defences refuse: undecryptable mail under a forged From would otherwise
+    make the platform mail anyone.
+    """
+    refusal = project and limits.refusal(
+        project=project, sender=inbound.sender, origin_ip=inbound.origin_ip
+    )
+    if refusal:
+        inbound.outcome, inbound.detail = Outcome.REFUSED, refusal[:DETAIL_LENGTH]
+        inbound.save()
+        return
     inbound.outcome = Outcome.NEUTRAL
     inbound.detail = f"undecryptable: {error}"[:DETAIL_LENGTH]
     inbound.save()

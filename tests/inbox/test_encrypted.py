@@ -124,3 +124,24 @@ def test_undecryptable_answer_links_the_published_key(seeded, monkeypatch):
     answer = OutboundEmail.objects.get()
     assert "Encrypt it to the key of Stalwart: https://stalw.art/security.asc\n" in answer.body
     assert "relay" not in answer.body.lower()
+
+
+def cannot_decrypt(message, *, key_name):
+    raise openpgp.OpenPGPError("no key")
+
+
+def test_undecryptable_message_from_a_refused_sender_gets_no_answer(seeded, monkeypatch):
+    from inbox import limits
+
+    # inbox.limits is the spam helper's; here it refuses the sender.
+    monkeypatch.setattr(openpgp, "is_encrypted", is_encrypted)
+    monkeypatch.setattr(openpgp, "decrypt", cannot_decrypt)
+    monkeypatch.setattr(
+        limits, "refusal", lambda *, project, sender, origin_ip: "Too many messages."
+    )
+
+    delivery = deliver(CIPHERTEXT)
+
+    assert delivery.outcome == InboundEmail.Outcome.REFUSED
+    assert InboundEmail.objects.get().detail == "Too many messages."
+    assert not OutboundEmail.objects.exists()
