@@ -13,6 +13,7 @@ import email.parser
 import email.policy
 import hashlib
 import logging
+import re
 import zlib
 
 from allauth.account.adapter import get_adapter
@@ -42,6 +43,7 @@ TEMPORARY_FAILURE = 75  # EX_TEMPFAIL
 Outcome = InboundEmail.Outcome
 DETAIL_LENGTH = InboundEmail._meta.get_field("detail").max_length
 MESSAGE_ID_LENGTH = InboundEmail._meta.get_field("message_id").max_length
+HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,8 +145,11 @@ def _lost_race(inbound):
 
 
 def _headers(raw):
-    """The header block alone, parsed: enough to name and route even a message that fails."""
-    return email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
+    """The header block alone, parsed: enough to name and route even a message that fails
+    (and cheap for an oversized one: its body is not read)."""
+    end = HEADER_END.search(raw)
+    block = raw[: end.end()] if end else raw
+    return email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(block)
 
 
 def _message_id(headers, raw):
@@ -226,7 +231,7 @@ def _route(message, *, recipients, fallback):
         if tagged is not None:
             return Route(address=settings.INBOX_ADDRESS.lower(), project=tagged)
     if fallback is not None:
-        return Route(address=addresses[0] if addresses else "", project=fallback)
+        return Route(address="", project=fallback)  # the mailbox it was in routed it
     return None
 
 
@@ -256,20 +261,24 @@ def project_tagged(subject):
 
 def _deliver(message, *, inbound, route):
     """Inside the gateway's transaction: the reply, the thread's answer or the new report."""
-    project = route.project or _project_of(route.target)
+    project = route.project
+    # Protected headers (the encrypted part's own Subject) win; many clients leave them out.
+    subject = parse.subject(message)
     if openpgp.is_encrypted(message):
+        project = project or _project_of(route.target)
         try:
             message = openpgp.decrypt(message, key_name=project.slug if project else "")
         except openpgp.OpenPGPError as error:
             _answer_undecryptable(inbound, project=project, error=error)
             return
+        subject = parse.subject(message) or subject
     if route.target is not None:
         replies.handle(
             message=message, inbound=inbound, target=route.target, project=None, tracking_id=None
         )
         inbound.save()
         return
-    tracking_id = parse.tracking_id_in(parse.subject(message))
+    tracking_id = parse.tracking_id_in(subject)
     if tracking_id and tracking_id.startswith(f"{project.tracking_prefix}-"):
         replies.handle(
             message=message,
@@ -280,7 +289,7 @@ def _deliver(message, *, inbound, route):
         )
         inbound.save()
         return
-    _file(message, inbound=inbound, project=project)
+    _file(message, inbound=inbound, project=project, subject=subject)
 
 
 def _project_of(target):
@@ -293,7 +302,17 @@ def _project_of(target):
 
 
 def _answer_undecryptable(inbound, *, project, error):
-    """A short answer saying where the project's key is; nothing of any report."""
+    """A short answer saying where the project's key is; nothing of any report. Not to a
+    sender the spam defences refuse: undecryptable mail under a forged From would otherwise
+    make the platform mail anyone.
+    """
+    refusal = project and limits.refusal(
+        project=project, sender=inbound.sender, origin_ip=inbound.origin_ip
+    )
+    if refusal:
+        inbound.outcome, inbound.detail = Outcome.REFUSED, refusal[:DETAIL_LENGTH]
+        inbound.save()
+        return
     inbound.outcome = Outcome.NEUTRAL
     inbound.detail = f"undecryptable: {error}"[:DETAIL_LENGTH]
     inbound.save()
@@ -310,7 +329,7 @@ def _answer_undecryptable(inbound, *, project, error):
     )
 
 
-def _file(message, *, inbound, project):
+def _file(message, *, inbound, project, subject):
     """A new report from the message, unless the spam defences refuse it."""
     refusal = limits.refusal(project=project, sender=inbound.sender, origin_ip=inbound.origin_ip)
     if refusal:
@@ -329,7 +348,7 @@ def _file(message, *, inbound, project):
         services.file_report(
             project=project,
             reporter=reporter,
-            fields=report_fields(message, revision=revision),
+            fields=report_fields(message, subject=subject, revision=revision),
             files=files,
             received=inbound,
         )
@@ -350,14 +369,14 @@ def checked_attachments(message):
         return [], note[:DETAIL_LENGTH]
 
 
-def report_fields(message, *, revision):
+def report_fields(message, *, subject, revision):
     """The report's fields from a message: the title from the subject without the policy's
     subject tag (else the text's first line, else "Report by email"), the text as the
     description. Everything else the policy requires is missing: its labels are listed in
     missing_fields, asked of the reporter in the acknowledgment and flagged to members.
     """
     text = parse.body_text(message)
-    title = parse.subject(message)
+    title = subject
     if revision.subject_tag:
         start = title.lower().find(revision.subject_tag.lower())
         if start >= 0:
@@ -379,14 +398,23 @@ def report_fields(message, *, revision):
 
 
 def reporter_for(address):
-    """The account behind `address`: the one with that address (allauth's addresses, else the
-    account's own field, case-insensitively), else a new one without a password whose address
-    is unverified until they sign in (by a code mailed to it, which verifies it).
+    """The account behind `address` (lower-cased): the one with that address (allauth's
+    addresses, else the account's own field, case-insensitively), else a new one without a
+    password whose address is unverified until they sign in (by a code mailed to it, which
+    verifies it).
     """
-    known = EmailAddress.objects.filter(email__iexact=address).select_related("user").first()
+    # allauth keeps its addresses lower-cased (and so `address` is): an exact, indexed match.
+    # Verified ones first: that is the account the address proved to belong to.
+    known = (
+        EmailAddress.objects.filter(email=address)
+        .select_related("user")
+        .order_by("-verified", "pk")
+        .first()
+    )
     if known is not None:
         return known.user
     user_model = get_user_model()
+    # Accounts made without allauth (createsuperuser, the admin) may spell it otherwise.
     user = user_model.objects.filter(email__iexact=address).order_by("pk").first()
     if user is not None:
         return user

@@ -287,7 +287,7 @@ def automatic(message):
 
 # "[STW-2026-0001]" or bare: a project's prefix (reports.models, two to eight capitals), the
 # year and the sequence number.
-TRACKING_ID = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2,8}-\d{4}-\d{4,})(?![0-9])")
+TRACKING_ID = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2,8}-\d{4}-\d{4,})(?![A-Za-z0-9])")
 
 
 def tracking_id_in(text):

@@ -55,6 +55,8 @@ ALLOWED = {
     "account_email_verification_sent": ANYONE,
     "account_confirm_email": ANYONE,
     "account_confirm_login_code": ANYONE,
+    # Sign-in by a mailed code: how reporters whose account the email gateway made sign in.
+    "account_request_login_code": ANYONE,
     "account_inactive": ANYONE,
     "mfa_authenticate": ANYONE,  # the second step of signing in
     "admin:login": ANYONE,  # the admin's sign-in page (everything else there is staff only)

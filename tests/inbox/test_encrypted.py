@@ -23,7 +23,7 @@ PLAIN = message("plain")  # what the encrypted message below holds
 CIPHERTEXT = b"""Return-Path: <ada@example.org>
 From: Ada Lovelace <ada@example.org>
 To: security@stalw.art
-Subject: ...
+Subject: Encrypted report
 Message-ID: <encrypted-1@mail.example.org>
 MIME-Version: 1.0
 Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="enc"
@@ -68,6 +68,24 @@ def test_encrypted_message_is_decrypted_with_the_project_key_then_filed(seeded, 
     assert "relays mail for unauthenticated" in report.description
 
 
+def test_without_protected_headers_the_outer_subject_names_the_report(seeded, monkeypatch):
+    inner = b"Content-Type: text/plain; charset=utf-8\n\nThe relay accepts any sender.\n"
+    monkeypatch.setattr(openpgp, "is_encrypted", is_encrypted)
+    monkeypatch.setattr(
+        openpgp,
+        "decrypt",
+        lambda message, *, key_name: email.message_from_bytes(inner, policy=email.policy.default),
+    )
+
+    deliver(CIPHERTEXT)
+
+    report = Report.objects.get()
+    assert (report.title, report.description) == (
+        "Encrypted report",
+        "The relay accepts any sender.",
+    )
+
+
 def test_undecryptable_message_files_nothing_and_says_where_the_key_is(seeded, monkeypatch):
     def decrypt(message, *, key_name):
         raise openpgp.OpenPGPError("no secret key")
@@ -106,3 +124,24 @@ def test_undecryptable_answer_links_the_published_key(seeded, monkeypatch):
     answer = OutboundEmail.objects.get()
     assert "Encrypt it to the key of Stalwart: https://stalw.art/security.asc\n" in answer.body
     assert "relay" not in answer.body.lower()
+
+
+def cannot_decrypt(message, *, key_name):
+    raise openpgp.OpenPGPError("no key")
+
+
+def test_undecryptable_message_from_a_refused_sender_gets_no_answer(seeded, monkeypatch):
+    from inbox import limits
+
+    # inbox.limits is the spam helper's; here it refuses the sender.
+    monkeypatch.setattr(openpgp, "is_encrypted", is_encrypted)
+    monkeypatch.setattr(openpgp, "decrypt", cannot_decrypt)
+    monkeypatch.setattr(
+        limits, "refusal", lambda *, project, sender, origin_ip: "Too many messages."
+    )
+
+    delivery = deliver(CIPHERTEXT)
+
+    assert delivery.outcome == InboundEmail.Outcome.REFUSED
+    assert InboundEmail.objects.get().detail == "Too many messages."
+    assert not OutboundEmail.objects.exists()

@@ -97,6 +97,16 @@ def test_known_sender_files_under_their_account_without_a_sign_in_link(seeded):
     assert "/accounts/login/code/" not in ack.body
 
 
+def test_sender_known_by_a_secondary_address_files_under_that_account(seeded):
+    ada = UserFactory(email="ada.lovelace@example.org")
+    EmailAddress.objects.create(user=ada, email="ada@example.org", verified=True, primary=False)
+
+    deliver("plain")
+
+    assert Report.objects.get().reporter == ada
+    assert get_user_model().objects.count() == 1
+
+
 def test_multipart_message_keeps_text_and_attachment(seeded):
     deliver("multipart_attachment")
 
@@ -219,6 +229,7 @@ def test_mailbox_project_takes_what_no_recipient_routes(seeded):
     deliver("unknown_recipient", project=seeded["teammail"])
 
     assert Report.objects.get().project == seeded["teammail"]
+    assert InboundEmail.objects.get().recipient == ""
 
 
 def test_unknown_recipient_stores_nothing(seeded):
@@ -455,3 +466,22 @@ def test_project_without_policy_in_force_refuses_and_keeps_nothing_of_it(seeded)
     assert InboundEmail.objects.get().detail == "Stalwart has no security policy in force"
     assert not get_user_model().objects.exists()
     assert not OutboundEmail.objects.exists()
+
+
+def test_the_message_is_stored_as_the_thread_start_before_the_acknowledgment(seeded, monkeypatch):
+    # The outbox threads the acknowledgment onto the latest message of the report (the
+    # "threads" work): it must find this one already saved when the acknowledgment is written.
+    from reports import emails
+
+    new_report = emails.new_report
+    seen = []
+
+    def recording(report, **kwargs):
+        seen.append(InboundEmail.objects.filter(about=f"reports.report:{report.pk}").exists())
+        return new_report(report, **kwargs)
+
+    monkeypatch.setattr(emails, "new_report", recording)
+
+    deliver("plain")
+
+    assert seen == [True]
