@@ -151,7 +151,7 @@ def _files_of(message, access):
     if not files:
         return [], ""
     if not access.allows("upload"):
-        return [], "the report takes no new files."
+        return [], "the report is closed: it takes no new files."
     try:
         return AttachmentsField().clean(files), ""
     except ValidationError as error:

@@ -271,6 +271,32 @@ def test_attachments_over_the_caps_are_refused_and_the_sender_told(settings, rep
     assert "poc.py is larger than 10" in answer.body
 
 
+def test_a_reply_of_only_a_quote_and_a_file_keeps_the_file(report, reporter):
+    deliver("attachment_only.eml", sender=reporter.email, to=reply_to(report, reporter))
+
+    # Nothing of its own but the quote: trimming keeps the text rather than leave it empty.
+    assert "Can you send the crash log?" in report.comments.get().body
+    assert Attachment.objects.get(report=report).name == "crash.log"
+
+
+def test_a_closed_report_takes_the_comment_but_not_the_files(report, reporter, maintainer):
+    services.transition(
+        report=report,
+        by=maintainer,
+        name="close",
+        message="Not a vulnerability.",
+        resolution=State.INFORMATIVE,
+    )
+    OutboundEmail.objects.all().delete()
+
+    deliver("with_attachment.eml", sender=reporter.email, to=reply_to(report, reporter))
+
+    assert report.comments.get().body == "The proof of concept is attached."
+    assert not Attachment.objects.exists()
+    (answer,) = OutboundEmail.objects.filter(to=reporter.email)
+    assert "the report is closed: it takes no new files." in answer.body
+
+
 def test_token_of_a_removed_collaborator_adds_nothing(report, reporter, collaborator):
     address = reply_to(report, collaborator)
     services.remove_collaborator(report=report, by=reporter, user_id=collaborator.pk)
