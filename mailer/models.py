@@ -4,6 +4,8 @@ what the messages are about: callers give a generic reference (`about`) and, whe
 never be made twice, a dedup key.
 """
 
+import zlib
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -118,6 +120,10 @@ class InboundEmail(models.Model):
 
     def __str__(self):
         return f"{self.message_id} from {self.sender or 'unknown sender'}"
+
+    def raw_message(self):
+        """The raw message as received (bytes), or None once the retention period dropped it."""
+        return None if self.raw is None else zlib.decompress(self.raw)
 
 
 def reference(instance):

@@ -460,18 +460,30 @@ def add_attachments(*, report, by, files):
 
 
 @transaction.atomic
-def add_comment(*, report, by, body, internal, by_member):
+def add_comment(*, report, by, body, internal, by_member, received=None):
     """A comment. Internal ones are for members only (the caller checked the role).
 
     A member's public comment is a status update (restarts the update clock); the reporter
     side's public comment on a report waiting for information is the answer and resumes it.
+    `received`: the unsaved mailer InboundEmail of a reply by email (the caller proved its
+    sender). It is stored about the report, with the comment, before the notifications are
+    written, so that they thread to it.
     """
     if not body.strip():
         raise ReportError("Write something first.")
     report = lock_report(report)
     now = timezone.now()
+    if received is not None:
+        received.about = reference(report)
+        received.save()
     comment = Comment.objects.create(
-        report=report, author=by, body=body, internal=internal, by_member=by_member, created_at=now
+        report=report,
+        author=by,
+        body=body,
+        internal=internal,
+        by_member=by_member,
+        created_at=now,
+        inbound_email=received,
     )
     if not internal and by_member:
         report.last_update_at = now

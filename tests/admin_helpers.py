@@ -5,6 +5,7 @@ snapshot to prove that a refused request changed nothing.
 
 import dataclasses
 import datetime
+import zlib
 from html.parser import HTMLParser
 
 from django.apps import apps
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from advisories import services as advisory_services
 from advisories.models import ChecklistTemplate
+from mailer.models import InboundEmail
 from projects import services as project_services
 from projects.models import Membership
 from reports import services as report_services
@@ -59,6 +61,7 @@ class World:
     invitation: object  # to join the project, pending
     project_event: object  # the invitation's, in the members' audit trail
     blocked_sender: object  # the author of a report marked as spam
+    inbound_email: object  # the reporter's reply by email, a comment
 
 
 def build_world(project, *, prefix):
@@ -109,6 +112,17 @@ def build_world(project, *, prefix):
         fields={"title": "Buy now", "description": "Cheap.", "steps_to_reproduce": "Click."},
     )
     report_services.mark_spam(report=spam, by=admin)
+    reply = InboundEmail(
+        message_id=f"<{prefix}-reply@example.org>",
+        sender=reporter.email,
+        outcome=InboundEmail.Outcome.COMMENT,
+        size=9,
+        raw=zlib.compress(b"Thanks.\r\n"),
+        received_at=timezone.now(),
+    )
+    report_services.add_comment(
+        report=report, by=reporter, body="Thanks.", internal=False, by_member=False, received=reply
+    )
     enroll_totp(admin)
     report.refresh_from_db()
     return World(
@@ -128,6 +142,7 @@ def build_world(project, *, prefix):
         invitation=invitation,
         project_event=project.events.get(kind="invited"),
         blocked_sender=BlockedSender.objects.get(project=project),
+        inbound_email=reply,
     )
 
 

@@ -33,6 +33,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advisories.models import Advisory, ChecklistTemplate, DisclosureProposal
+from mailer.models import InboundEmail
 from projects.models import Membership, PolicyRevision, Project, ProjectEvent, ProjectInvitation
 from reports.models import Attachment, BlockedSender, Comment, Report, ReportEvent
 from tests.admin_helpers import (
@@ -239,10 +240,22 @@ COVERAGE = {
             "data": "{}",
         },
     ),
+    # The gateway's log holds raw messages of anyone (superusers only); nobody writes it here.
+    InboundEmail: Case(
+        objects=lambda w: [w.inbound_email],
+        change={"detail": "tampered", "sender": "taken-over@example.org"},
+        add=lambda t: {
+            "message_id": "<planted@example.org>",
+            "outcome": "comment",
+            "size": 1,
+            "received_at_0": TODAY().isoformat(),
+            "received_at_1": "10:00:00",
+        },
+    ),
 }
 
 
-INSTANCE_WIDE = {User, Group, EmailAddress, Authenticator}
+INSTANCE_WIDE = {User, Group, EmailAddress, Authenticator, InboundEmail}
 
 
 def url(model, view, *args):

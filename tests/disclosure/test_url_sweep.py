@@ -101,6 +101,7 @@ ALLOWED = {
 DENIED = {
     # Project members only: 404 for everyone else.
     "reports:sla_dashboard",
+    "reports:original_email",  # the raw message of a comment by email
     "advisories:checklist",
     # The project's admins (and superusers) only: its members, invitations and their history.
     "projects:members",
