@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('mailer', '0002_threading_inbound'),
-        ('reports', '0016_report_missing_fields'),
+        ('reports', '0017_blocked_senders'),
     ]
 
     operations = [

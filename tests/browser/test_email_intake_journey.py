@@ -12,16 +12,10 @@ from playwright.sync_api import expect
 from inbox import gateway
 from reports.models import Report
 from tests.browser.helpers import member_of, seeded_project, sent_emails, sign_in
-from tests.inbox.conftest import stand_in_for_reply_addresses
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PLAIN = Path(__file__).resolve().parents[1] / "inbox" / "messages" / "plain.eml"
-
-
-@pytest.fixture(autouse=True)
-def reply_addresses_stand_in(monkeypatch):
-    stand_in_for_reply_addresses(monkeypatch)
 
 
 @pytest.fixture

@@ -4,8 +4,7 @@ page, marked "by email", and opens the original message; the reporter sees the m
 import pytest
 from playwright.sync_api import expect
 
-from inbox import gateway, limits
-from mailer import openpgp
+from inbox import gateway
 from mailer.models import reference
 from mailer.replies import reply_address
 from tests.browser.helpers import (
@@ -34,13 +33,6 @@ It also works against 0.13.2 with the default relay settings.
 On Tue, Dec 1, 2026 at 9:00 AM Disclosure <noreply@disclosure.example.org> wrote:
 > Which versions did you test?
 """
-
-
-@pytest.fixture(autouse=True)
-def _other_helpers(monkeypatch):
-    """Stand-ins until the spam and OpenPGP work land (the lead removes them after merge)."""
-    monkeypatch.setattr(limits, "origin_ip", lambda message: None)
-    monkeypatch.setattr(openpgp, "is_encrypted", lambda message: False)
 
 
 def test_a_reply_by_email_on_the_report_page(page, live_server):

@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from inbox import gateway, replies
 from mailer import outbox
-from mailer import replies as mailer_replies
 from mailer.models import InboundEmail, OutboundEmail, reference
 from mailer.replies import read_reply_address, reply_address
 from projects.models import IntakeAddress, Membership
@@ -39,13 +38,6 @@ Outcome = InboundEmail.Outcome
 def _setup(settings, tmp_path):
     settings.ATTACHMENT_ROOT = tmp_path / "attachments"
     settings.INBOX_TRUSTED_AUTHSERV_IDS = [TRUSTED]
-
-
-@pytest.fixture(autouse=True)
-def _real_reply_addresses(monkeypatch):
-    """tests/inbox/conftest.py stands in for mailer.replies.read_reply_address until the threads
-    work landed; it has (merged): the gateway tests below read real reply addresses."""
-    monkeypatch.setattr(mailer_replies, "read_reply_address", read_reply_address)
 
 
 @pytest.fixture
@@ -519,7 +511,8 @@ def test_a_comment_written_on_the_site_has_no_original(client, report, maintaine
 
     assert client.get(original_url(comment)).status_code == 404
     page = client.get(f"/reports/{report.tracking_id}/").content.decode()
-    assert "by email" not in page
+    assert "UTC · by email" not in page  # the comment's byline (the spam form also says "by email")
+    assert "original message" not in page
 
 
 # --- The gateway's log in the admin: superusers only --------------------------------------------
