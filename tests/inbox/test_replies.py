@@ -462,7 +462,7 @@ def test_members_see_the_comment_came_by_email_and_open_the_original(client, ema
 
     page = client.get(f"/reports/{emailed.report.tracking_id}/").content.decode()
 
-    assert "by email" in page
+    assert "UTC · by email" in page
     assert f'href="{original_url(emailed)}"' in page
     response = client.get(original_url(emailed))
     assert response.status_code == 200
@@ -485,7 +485,7 @@ def test_the_reporter_sees_by_email_without_a_link_to_the_original(client, email
 
     page = client.get(f"/reports/{emailed.report.tracking_id}/").content.decode()
 
-    assert "by email" in page
+    assert "UTC · by email" in page
     assert original_url(emailed) not in page
 
 
