@@ -108,7 +108,8 @@ def _ingest(raw, *, recipients, fallback):
         return Delivery(UNKNOWN_RECIPIENT)
     inbound.recipient = route.address[:254]
     try:
-        with transaction.atomic():
+        # Files written by a service that returned are removed too when this transaction fails.
+        with services.removing_files_on_failure(), transaction.atomic():
             _deliver(message, inbound=inbound, route=route)
     except _RefusedError as refusal:
         # What the rolled-back work wrote into the record is gone with it.

@@ -5,8 +5,10 @@ SLA deadlines and writes its notifications to the email outbox, delivered after 
 else writes `state`.
 """
 
+import contextvars
 import datetime
 import secrets
+from contextlib import contextmanager
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
@@ -346,19 +348,13 @@ def file_report(*, project, reporter, fields, files=(), credit=None, received=No
         raise ReportError(
             f"{project.name} does not accept reports from {reporter.email}. Nothing was stored."
         )
-    stored = []
-    try:
-        with transaction.atomic():
-            report = _create_report(
-                project=project, reporter=reporter, fields=fields, received=received
-            )
-            if credit is not None:
-                _store_credit(report, user=reporter, **credit)
-            _store_attachments(report, by=reporter, files=files, stored=stored)
-    except BaseException:
-        for file in stored:
-            file.storage.delete(file.name)
-        raise
+    with removing_files_on_failure(), transaction.atomic():
+        report = _create_report(
+            project=project, reporter=reporter, fields=fields, received=received
+        )
+        if credit is not None:
+            _store_credit(report, user=reporter, **credit)
+        _store_attachments(report, by=reporter, files=files)
     return report
 
 
@@ -431,8 +427,35 @@ def _check_quotas(report, *, by, files):
         )
 
 
-def _store_attachments(report, *, by, files, stored):
-    """Write the files to private storage; `stored` collects them for clean-up on failure."""
+_files_written = contextvars.ContextVar("attachment_files_written", default=None)
+
+
+@contextmanager
+def removing_files_on_failure():
+    """Attachment files written inside the block are deleted again when it fails: a database
+    that rolls back keeps no file of what it forgot. Blocks nest: a block that succeeded hands its
+    files to the enclosing one, so a caller whose own transaction encloses a service (the email
+    gateway) also removes them when it fails after the service returned; a block that failed
+    removes its own at once, whether or not the enclosing one goes on.
+    """
+    enclosing = _files_written.get()
+    written = []
+    token = _files_written.set(written)
+    try:
+        yield written
+    except BaseException:
+        for file in written:
+            file.storage.delete(file.name)
+        raise
+    finally:
+        _files_written.reset(token)
+    if enclosing is not None:
+        enclosing.extend(written)
+
+
+def _store_attachments(report, *, by, files):
+    """Write the files to private storage (inside `removing_files_on_failure`)."""
+    stored = _files_written.get()
     _check_quotas(report, by=by, files=files)
     for upload in files:
         attachment = Attachment(report=report, uploaded_by=by, name=upload.name, size=upload.size)
@@ -443,17 +466,11 @@ def _store_attachments(report, *, by, files, stored):
 
 def add_attachments(*, report, by, files):
     """Attach files to an existing report (same caps as intake, checked by the form)."""
-    stored = []
-    try:
-        with transaction.atomic():
-            report = lock_report(report)
-            _store_attachments(report, by=by, files=files, stored=stored)
-            names = ", ".join(file.name.rsplit("/", 1)[-1] for file in stored)
-            record_event(report, actor=by, kind=Event.ATTACHMENT, message=names)
-    except BaseException:
-        for file in stored:
-            file.storage.delete(file.name)
-        raise
+    with removing_files_on_failure() as stored, transaction.atomic():
+        report = lock_report(report)
+        _store_attachments(report, by=by, files=files)
+        names = ", ".join(file.name.rsplit("/", 1)[-1] for file in stored)
+        record_event(report, actor=by, kind=Event.ATTACHMENT, message=names)
 
 
 # --- Comments -----------------------------------------------------------------------------------

@@ -101,8 +101,8 @@ def test_database_failure_after_the_files_were_written_removes_them(seeded, monk
     store = services._store_attachments
     written = []
 
-    def store_then_fail(report, *, by, files, stored):
-        store(report, by=by, files=files, stored=stored)
+    def store_then_fail(report, *, by, files):
+        store(report, by=by, files=files)
         written.extend(stored_files(settings))
         raise OperationalError("the connection dropped after the files were written")
 
@@ -126,3 +126,24 @@ def test_database_unreachable_before_anything_is_a_temporary_failure(seeded, mon
     monkeypatch.setattr(InboundEmail.objects, "filter", unreachable)
 
     assert deliver("plain") == gateway.Delivery(gateway.TEMPORARY_FAILURE)
+
+
+def test_a_failure_after_the_report_was_filed_removes_its_files(seeded, monkeypatch, settings):
+    """file_report returned (its own transaction block succeeded), then the gateway's enclosing
+    transaction failed: the database forgets the report, and the files go with it."""
+    file_report = services.file_report
+    written = []
+
+    def filed_then_fail(**kwargs):
+        file_report(**kwargs)
+        written.extend(stored_files(settings))
+        raise OperationalError("the connection dropped after the report was filed")
+
+    monkeypatch.setattr(services, "file_report", filed_then_fail)
+
+    delivery = deliver("multipart_attachment")
+
+    assert delivery.status == gateway.TEMPORARY_FAILURE
+    assert [path.name for path in written] == ["poc.py"]
+    assert stored_files(settings) == []
+    assert not Report.objects.exists()
