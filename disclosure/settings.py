@@ -252,6 +252,8 @@ CELERY_BEAT_SCHEDULE = {
     "score-unscored": {"task": "reports.tasks.score_unscored", "schedule": 300},
     # Retries what could not be delivered right after commit (mail server down, worker lost).
     "deliver-outbox": {"task": "mailer.tasks.deliver_outbox", "schedule": 60},
+    # Raw inbound messages whose retention period ended (inbox.tasks).
+    "purge-raw-messages": {"task": "inbox.tasks.purge_raw_messages", "schedule": 24 * 3600},
 }
 # Warn this fraction of a clock's window before its deadline (24 h to acknowledge: 6 h before).
 REMINDER_LEAD_FRACTION = env_float("REMINDER_LEAD_FRACTION", 0.25)
@@ -278,6 +280,9 @@ ACCOUNT_USER_DISPLAY = "projects.people.user_display"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# Sign-in by a code mailed to the address: how a reporter whose account the email gateway made
+# (no password, address unverified) first signs in; entering the code verifies the address.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
@@ -352,6 +357,8 @@ INBOX_RAW_RETENTION_DAYS = env_int("INBOX_RAW_RETENTION_DAYS", 365)
 # The authserv-id(s) of the platform's own MTA: only its Authentication-Results headers count
 # (RFC 8601 §5: any other such header may be forged by the sender).
 INBOX_TRUSTED_AUTHSERV_IDS = env_list("INBOX_TRUSTED_AUTHSERV_IDS", [])
+# Intake: the retention sweep clears this many raw messages per transaction.
+INBOX_RAW_PURGE_BATCH_SIZE = env_int("INBOX_RAW_PURGE_BATCH_SIZE", 500)
 # Spam defences (inbox.limits). The platform's own relays: Received headers written by hosts in
 # these networks are believed, and the first sending address outside them is the IP of origin
 # (headers below it may be forged by the sender).

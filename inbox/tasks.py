@@ -1,8 +1,13 @@
-"""Tasks of the email gateway: thin wrappers over its services."""
+"""Celery tasks of the email gateway: thin wrappers over its services, idempotent."""
 
 from celery import shared_task
 
-from inbox import imap
+from inbox import imap, retention
+
+
+@shared_task
+def purge_raw_messages():
+    return retention.purge_raw_messages()
 
 
 @shared_task

@@ -4,6 +4,8 @@ what the messages are about: callers give a generic reference (`about`) and, whe
 never be made twice, a dedup key.
 """
 
+import zlib
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -38,14 +40,24 @@ class OutboundEmail(models.Model):
 
     class Meta:
         indexes = [
-            # Delivery: pending messages, oldest first.
+            # Delivery walks the pending rows in id order with a keyset (`id > last`, ORDER BY
+            # id LIMIT n; mailer.outbox.deliver_pending). The index has exactly that order, so
+            # each batch is a short index range whatever the statistics say: with the former
+            # (created_at, id) order the planner, seeing stale statistics after a burst, scanned
+            # every pending row and sorted them per batch (time grew with the backlog squared).
+            # id order is creation order: ids come from one sequence, created_at from the clock
+            # of whichever worker inserted, so id is the better "oldest first" anyway.
             models.Index(
-                fields=["created_at", "id"],
+                fields=["id"],
                 condition=Q(sent_at__isnull=True),
                 name="outbox_pending_idx",
             ),
             # "Which emails went out about this report": the audit view and support questions.
             models.Index(fields=["about", "created_at"], name="outbox_about_idx"),
+            # Threading (mailer.outbox.thread): the latest message about A to each recipient,
+            # the highest id (ids grow with time). Received mail is threaded on InboundEmail's
+            # (about, received_at): one report's inbound messages are few enough to read them all.
+            models.Index(fields=["about", "to", "id"], name="outbox_thread_idx"),
         ]
 
     def __str__(self):
@@ -108,6 +120,10 @@ class InboundEmail(models.Model):
 
     def __str__(self):
         return f"{self.message_id} from {self.sender or 'unknown sender'}"
+
+    def raw_message(self):
+        """The raw message as received (bytes), or None once the retention period dropped it."""
+        return None if self.raw is None else zlib.decompress(self.raw)
 
 
 def reference(instance):

@@ -3,55 +3,101 @@
 Callers compose messages inside their own transaction (`send`): nothing is sent for work that
 rolled back, and nothing decided is lost when the mail server is down. Delivery runs after commit
 and again from beat every minute, with a stable Message-ID per row.
+
+Threading (RFC 5322 §3.6.4) is decided here when rows are stored, generically by `about`: a new
+message to X about A answers the latest message of that conversation exchanged with X (sent to X,
+or received from X), so each person's mail client shows one thread per report. Every message
+says it was generated (RFC 3834 Auto-Submitted, and Exchange's X-Auto-Response-Suppress) so
+that out-of-office replies are not sent back to us, and so that the gateway drops our own mail.
 """
 
 import logging
+import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from mailer import openpgp
 from mailer.background import enqueue_on_commit
-from mailer.models import OutboundEmail
+from mailer.models import InboundEmail, OutboundEmail
 
 logger = logging.getLogger(__name__)
 
 DELIVER_TASK = "mailer.tasks.deliver_outbox"
+# The root of a conversation and its most recent messages: enough for any client to thread,
+# without a References header growing with every notification of a long report.
+MAX_REFERENCES = 20
+GENERATED_HEADERS = {
+    "Auto-Submitted": "auto-generated",  # RFC 3834: no automatic answers to this
+    "X-Auto-Response-Suppress": "All",  # Exchange/Outlook: no out-of-office, no receipts
+}
+MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 
 
-def compose(template, *, to, subject, context, about="", dedup_key=None, exclude=None):
+def compose(
+    template,
+    *,
+    to,
+    subject,
+    context,
+    about="",
+    dedup_key=None,
+    exclude=None,
+    reply_to=None,
+    recipient_context=None,
+):
     """Unsaved outbox rows: one message per distinct recipient, text and HTML rendered from
     templates/emails/<template>.txt and .html. `exclude` drops one address (the actor's own).
     With `dedup_key`, each recipient's row gets the key plus its address.
+
+    `reply_to`: {address: the Reply-To of that recipient's message}; `recipient_context`:
+    {address: extra template context of that recipient} (a footer naming their own address).
+    Recipients with the same extra context share one rendering.
     """
     recipients = sorted({address for address in to if address and address != exclude})
+    reply_to, recipient_context = reply_to or {}, recipient_context or {}
     context = {"site_name": settings.SITE_NAME, **context}
-    body = render_to_string(f"emails/{template}.txt", context)
-    html = render_to_string(f"emails/{template}.html", context)
-    return [
-        OutboundEmail(
-            about=about,
-            dedup_key=f"{dedup_key}:{address}" if dedup_key else None,
-            to=address,
-            subject=subject,
-            body=body,
-            html=html,
+    rendered = {}
+    rows = []
+    for address in recipients:
+        extra = recipient_context.get(address, {})
+        key = tuple(sorted(extra.items()))
+        if key not in rendered:
+            full = {**context, **extra}
+            rendered[key] = (
+                render_to_string(f"emails/{template}.txt", full),
+                render_to_string(f"emails/{template}.html", full),
+            )
+        body, html = rendered[key]
+        rows.append(
+            OutboundEmail(
+                about=about,
+                dedup_key=f"{dedup_key}:{address}" if dedup_key else None,
+                to=address,
+                subject=subject,
+                body=body,
+                html=html,
+                reply_to=reply_to.get(address, ""),
+            )
         )
-        for address in recipients
-    ]
+    return rows
 
 
 def send(messages):
     """Store `messages` in the caller's transaction and have them delivered after commit.
 
-    A message whose dedup key is already in the outbox is not stored again.
+    Each message about something is threaded first (`thread`). A message whose dedup key is
+    already in the outbox is not stored again.
     """
     if not messages:
         return
+    thread(messages)
     OutboundEmail.objects.bulk_create(messages, ignore_conflicts=True)
     deliver_after_commit()
 
@@ -61,8 +107,144 @@ def deliver_after_commit():
 
 
 def message_id(email):
-    """Stable per outbox row: a redelivery after a crash is the same message to mail clients."""
+    """Stable per outbox row: a redelivery after a crash is the same message to mail clients.
+    The gateway uses it to recognise answers to our mail (`outbound_pk`).
+    """
     return f"<outbound-{email.pk}@{urlsplit(settings.SITE_URL).hostname}>"
+
+
+def outbound_pk(value):
+    """The outbox row a Message-ID (as in an In-Reply-To or References header) names, or None
+    when it is not one of ours.
+    """
+    host = re.escape(urlsplit(settings.SITE_URL).hostname or "")
+    match = re.fullmatch(rf"<outbound-([0-9]+)@{host}>", (value or "").strip(), re.IGNORECASE)
+    return int(match[1]) if match else None
+
+
+def _inbound_message_id(inbound):
+    value = inbound.message_id.strip()
+    return value if value.startswith("<") else f"<{value}>"
+
+
+def _references(parent_references, parent_id):
+    ids = [*MESSAGE_ID.findall(parent_references or ""), parent_id]
+    if len(ids) > MAX_REFERENCES:
+        ids = [ids[0], *ids[-(MAX_REFERENCES - 1) :]]
+    return " ".join(ids)
+
+
+def _latest(queryset, *, person, when):
+    """The latest row per (about, person) of `queryset`, in one query."""
+    return queryset.annotate(
+        rank=Window(
+            RowNumber(),
+            partition_by=[F("about"), F(person)],
+            order_by=[F(when).desc(), F("pk").desc()],
+        )
+    ).filter(rank=1)
+
+
+# One index descent per (about, recipient) on outbox_thread_idx (about, to, id), however long
+# the conversation: a window over the pairs' rows would read their whole history each time.
+LATEST_SENT_SQL = """
+    SELECT latest.id, latest.about, latest."to", latest.created_at, latest."references"
+    FROM unnest(%s::text[], %s::text[]) AS pair(about, address)
+    CROSS JOIN LATERAL (
+        SELECT id, about, "to", created_at, "references" FROM mailer_outboundemail
+        WHERE about = pair.about AND "to" = pair.address
+        ORDER BY id DESC LIMIT 1
+    ) AS latest
+"""
+
+
+def _latest_sent(pairs):
+    """The latest outbox row of each (about, address) pair, in one query."""
+    if connection.vendor == "postgresql":
+        abouts, addresses = zip(*sorted(pairs), strict=True)
+        return OutboundEmail.objects.raw(LATEST_SENT_SQL, [list(abouts), list(addresses)])
+    # Elsewhere (SQLite, development): no LATERAL; the window reads the pairs' rows.
+    return _latest(
+        OutboundEmail.objects.filter(
+            about__in={about for about, _ in pairs}, to__in={address for _, address in pairs}
+        ),
+        person="to",
+        when="pk",
+    ).only("pk", "about", "to", "created_at", "references")
+
+
+def thread(messages):
+    """Set In-Reply-To and References of unsaved `messages` (those about something and not
+    threaded by their caller already): the parent of a message to X about A is the latest
+    message about A sent to X or received from X, whichever is later. References are the
+    parent's references plus the parent, capped at the root and the latest MAX_REFERENCES - 1.
+
+    Two queries whatever the number of messages: the latest sent per pair (an index descent
+    each on PostgreSQL, `_latest_sent`; ids grow with time, so the latest is the highest id)
+    and the latest received per pair (people write to us rarely: the window reads them all).
+    """
+    open_messages = [m for m in messages if m.about and not m.in_reply_to]
+    if not open_messages:
+        return
+    abouts = {m.about for m in open_messages}
+    addresses = {m.to for m in open_messages}
+    parents = {}  # (about, address lower-cased) -> (when, Message-ID, references)
+
+    def offer(about, address, when, parent_id, references):
+        key = (about, address.lower())
+        if key not in parents or when > parents[key][0]:
+            parents[key] = (when, parent_id, references)
+
+    for email in _latest_sent({(m.about, m.to) for m in open_messages}):
+        offer(email.about, email.to, email.created_at, message_id(email), email.references)
+    received = _latest(
+        InboundEmail.objects.filter(
+            about__in=abouts, sender__in={address.lower() for address in addresses}
+        ),
+        person="sender",
+        when="received_at",
+    ).only("pk", "about", "sender", "received_at", "message_id", "references")
+    for email in received:
+        offer(
+            email.about,
+            email.sender,
+            email.received_at,
+            _inbound_message_id(email),
+            email.references,
+        )
+    for message in open_messages:
+        parent = parents.get((message.about, message.to.lower()))
+        if parent is not None:
+            _, parent_id, references = parent
+            message.in_reply_to = parent_id
+            message.references = _references(references, parent_id)
+
+
+def headers(email):
+    """The headers of an outbox row besides From/To/Subject/Reply-To."""
+    threading = {"In-Reply-To": email.in_reply_to, "References": email.references}
+    return {
+        "Message-ID": message_id(email),
+        **{name: value for name, value in threading.items() if value},
+        **GENERATED_HEADERS,
+    }
+
+
+def pending_batch(*, after, max_attempts, batch_size):
+    """The next batch of pending rows after id `after`, locked (rows locked by another worker
+    are skipped, not waited for).
+
+    Keyset on id in id order, the order of the partial index `outbox_pending_idx` (id WHERE
+    sent_at IS NULL): each batch reads `batch_size` index entries from `after` on and sorts
+    nothing, so a backlog of N rows costs N/batch_size short scans. `attempts` stays a filter
+    (max_attempts is an argument, not a constant a partial index could name); rows that ran out
+    of attempts are skipped once per call.
+    """
+    return (
+        OutboundEmail.objects.select_for_update(skip_locked=True)
+        .filter(sent_at__isnull=True, attempts__lt=max_attempts, pk__gt=after)
+        .order_by("pk")[:batch_size]
+    )
 
 
 def deliver_pending(*, batch_size=50, max_attempts=5):
@@ -77,9 +259,7 @@ def deliver_pending(*, batch_size=50, max_attempts=5):
     while True:
         with transaction.atomic():
             batch = list(
-                OutboundEmail.objects.select_for_update(skip_locked=True)
-                .filter(sent_at__isnull=True, attempts__lt=max_attempts, pk__gt=last_id)
-                .order_by("pk")[:batch_size]
+                pending_batch(after=last_id, max_attempts=max_attempts, batch_size=batch_size)
             )
             if not batch:
                 return delivered
@@ -90,7 +270,8 @@ def deliver_pending(*, batch_size=50, max_attempts=5):
                     subject=email.subject,
                     body=email.body,
                     to=[email.to],
-                    headers={"Message-ID": message_id(email)},
+                    reply_to=[email.reply_to] if email.reply_to else None,
+                    headers=headers(email),
                     connection=connection,
                 )
                 if email.html:

@@ -1,11 +1,39 @@
 """Reply addresses: where a reply to a notification routes back, proving who may answer.
 
-INTERFACE (filled in by the mailer-threads work): the address is INBOX_REPLY_ADDRESS with a
-plus-part carrying a signed token bound to what the message is about *and* to the recipient's
-user id, so a reply proves its sender without trusting From.
+The address is INBOX_REPLY_ADDRESS with a plus-part carrying what the message is about, the
+recipient's user id and a signature binding both, so a reply proves its sender without trusting
+From: only the person a notification went to knows its reply address.
+
+    reply+reports.report.42.7.3f0c9a1b2d4e5f607182@disclosure.example.org
+    reply+internal-reports.report.42.7.9be1c0a4d27f3e5c6b80@disclosure.example.org
+          ^marker  ^about (":" -> ".") ^user ^signature (80 bits of HMAC-SHA256, hex)
+
+- Everything is lower-case letters, digits, "." , "-" and "_": valid in an unquoted local part,
+  and unchanged when an MTA lower-cases local parts (reading lower-cases the address first).
+- The signature is salted_hmac (SECRET_KEY, a salt of its own) over about, user id *and* the
+  internal marker. The marker is inside the signature on purpose: only the addresses the
+  platform hands out carry it (to members, see reports.emails), so nobody turns a public reply
+  into an internal note or back by editing the address. The inbox still checks, when the reply
+  arrives, that the user may see the report and may write internal notes (roles change).
+- Rotating SECRET_KEY invalidates the reply addresses of every mail sent before.
 """
 
+import re
 from dataclasses import dataclass
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+SALT = "mailer.replies.reply_address"
+INTERNAL_MARKER = "internal-"
+SIGNATURE_LENGTH = 20  # hex digits: 80 bits, out of reach of guessing by mail
+# about as "app_label.model:pk": a label of two dot-free parts, a pk of address-safe characters.
+ABOUT = re.compile(r"^([a-z0-9_]+\.[a-z0-9_]+):([a-z0-9_-]+)$")
+TOKEN = re.compile(
+    rf"^(?P<internal>{INTERNAL_MARKER})?(?P<label>[a-z0-9_]+\.[a-z0-9_]+)\.(?P<pk>[a-z0-9_-]+)"
+    rf"\.(?P<user_id>0|[1-9][0-9]*)\.(?P<signature>[0-9a-f]{{{SIGNATURE_LENGTH}}})$"
+)
 
 
 @dataclass(frozen=True)
@@ -15,11 +43,47 @@ class ReplyTarget:
     internal: bool  # the member asked for an internal note by the address's marker
 
 
+def _inbox():
+    local, _, domain = settings.INBOX_REPLY_ADDRESS.lower().rpartition("@")
+    return local, domain
+
+
+def _signature(about, user_id, internal):
+    value = f"{about}|{user_id}|{'internal' if internal else 'public'}"
+    return salted_hmac(SALT, value, algorithm="sha256").hexdigest()[:SIGNATURE_LENGTH]
+
+
 def reply_address(about, user_id, *, internal=False):
-    """The address a reply by user `user_id` about `about` goes to."""
-    raise NotImplementedError
+    """The address a reply by user `user_id` about `about` goes to; `internal`: the member's
+    address for internal notes. `about` must be lower-case "app_label.model:pk" (as
+    mailer.models.reference makes it, with an integer or slug-like pk).
+    """
+    match = ABOUT.match(about)
+    if match is None:
+        raise ValueError(f"not a reference a reply address can carry: {about!r}")
+    label, pk = match.groups()
+    user_id = int(user_id)
+    marker = INTERNAL_MARKER if internal else ""
+    local, domain = _inbox()
+    token = f"{marker}{label}.{pk}.{user_id}.{_signature(about, user_id, internal)}"
+    return f"{local}+{token}@{domain}"
 
 
 def read_reply_address(address):
-    """The ReplyTarget of a reply address, or None (not a reply address, or a bad signature)."""
-    raise NotImplementedError
+    """The ReplyTarget of a reply address, or None: another address, another domain, no token,
+    a token that does not parse or whose signature does not match what it names.
+    """
+    _, address = parseaddr(address or "")
+    local_part, _, domain = address.strip().lower().rpartition("@")
+    inbox_local, inbox_domain = _inbox()
+    base, plus, token = local_part.partition("+")
+    if not plus or base != inbox_local or domain != inbox_domain:
+        return None
+    match = TOKEN.match(token)
+    if match is None:
+        return None
+    about = f"{match['label']}:{match['pk']}"
+    user_id, internal = int(match["user_id"]), bool(match["internal"])
+    if not constant_time_compare(match["signature"], _signature(about, user_id, internal)):
+        return None
+    return ReplyTarget(about=about, user_id=user_id, internal=internal)

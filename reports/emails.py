@@ -9,6 +9,12 @@ escalation) and, while no active member holds it, the project's security contact
 an address, not an account that passed a second factor: it gets `contact_notice`, which carries
 the project's name, the tracking ID, a generic phrase and the link, and nothing of the report.
 
+Replies by email: every message to a person with an account (the reporter, collaborators,
+members) has a Reply-To of their own (mailer.replies), signed for the report and that person, and
+a footer saying so; members' footers also give their internal address, whose replies become
+internal notes. Contact notices and invitations go to bare addresses and get neither. Addresses
+are resolved to accounts once per batch of messages (`accounts_of`), not per recipient.
+
 Messages go to the outbox (mailer) in the caller's transaction and are delivered after commit:
 nothing is sent for work that rolled back, and nothing decided is lost when the mail server is
 down. Each function here is called by a service inside its transaction.
@@ -20,6 +26,7 @@ from django.urls import reverse
 
 from mailer import outbox
 from mailer.models import reference
+from mailer.replies import reply_address
 from projects.access import TRIAGER, member_roles, who_hears
 from projects.people import display_name
 from reports.models import CLOSURES, ReportEvent, ReportUserObjectPermission, State
@@ -56,8 +63,61 @@ def project_side(report, *, minimum, members=None, contacts=()):
     return addresses, [address for address in notified if address and address not in addresses]
 
 
-def compose(template, *, report, subject, to, context=None, exclude=None, dedup_key=None):
-    """Unsaved outbox rows about `report`, one per recipient."""
+def accounts_of(addresses):
+    """{address: user id} of the active accounts among `addresses`, in one query (none when
+    there is no address).
+    """
+    addresses = {address for address in addresses if address}
+    if not addresses:
+        return {}
+    users = get_user_model().objects.filter(email__in=addresses, is_active=True)
+    return dict(users.values_list("email", "pk"))
+
+
+def reply_routes(report, *, to, members=(), accounts_by_address=None):
+    """(Reply-To per address, template context per address) of a message about `report`: each
+    recipient with an account answers to their own reply address; members also learn their
+    internal address. `accounts_by_address`: the caller's `accounts_of` these addresses, read
+    once for a whole batch.
+    """
+    if accounts_by_address is None:
+        accounts_by_address = accounts_of(to)
+    about, members = reference(report), set(members)
+    reply_to, extra = {}, {}
+    for address in to:
+        user_id = accounts_by_address.get(address)
+        if user_id is None:
+            continue
+        reply_to[address] = reply_address(about, user_id)
+        extra[address] = {"reply_by_email": True}
+        if address in members:
+            internal = reply_address(about, user_id, internal=True)
+            extra[address]["internal_reply_address"] = internal
+    return reply_to, extra
+
+
+def compose(
+    template,
+    *,
+    report,
+    subject,
+    to,
+    context=None,
+    exclude=None,
+    dedup_key=None,
+    members=(),
+    accounts=None,
+    replies=True,
+):
+    """Unsaved outbox rows about `report`, one per recipient. `members`: the recipients who are
+    members of the project (their footer offers the internal address); `accounts`: see
+    `reply_routes`; `replies=False` for someone who cannot see the report (yet).
+    """
+    reply_to, recipient_context = (
+        reply_routes(report, to=to, members=members, accounts_by_address=accounts)
+        if replies
+        else ({}, {})
+    )
     return outbox.compose(
         template,
         to=to,
@@ -66,6 +126,8 @@ def compose(template, *, report, subject, to, context=None, exclude=None, dedup_
         about=reference(report),
         dedup_key=dedup_key,
         exclude=exclude,
+        reply_to=reply_to,
+        recipient_context=recipient_context,
     )
 
 
@@ -106,14 +168,17 @@ def for_project(
     context=None,
     exclude=None,
     dedup_key=None,
+    accounts=None,
 ):
     """Unsaved outbox rows of a member-side message: `template` to the members holding
     `minimum` and to `also_to` (the reporter side of a public message; with `also_to_subject`
     when they are told it in other words), a notice saying `what` (default: the subject) to the
-    contacts (see `project_side`).
+    contacts (see `project_side`). `accounts`: see `reply_routes`.
     """
     to, notified = project_side(report, minimum=minimum, members=members, contacts=contacts)
     full = [*to, *also_to]
+    if accounts is None:
+        accounts = accounts_of(full)
     batches = [(subject, full)]
     if also_to_subject is not None:
         batches = [(subject, to), (also_to_subject, [a for a in also_to if a not in to])]
@@ -127,6 +192,8 @@ def for_project(
             context=context,
             exclude=exclude,
             dedup_key=dedup_key,
+            members=to,
+            accounts=accounts,
         )
     return rows + contact_notice(
         report=report,
@@ -142,8 +209,24 @@ def send(template, **kwargs):
     outbox.send(compose(template, **kwargs))
 
 
-def new_report(report):
-    send("report_received", report=report, subject="Report received", to=[report.reporter.email])
+def new_report(report, *, received=None):
+    """The acknowledgment to the reporter and the news to the project side. `received`: the
+    mailer.models.InboundEmail the report arrived as; its detail is the gateway's note to the
+    reporter (attachments that were not kept).
+    """
+    # A reporter who never signed in (an account the email gateway made) is sent to the page
+    # where allauth mails a sign-in code; the code itself expires in minutes, so never in here.
+    send(
+        "report_received",
+        report=report,
+        subject="Report received",
+        to=[report.reporter.email],
+        context={
+            "never_signed_in": report.reporter.last_login is None,
+            "note": received.detail if received is not None else "",
+            "sign_in_url": settings.SITE_URL + reverse("account_request_login_code"),
+        },
+    )
     outbox.send(
         for_project(
             "new_report",
@@ -283,6 +366,7 @@ def invitation(invite):
             "accept_url": accept_url,
             "signup_url": settings.SITE_URL + reverse("account_signup"),
         },
+        replies=False,  # not a collaborator until they accept
     )
 
 
@@ -293,4 +377,5 @@ def assigned(report, *, assignee, by):
         subject="Assigned to you",
         to=[assignee.email],
         context={"assigned_by": by},
+        members=[assignee.email],
     )

@@ -446,6 +446,15 @@ class Comment(models.Model):
         "security team, not the person.",
     )
     created_at = models.DateTimeField()
+    # A reply by email: the message it came in (raw for audit; the body holds the trimmed text).
+    inbound_email = models.OneToOneField(
+        "mailer.InboundEmail",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comment",
+        verbose_name="received by email",
+    )
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -5,8 +5,10 @@ SLA deadlines and writes its notifications to the email outbox, delivered after 
 else writes `state`.
 """
 
+import contextvars
 import datetime
 import secrets
+from contextlib import contextmanager
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
@@ -20,6 +22,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from mailer.background import enqueue_on_commit
+from mailer.models import reference
 from projects.access import role_of
 from projects.models import Project
 from projects.people import shown_name
@@ -331,33 +334,31 @@ def _next_tracking_number(project, year):
     return counter.last
 
 
-def file_report(*, project, reporter, fields, files=(), credit=None):
+def file_report(*, project, reporter, fields, files=(), credit=None, received=None):
     """File a report under the policy in force; everything or nothing is stored.
 
     `fields` holds the Report field values from the intake form (title, standard fields,
     extra_fields, affected_versions, reporter_cvss_vector); `credit` how the reporter wants to be
     credited ({display, name, handle}; none: not chosen yet). Attachment files already written
-    are removed again when anything fails.
+    are removed again when anything fails. `received`: the unsaved mailer.models.InboundEmail
+    the report arrived as (the email gateway); it is saved as the start of the report's thread
+    before the acknowledgment is written, so the acknowledgment answers it.
     """
     if reporter.email and selectors.sender_blocked(project, reporter.email):
         raise ReportError(
             f"{project.name} does not accept reports from {reporter.email}. Nothing was stored."
         )
-    stored = []
-    try:
-        with transaction.atomic():
-            report = _create_report(project=project, reporter=reporter, fields=fields)
-            if credit is not None:
-                _store_credit(report, user=reporter, **credit)
-            _store_attachments(report, by=reporter, files=files, stored=stored)
-    except BaseException:
-        for file in stored:
-            file.storage.delete(file.name)
-        raise
+    with removing_files_on_failure(), transaction.atomic():
+        report = _create_report(
+            project=project, reporter=reporter, fields=fields, received=received
+        )
+        if credit is not None:
+            _store_credit(report, user=reporter, **credit)
+        _store_attachments(report, by=reporter, files=files)
     return report
 
 
-def _create_report(*, project, reporter, fields):
+def _create_report(*, project, reporter, fields, received=None):
     now = timezone.now()
     # Lock the project row while the counter row may be created, so two first reports of the
     # year cannot both insert it.
@@ -384,6 +385,9 @@ def _create_report(*, project, reporter, fields):
     )
     sla.apply_deadlines(report)
     report.save()
+    if received is not None:
+        received.about = reference(report)
+        received.save()
     ReportEvent.objects.create(
         report=report,
         actor=reporter,
@@ -396,7 +400,7 @@ def _create_report(*, project, reporter, fields):
     for hook in extensions.intake_hooks():
         hook(report)
     reminders.sync(report)
-    emails.new_report(report)
+    emails.new_report(report, received=received)
     # Nobody holds the project yet: its security contact is invited to claim it.
     invite_security_contact(project=project)
     if report.reporter_cvss_vector:
@@ -423,8 +427,35 @@ def _check_quotas(report, *, by, files):
         )
 
 
-def _store_attachments(report, *, by, files, stored):
-    """Write the files to private storage; `stored` collects them for clean-up on failure."""
+_files_written = contextvars.ContextVar("attachment_files_written", default=None)
+
+
+@contextmanager
+def removing_files_on_failure():
+    """Attachment files written inside the block are deleted again when it fails: a database
+    that rolls back keeps no file of what it forgot. Blocks nest: a block that succeeded hands its
+    files to the enclosing one, so a caller whose own transaction encloses a service (the email
+    gateway) also removes them when it fails after the service returned; a block that failed
+    removes its own at once, whether or not the enclosing one goes on.
+    """
+    enclosing = _files_written.get()
+    written = []
+    token = _files_written.set(written)
+    try:
+        yield written
+    except BaseException:
+        for file in written:
+            file.storage.delete(file.name)
+        raise
+    finally:
+        _files_written.reset(token)
+    if enclosing is not None:
+        enclosing.extend(written)
+
+
+def _store_attachments(report, *, by, files):
+    """Write the files to private storage (inside `removing_files_on_failure`)."""
+    stored = _files_written.get()
     _check_quotas(report, by=by, files=files)
     for upload in files:
         attachment = Attachment(report=report, uploaded_by=by, name=upload.name, size=upload.size)
@@ -435,35 +466,41 @@ def _store_attachments(report, *, by, files, stored):
 
 def add_attachments(*, report, by, files):
     """Attach files to an existing report (same caps as intake, checked by the form)."""
-    stored = []
-    try:
-        with transaction.atomic():
-            report = lock_report(report)
-            _store_attachments(report, by=by, files=files, stored=stored)
-            names = ", ".join(file.name.rsplit("/", 1)[-1] for file in stored)
-            record_event(report, actor=by, kind=Event.ATTACHMENT, message=names)
-    except BaseException:
-        for file in stored:
-            file.storage.delete(file.name)
-        raise
+    with removing_files_on_failure() as stored, transaction.atomic():
+        report = lock_report(report)
+        _store_attachments(report, by=by, files=files)
+        names = ", ".join(file.name.rsplit("/", 1)[-1] for file in stored)
+        record_event(report, actor=by, kind=Event.ATTACHMENT, message=names)
 
 
 # --- Comments -----------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def add_comment(*, report, by, body, internal, by_member):
+def add_comment(*, report, by, body, internal, by_member, received=None):
     """A comment. Internal ones are for members only (the caller checked the role).
 
     A member's public comment is a status update (restarts the update clock); the reporter
     side's public comment on a report waiting for information is the answer and resumes it.
+    `received`: the unsaved mailer InboundEmail of a reply by email (the caller proved its
+    sender). It is stored about the report, with the comment, before the notifications are
+    written, so that they thread to it.
     """
     if not body.strip():
         raise ReportError("Write something first.")
     report = lock_report(report)
     now = timezone.now()
+    if received is not None:
+        received.about = reference(report)
+        received.save()
     comment = Comment.objects.create(
-        report=report, author=by, body=body, internal=internal, by_member=by_member, created_at=now
+        report=report,
+        author=by,
+        body=body,
+        internal=internal,
+        by_member=by_member,
+        created_at=now,
+        inbound_email=received,
     )
     if not internal and by_member:
         report.last_update_at = now

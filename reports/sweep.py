@@ -59,6 +59,14 @@ def _send(batch, *, kinds, now):
     collaborators = _collaborators_by_report(
         {r.report_id for r in batch if kinds[r.kind].audience == Audience.REPORTER_SIDE}
     )
+    # Everyone the batch may write to, resolved to accounts at once (their reply addresses).
+    accounts = emails.accounts_of(
+        [
+            *(address for members in roles.values() for address, _ in members),
+            *(r.report.reporter.email for r in batch),
+            *(address for addresses in collaborators.values() for address in addresses),
+        ]
+    )
     messages, closing = [], []
     for reminder in batch:
         report, spec = reminder.report, kinds[reminder.kind]
@@ -80,6 +88,7 @@ def _send(batch, *, kinds, now):
                 to=to,
                 context=context,
                 dedup_key=dedup_key,
+                accounts=accounts,
             )
             continue
         # The project's side: who hears of it is reports.emails' rule, from the roles read
@@ -94,6 +103,7 @@ def _send(batch, *, kinds, now):
             contacts=[report.project.backup_email] if escalating else (),
             context=context,
             dedup_key=dedup_key,
+            accounts=accounts,
         )
     outbox.send(messages)
     Reminder.objects.filter(pk__in=[r.pk for r in batch]).update(sent_at=now)

@@ -23,6 +23,11 @@ urlpatterns = [
         views.download,
         name="download",
     ),
+    path(
+        "reports/<str:tracking_id>/comments/<int:comment_id>/original/",
+        views.original_email,
+        name="original_email",
+    ),
     path("reports/<str:tracking_id>/collaborators/", views.invite, name="invite"),
     path(
         "reports/<str:tracking_id>/invitations/<int:invitation_id>/revoke/",

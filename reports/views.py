@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
@@ -316,6 +316,31 @@ def download(request, tracking_id, attachment_id):
         as_attachment=True,
         filename=attachment.name,
         content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_safe
+def original_email(request, tracking_id, comment_id):
+    """The raw message a comment came in by email, for members only: it holds the sender's
+    headers and everything the comment trimmed. Others get 404, as for a missing comment.
+    """
+    access = access_report(request.user, tracking_id)
+    if not access.allows("view_internal"):
+        raise Http404
+    comment = get_object_or_404(
+        access.report.comments.select_related("inbound_email").filter(inbound_email__isnull=False),
+        pk=comment_id,
+    )
+    raw = comment.inbound_email.raw_message()
+    if raw is None:
+        raise Http404("The original message is no longer kept (retention period).")
+    response = HttpResponse(raw, content_type="message/rfc822")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{access.report.tracking_id}-comment-{comment.pk}.eml"'
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

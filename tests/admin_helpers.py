@@ -5,6 +5,7 @@ snapshot to prove that a refused request changed nothing.
 
 import dataclasses
 import datetime
+import zlib
 from html.parser import HTMLParser
 
 from django.apps import apps
@@ -16,6 +17,7 @@ from django.utils import timezone
 from advisories import services as advisory_services
 from advisories.models import ChecklistTemplate
 from inbox.models import Mailbox
+from mailer.models import InboundEmail
 from projects import services as project_services
 from projects.models import Membership
 from reports import services as report_services
@@ -61,6 +63,7 @@ class World:
     project_event: object  # the invitation's, in the members' audit trail
     mailbox: object  # the project's IMAP mailbox (instance infrastructure)
     blocked_sender: object  # the author of a report marked as spam
+    inbound_email: object  # the reporter's reply by email, a comment
 
 
 def build_world(project, *, prefix):
@@ -114,6 +117,17 @@ def build_world(project, *, prefix):
         fields={"title": "Buy now", "description": "Cheap.", "steps_to_reproduce": "Click."},
     )
     report_services.mark_spam(report=spam, by=admin)
+    reply = InboundEmail(
+        message_id=f"<{prefix}-reply@example.org>",
+        sender=reporter.email,
+        outcome=InboundEmail.Outcome.COMMENT,
+        size=9,
+        raw=zlib.compress(b"Thanks.\r\n"),
+        received_at=timezone.now(),
+    )
+    report_services.add_comment(
+        report=report, by=reporter, body="Thanks.", internal=False, by_member=False, received=reply
+    )
     enroll_totp(admin)
     report.refresh_from_db()
     return World(
@@ -134,6 +148,7 @@ def build_world(project, *, prefix):
         project_event=project.events.get(kind="invited"),
         mailbox=mailbox,
         blocked_sender=BlockedSender.objects.get(project=project),
+        inbound_email=reply,
     )
 
 

@@ -21,6 +21,7 @@ Used by tests/disclosure/test_fuzz.py (no 500 for any input) and tests/disclosur
 
 import dataclasses
 import datetime
+import zlib
 from urllib.parse import quote, unquote, urlsplit
 
 from allauth.account.forms import default_token_generator
@@ -36,6 +37,7 @@ from django.utils.regex_helper import normalize
 
 from advisories import services as advisory_services
 from advisories.models import ChecklistTemplate
+from mailer.models import InboundEmail
 from projects import services as project_services
 from projects.models import Membership
 from reports import services as report_services
@@ -122,6 +124,7 @@ class World:
     report: object  # the reporter's open report
     disclosed: object  # another reporter's report, disclosed with a published advisory
     attachment: object
+    emailed_comment: object  # the reporter's reply by email (its original: members only)
     proposal: object
     fix_review: object
     invitation: object
@@ -159,6 +162,7 @@ class World:
             "revision_id": self.revision.pk,
             "tracking_id": self.report.tracking_id,
             "attachment_id": self.attachment.pk,
+            "comment_id": self.emailed_comment.pk,
             "proposal_id": self.proposal.pk,
             "review_id": self.fix_review.pk,
             "identifier": self.disclosed.advisory.identifier,
@@ -206,6 +210,22 @@ def seed_world(*, project, reporter, maintainer, collaborator, other_reporter):
         report=report, by=reporter, email=collaborator.email
     )
     report_services.accept_invitation(token=shared.token, user=collaborator)
+    reply = InboundEmail(
+        message_id="<reply@example.org>",
+        sender=reporter.email,
+        outcome=InboundEmail.Outcome.COMMENT,
+        size=14,
+        raw=zlib.compress(b"Sent by email\n"),
+        received_at=timezone.now(),
+    )
+    emailed = report_services.add_comment(
+        report=report,
+        by=reporter,
+        body="By email.",
+        internal=False,
+        by_member=False,
+        received=reply,
+    )
     # A reporter may use a second factor: their authenticator app names a key page's `pk`.
     authenticator = TOTP.activate(reporter, generate_totp_secret()).instance
     report_services.invite_collaborator(report=report, by=reporter, email="invitee@example.org")
@@ -255,6 +275,7 @@ def seed_world(*, project, reporter, maintainer, collaborator, other_reporter):
         report=report,
         disclosed=disclosed,
         attachment=report.attachments.get(),
+        emailed_comment=emailed,
         proposal=proposal,
         fix_review=review,
         invitation=Invitation.objects.get(email="invitee@example.org"),

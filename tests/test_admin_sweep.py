@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from advisories.models import Advisory, ChecklistTemplate, DisclosureProposal
 from inbox.models import Mailbox
+from mailer.models import InboundEmail
 from projects.models import Membership, PolicyRevision, Project, ProjectEvent, ProjectInvitation
 from reports.models import Attachment, BlockedSender, Comment, Report, ReportEvent
 from tests.admin_helpers import (
@@ -256,10 +257,22 @@ COVERAGE = {
         },
         moves=lambda w, project: [(w.mailbox, {"project": project.pk})],
     ),
+    # The gateway's log holds raw messages of anyone (superusers only); nobody writes it here.
+    InboundEmail: Case(
+        objects=lambda w: [w.inbound_email],
+        change={"detail": "tampered", "sender": "taken-over@example.org"},
+        add=lambda t: {
+            "message_id": "<planted@example.org>",
+            "outcome": "comment",
+            "size": 1,
+            "received_at_0": TODAY().isoformat(),
+            "received_at_1": "10:00:00",
+        },
+    ),
 }
 
 
-INSTANCE_WIDE = {User, Group, EmailAddress, Authenticator, Mailbox}
+INSTANCE_WIDE = {User, Group, EmailAddress, Authenticator, Mailbox, InboundEmail}
 
 
 def url(model, view, *args):

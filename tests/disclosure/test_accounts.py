@@ -24,6 +24,10 @@ def test_signup_uses_the_email_and_requires_verification(client, mailoutbox):
     assert not EmailAddress.objects.get(user=user).verified
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["new@example.org"]
+    # allauth's mail is the platform's too: generated, no automatic answers (RFC 3834).
+    confirmation = mailoutbox[0].message()
+    assert confirmation["Auto-Submitted"] == "auto-generated"
+    assert confirmation["X-Auto-Response-Suppress"] == "All"
 
     # Not signed in until the address is verified.
     client.logout()

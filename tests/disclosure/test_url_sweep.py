@@ -56,6 +56,8 @@ ALLOWED = {
     "account_email_verification_sent": ANYONE,
     "account_confirm_email": ANYONE,
     "account_confirm_login_code": ANYONE,
+    # Sign-in by a mailed code: how reporters whose account the email gateway made sign in.
+    "account_request_login_code": ANYONE,
     "account_inactive": ANYONE,
     "mfa_authenticate": ANYONE,  # the second step of signing in
     "admin:login": ANYONE,  # the admin's sign-in page (everything else there is staff only)
@@ -99,6 +101,7 @@ ALLOWED = {
 DENIED = {
     # Project members only: 404 for everyone else.
     "reports:sla_dashboard",
+    "reports:original_email",  # the raw message of a comment by email
     "advisories:checklist",
     # The project's admins (and superusers) only: its members, invitations and their history.
     "projects:members",
