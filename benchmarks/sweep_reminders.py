@@ -11,15 +11,11 @@ benchmarks/README.md for what the figures mean.
 import argparse
 import datetime as dt
 import io
-import os
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-REPO = Path(__file__).resolve().parent.parent
+from harness import private_database, set_up_django
+
 BENCH_DATABASE = "disclosure_bench"
 # Member-side kinds (to every member, the escalation to the backup and the admins, advisories'
 # disclosure dates) and one reporter-side kind, so the collaborator lookup is part of the figure.
@@ -38,47 +34,6 @@ def arguments():
     parser.add_argument("--batch-size", type=int, default=None, help="REMINDER_BATCH_SIZE")
     parser.add_argument("--repeat", type=int, default=3, help="runs per size; the median counts")
     return parser.parse_args()
-
-
-def private_database():
-    """Point DATABASE_URL at a database of our own; returns a function that removes it."""
-    configured = os.environ.get("DATABASE_URL", "")
-    if urlsplit(configured).scheme in {"postgres", "postgresql", "pgsql"}:
-        import psycopg
-
-        parts = urlsplit(configured)
-        if parts.path.lstrip("/") == BENCH_DATABASE:
-            sys.exit(f"DATABASE_URL already names {BENCH_DATABASE}; point it at another database")
-        server = urlunsplit(parts._replace(path="/postgres", query=""))
-
-        def admin(statement):
-            with psycopg.connect(server, autocommit=True) as connection:
-                connection.execute(statement)
-
-        admin(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        admin(f'CREATE DATABASE "{BENCH_DATABASE}"')
-        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
-        return lambda: admin(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-    handle, path = tempfile.mkstemp(prefix="disclosure-bench-", suffix=".sqlite3", dir="/tmp")
-    os.close(handle)
-    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-    return lambda: Path(path).unlink(missing_ok=True)
-
-
-def set_up_django():
-    sys.path.insert(0, str(REPO))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "disclosure.settings")
-    os.environ.pop("CELERY_BROKER_URL", None)  # tasks in-process; no broker needed
-    os.environ.pop("EMAIL_URL", None)
-    os.environ["DJANGO_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    os.environ["DATABASE_CONN_MAX_AGE"] = "0"
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    # Production does not keep every query in memory; DJANGO_DEBUG=1 is only for the secret key.
-    settings.DEBUG = False
 
 
 def populate(count, *, reports, cast):
@@ -150,7 +105,7 @@ def timed_sweep(count, *, reports, cast, batch_size):
 
 def main():
     options = arguments()
-    remove = private_database()
+    remove = private_database(BENCH_DATABASE)
     try:
         set_up_django()
         run(options)
