@@ -93,6 +93,18 @@ class IMAPServer:
             for raw in self.messages(folder)
         ]
 
+    def mailbox_for(self, project, **fields):
+        """The project's mailbox configuration pointing at this server (inbox.models.Mailbox)."""
+        from inbox.models import Mailbox
+
+        return Mailbox.objects.create(
+            project=project,
+            host=self.host,
+            port=self.port,
+            username=self.username,
+            **fields,
+        )
+
     def reset(self):
         """Empty the account: every folder but INBOX deleted, INBOX emptied."""
         with self.connect() as client:

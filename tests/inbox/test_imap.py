@@ -65,11 +65,8 @@ def trusted(settings, imap_server):
 @pytest.fixture
 def mailbox(project, imap_server, trusted, monkeypatch):
     monkeypatch.setenv("INBOX_IMAP_PASSWORD_ACME", imap_server.password)
-    return Mailbox.objects.create(
-        project=project,
-        host=imap_server.host,
-        port=imap_server.port,
-        username=imap_server.username,
+    return imap_server.mailbox_for(
+        project,
         enabled=True,
     )
 
@@ -407,11 +404,8 @@ def test_a_failing_mailbox_does_not_stop_the_others(mailbox, imap_server, ingest
     other = ProjectFactory(slug="other-project", tracking_prefix="OTP")
     PolicyRevisionFactory(project=other)
     monkeypatch.setenv("INBOX_IMAP_PASSWORD_OTHER_PROJECT", imap_server.password)
-    Mailbox.objects.create(
-        project=other,
-        host=imap_server.host,
-        port=imap_server.port,
-        username=imap_server.username,
+    imap_server.mailbox_for(
+        other,
         folder="Other",
         done_folder="Other done",
         enabled=True,
@@ -496,11 +490,8 @@ def test_two_workers_polling_at_once_hand_each_message_over_once(
     takes the lease, the other skips; every message reaches the gateway exactly once.
     """
     monkeypatch.setenv("INBOX_IMAP_PASSWORD_ACME", imap_server.password)
-    Mailbox.objects.create(
-        project=project,
-        host=imap_server.host,
-        port=imap_server.port,
-        username=imap_server.username,
+    imap_server.mailbox_for(
+        project,
         enabled=True,
     )
     for number in (1, 2, 3):

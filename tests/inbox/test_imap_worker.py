@@ -5,7 +5,6 @@ gateway: two polls at once on two worker processes, each message becomes one rep
 import pytest
 
 from inbox import tasks
-from inbox.models import Mailbox
 from reports.models import Report
 
 pytestmark = [pytest.mark.services, pytest.mark.imap]
@@ -28,11 +27,8 @@ def message(number):
 def test_two_polls_at_once_on_real_workers_file_each_message_once(
     celery_worker, project, imap_server
 ):
-    Mailbox.objects.create(
-        project=project,
-        host=imap_server.host,
-        port=imap_server.port,
-        username=imap_server.username,
+    imap_server.mailbox_for(
+        project,
         enabled=True,
     )
     for number in range(COUNT):

@@ -12,7 +12,6 @@ from email.message import EmailMessage
 import pytest
 
 from inbox import tasks
-from inbox.models import Mailbox
 from mailer import outbox
 from mailer.models import reference
 from mailer.replies import read_reply_address
@@ -33,11 +32,8 @@ UPDATE = "A fix is in review; we will send you the patch."
 def mailbox(project, imap_server, settings, monkeypatch):
     settings.INBOX_IMAP_CA_FILE = imap_server.ca_file
     monkeypatch.setenv("INBOX_IMAP_PASSWORD_ACME", imap_server.password)
-    return Mailbox.objects.create(
-        project=project,
-        host=imap_server.host,
-        port=imap_server.port,
-        username=imap_server.username,
+    return imap_server.mailbox_for(
+        project,
         enabled=True,
     )
 
