@@ -115,21 +115,32 @@ HIDDEN_TAGS = {"script", "style", "head", "title", "template", "noscript", "ifra
 
 
 class _TextWriter(HTMLParser):
-    """Sanitized HTML (only LINE_TAGS and BLOCK_TAGS left) to text; entities are decoded."""
+    """Sanitized HTML (only LINE_TAGS and BLOCK_TAGS left) to text; entities are decoded.
+    Text inside <blockquote> is quoted with "> " per level, as a text part quotes it, so the
+    quoted message of an HTML-only reply is recognised (inbox.quotes) like any other.
+    """
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.pieces = []
+        self.depth = 0
+
+    def _break(self, newlines):
+        self.pieces.append(("\n" + "> " * self.depth) * newlines)
 
     def handle_starttag(self, tag, attrs):
+        if tag == "blockquote":
+            self.depth += 1
         if tag in LINE_TAGS:
-            self.pieces.append("\n")
+            self._break(1)
         elif tag in BLOCK_TAGS:
-            self.pieces.append("\n\n")
+            self._break(2)
 
     def handle_endtag(self, tag):
+        if tag == "blockquote":
+            self.depth = max(self.depth - 1, 0)
         if tag in BLOCK_TAGS:
-            self.pieces.append("\n\n")
+            self._break(2)
 
     def handle_data(self, data):
         # HTML collapses white space; the line structure comes from the tags.
@@ -137,6 +148,8 @@ class _TextWriter(HTMLParser):
 
     def text(self):
         lines = [line.strip() for line in "".join(self.pieces).split("\n")]
+        # A quote's blank lines ("> " alone) are blank lines like any other.
+        lines = ["" if set(line) <= {">", " "} else line for line in lines]
         return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 

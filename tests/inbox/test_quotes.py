@@ -3,6 +3,7 @@ never less than the sender wrote."""
 
 import pytest
 
+from inbox.parse import html_to_text
 from inbox.quotes import trim
 
 OWN = "The crash also happens on 2.1.4."
@@ -93,3 +94,21 @@ def test_a_line_saying_on_something_wrote_is_kept_unless_a_quote_follows():
 )
 def test_trimming_that_would_leave_nothing_keeps_the_whole_text(text):
     assert trim(text) == text
+
+
+def test_an_html_only_reply_loses_its_quote_too():
+    """Gmail's HTML: the answered message in a <blockquote> under the attribution. The text
+    conversion quotes it with "> " per level, so it is trimmed like a text reply."""
+    html = (
+        '<div dir="ltr">Yes, 0.12.4 crashes too.<br><br>Ada</div><br>'
+        '<div class="gmail_quote"><div class="gmail_attr">On Tue, Dec 1, 2026 at 9:00 AM '
+        "Disclosure &lt;noreply@disclosure.example.org&gt; wrote:<br></div>"
+        '<blockquote class="gmail_quote"><p>Which versions did you test?</p>'
+        "<blockquote>An older question</blockquote></blockquote></div>"
+    )
+
+    text = html_to_text(html)
+
+    assert "> Which versions did you test?" in text
+    assert "> > An older question" in text
+    assert trim(text) == "Yes, 0.12.4 crashes too.\n\nAda"
