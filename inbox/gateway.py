@@ -345,14 +345,23 @@ def _file(message, *, inbound, project, subject):
         raise _RefusedError("the sender's account is deactivated")
     files, inbound.detail = checked_attachments(message)
     inbound.outcome = Outcome.REPORT
+    fields = report_fields(message, subject=subject, revision=revision)
     try:
-        services.file_report(
-            project=project,
-            reporter=reporter,
-            fields=report_fields(message, subject=subject, revision=revision),
-            files=files,
-            received=inbound,
-        )
+        try:
+            services.file_report(
+                project=project, reporter=reporter, fields=fields, files=files, received=inbound
+            )
+        except services.ReportError as error:
+            if not files:
+                raise
+            # The files broke a cap of what the report or the person may store (the sender and
+            # the project were checked before): the report is filed without them, as the form's
+            # caps are handled above, and the acknowledgment says why.
+            inbound.pk, inbound.about = None, ""
+            inbound.detail = f"Your attachments were not kept: {error}"[:DETAIL_LENGTH]
+            services.file_report(
+                project=project, reporter=reporter, fields=fields, received=inbound
+            )
     except services.ReportError as error:
         raise _RefusedError(str(error)[:DETAIL_LENGTH]) from error
 

@@ -25,6 +25,12 @@ def deliver(name_or_raw, **kwargs):
     return gateway.ingest(raw, **kwargs)
 
 
+def stored_files(settings):
+    """The attachment files in private storage."""
+    root = settings.ATTACHMENT_ROOT
+    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
+
+
 @pytest.fixture(autouse=True)
 def inbox_settings(settings, tmp_path):
     settings.ATTACHMENT_ROOT = tmp_path / "attachments"

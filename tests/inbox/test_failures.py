@@ -11,7 +11,7 @@ from mailer import outbox
 from mailer.models import InboundEmail, OutboundEmail
 from reports import services
 from reports.models import Attachment, Report
-from tests.inbox.conftest import deliver
+from tests.inbox.conftest import deliver, stored_files
 
 pytestmark = pytest.mark.django_db
 
@@ -72,11 +72,6 @@ def test_lost_race_on_the_message_id_answers_delivered_and_keeps_nothing_of_its_
     assert not OutboundEmail.objects.exists()
     assert not get_user_model().objects.exists()
     assert not Attachment.objects.exists()
-
-
-def stored_files(settings):
-    root = settings.ATTACHMENT_ROOT
-    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
 
 
 def test_database_failure_while_filing_is_a_temporary_failure_storing_nothing(

@@ -15,7 +15,7 @@ from mailer.models import InboundEmail, OutboundEmail
 from projects.models import Project
 from reports.models import Attachment, Report
 from tests.factories import UserFactory
-from tests.inbox.conftest import deliver, message
+from tests.inbox.conftest import deliver, message, stored_files
 
 pytestmark = pytest.mark.django_db
 
@@ -140,6 +140,26 @@ def test_attachments_over_the_form_caps_are_not_kept_and_the_reporter_is_told(se
     assert (
         "Your attachments were not kept: poc.py is larger than 10\xa0bytes. "
         "Add them on the report page." in ack.body
+    )
+
+
+def test_attachments_over_the_senders_storage_quota_are_not_kept_and_the_reporter_is_told(
+    seeded, settings
+):
+    """The quota is the service's rule (over all of a person's reports), checked after the
+    form's caps: the report is still filed, without the files, and the acknowledgment says why."""
+    settings.ATTACHMENT_QUOTA_BYTES = 10
+
+    delivery = deliver("multipart_attachment")
+
+    report = Report.objects.get()
+    assert delivery.about == f"reports.report:{report.pk}"
+    assert not Attachment.objects.exists()
+    assert stored_files(settings) == []
+    assert InboundEmail.objects.get().about == f"reports.report:{report.pk}"
+    ack = acknowledgment(report)
+    assert "Your attachments were not kept: Your attachments would exceed your storage quota" in (
+        " ".join(ack.body.split())
     )
 
 
