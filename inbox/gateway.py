@@ -29,6 +29,7 @@ from inbox import limits, parse, replies
 from mailer import openpgp, outbox
 from mailer import replies as reply_addresses
 from mailer.models import InboundEmail
+from projects.encryption import encryption_key
 from projects.models import IntakeAddress, PolicyRevision, Project
 from reports import services
 from reports.forms import AttachmentsField
@@ -325,7 +326,12 @@ def _answer_undecryptable(inbound, *, project, error):
             "undecryptable",
             to=[inbound.sender],
             subject="Your message could not be decrypted",
-            context={"project": project, "policy_url": policy_url},
+            context={
+                "project": project,
+                "policy_url": policy_url,
+                # The project's own key URL, else the key the site serves for it.
+                "key": encryption_key(project) if project else None,
+            },
         )
     )
 

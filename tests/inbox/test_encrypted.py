@@ -103,3 +103,22 @@ def test_undecryptable_message_from_a_refused_sender_gets_no_answer(seeded, sett
 
     assert delivery.outcome == InboundEmail.Outcome.REFUSED
     assert not OutboundEmail.objects.exists()
+
+
+def test_undecryptable_answer_links_the_key_the_site_serves(seeded, settings, tmp_path):
+    """Stalwart's configured key is not the one the message was encrypted to: the answer names
+    the key the site serves for Stalwart (no pgp_key_url is set), where the sender gets the
+    right one."""
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    shutil.copy(FIXTURES / "reporter.sec.asc", keys / "stalwart.asc")
+    settings.OPENPGP_KEY_DIR = str(keys)
+
+    deliver(PGP_MIME, recipients=TO_STALWART)
+
+    assert not Report.objects.exists()
+    answer = OutboundEmail.objects.get()
+    assert (
+        "Encrypt it to the key of Stalwart: "
+        "https://disclosure.example/projects/stalwart/openpgp.asc\n" in answer.body
+    )
