@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from inbox import gateway
+from inbox import emails, gateway
 from inbox.models import Mailbox
 
 logger = logging.getLogger(__name__)
@@ -70,6 +70,7 @@ def poll(mailbox):
     if lease is None:
         return PollResult(skipped="disabled meanwhile, or being polled by another worker")
     result = PollResult()
+    was_failing = bool(mailbox.last_error)
     try:
         _poll(mailbox, result)
     except MailboxError as error:
@@ -83,6 +84,8 @@ def poll(mailbox):
         if result.error:
             logger.warning("IMAP mailbox of %s: %s", mailbox.project.slug, result.error)
         release_lease(mailbox, lease=lease, polled_at=started, error=result.error)
+        if result.error and not was_failing:
+            emails.mailbox_failing(mailbox, error=result.error)
     return result
 
 

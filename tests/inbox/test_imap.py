@@ -21,7 +21,8 @@ from django.utils import timezone
 from disclosure.celery import app
 from inbox import gateway, imap, tasks
 from inbox.models import Mailbox
-from tests.factories import PolicyRevisionFactory, ProjectFactory
+from mailer.models import OutboundEmail
+from tests.factories import PolicyRevisionFactory, ProjectFactory, UserFactory
 from tests.mail_servers import free_port
 
 pytestmark = [pytest.mark.imap, pytest.mark.django_db]
@@ -282,6 +283,36 @@ def test_a_missing_password_is_a_clear_error(mailbox, imap_server, ingest, monke
     assert refreshed(mailbox).last_error == result.error
     assert ingest.calls == []
     assert imap_server.messages("INBOX") == [message(1)]
+
+
+def test_superusers_hear_when_a_mailbox_starts_failing_once_per_streak(
+    mailbox, imap_server, ingest, monkeypatch
+):
+    """Mail to the project stops reaching the platform: the people who configure mailboxes hear
+    it when a failure follows a clean poll, not at every failed poll (beat polls every minute).
+    """
+    UserFactory(email="root@example.org", is_superuser=True, is_staff=True)
+    UserFactory(email="maintainer@example.org")
+    monkeypatch.setenv("INBOX_IMAP_PASSWORD_ACME", "not the password")
+
+    imap.poll(mailbox)
+    imap.poll(mailbox)
+
+    notices = OutboundEmail.objects.filter(about=f"inbox.mailbox:{mailbox.pk}")
+    assert [(notice.to, notice.subject) for notice in notices] == [
+        ("root@example.org", "[Acme] The IMAP mailbox cannot be polled")
+    ]
+    assert "Authentication failed" in notices[0].body
+    assert f"/admin/inbox/mailbox/{mailbox.pk}/change/" in notices[0].body
+    assert "not the password" not in notices[0].body
+
+    monkeypatch.setenv("INBOX_IMAP_PASSWORD_ACME", imap_server.password)
+    assert imap.poll(mailbox).error == ""
+    monkeypatch.setenv("INBOX_IMAP_PASSWORD_ACME", "not the password")
+    again = imap.poll(mailbox)
+
+    assert "Authentication failed" in again.error
+    assert notices.all().count() == 2  # a fresh query: the list above cached the first
 
 
 def test_the_password_may_come_from_a_file(
