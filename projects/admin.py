@@ -17,6 +17,7 @@ from django.utils import timezone
 from projects import selectors, services
 from projects.access import ADMIN, TRIAGER, has_role, project_ids_with, remember_roles, role_of
 from projects.models import (
+    IntakeAddress,
     Membership,
     PolicyRevision,
     Project,
@@ -231,6 +232,35 @@ class MembershipInline(ReadOnlyInline, admin.TabularInline):
         return super().get_queryset(request).select_related("user")
 
 
+class IntakeAddressForm(forms.ModelForm):
+    def clean_address(self):
+        return self.cleaned_data["address"].lower()
+
+
+class IntakeAddressInline(admin.TabularInline):
+    """The addresses whose mail becomes the project's reports (inbox): the project's members
+    read them; only superusers change them, since the instance's mail server must route them
+    here and an address belongs to one project (whoever claims it first gets its mail).
+    """
+
+    model = IntakeAddress
+    form = IntakeAddressForm
+    fields = ("address",)
+    extra = 0
+
+    def has_view_permission(self, request, obj=None):
+        return True  # whoever may see the project (ProjectAdmin decides)
+
+    def has_add_permission(self, request, obj=None):
+        return is_superuser(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_superuser(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_superuser(request.user)
+
+
 @admin.register(Project)
 class ProjectAdmin(MemberProjectsOnly, admin.ModelAdmin):
     """Members see their projects; a project's admins edit it; only superusers add or delete
@@ -243,7 +273,7 @@ class ProjectAdmin(MemberProjectsOnly, admin.ModelAdmin):
     list_filter = ("active",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
-    inlines = (PolicyRevisionInline, MembershipInline)
+    inlines = (IntakeAddressInline, PolicyRevisionInline, MembershipInline)
     formfield_overrides = HTTPS_URLS
 
 

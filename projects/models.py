@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from projects import intake
@@ -75,11 +76,18 @@ class IntakeAddress(models.Model):
     """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="intake_addresses")
-    address = models.EmailField(unique=True)
+    address = models.EmailField(unique=True, help_text="Lower-case.")
 
     class Meta:
         verbose_name = "intake address"
         verbose_name_plural = "intake addresses"
+        constraints = [
+            # The gateway looks addresses up lower-cased: "Security@" must not escape the unique
+            # index as a second row.
+            models.CheckConstraint(
+                condition=models.Q(address=Lower("address")), name="intake_address_lower"
+            )
+        ]
 
     def __str__(self):
         return self.address

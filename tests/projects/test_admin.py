@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
 from django.utils import timezone
 
 from mailer.models import OutboundEmail
@@ -277,7 +278,9 @@ def test_project_admins_edit_their_project_and_only_superusers_add_projects(clie
     form = client.get(url).context["adminform"].form
     data = {name: form[name].value() or "" for name in form.fields}
     data.update(
-        {"name": "Acme Security", "revisions-TOTAL_FORMS": "1", "revisions-INITIAL_FORMS": "1",
+        {"name": "Acme Security",
+         "intake_addresses-TOTAL_FORMS": "0", "intake_addresses-INITIAL_FORMS": "0",
+         "revisions-TOTAL_FORMS": "1", "revisions-INITIAL_FORMS": "1",
          "revisions-0-id": project.revisions.get().pk, "revisions-0-project": project.pk,
          "memberships-TOTAL_FORMS": "2", "memberships-INITIAL_FORMS": "2",
          "memberships-0-id": maintainer.memberships.get().pk, "memberships-0-project": project.pk,
@@ -364,3 +367,65 @@ def test_invitations_and_the_members_history_are_read_only_in_the_admin(
     invitation.refresh_from_db()
     assert invitation.revoked_at is None
     assert ProjectEvent.objects.get() == event
+
+
+# --- Intake addresses (the email gateway routes by them) ------------------------------------------
+
+
+def test_only_superusers_change_intake_addresses_members_read_them(client, superuser, project):
+    project.intake_addresses.create(address="security@acme.example.org")
+    admin = staff_member(project, Membership.Role.ADMIN)
+    url = f"/admin/projects/project/{project.pk}/change/"
+
+    client.sign_in(admin)
+    page = client.get(url)
+    assert "security@acme.example.org" in page.content.decode()
+    form = page.context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    data.update(
+        {"intake_addresses-TOTAL_FORMS": "2", "intake_addresses-INITIAL_FORMS": "1",
+         "intake_addresses-0-id": project.intake_addresses.get().pk,
+         "intake_addresses-0-project": project.pk,
+         "intake_addresses-0-address": "security@elsewhere.example.org",
+         "intake_addresses-1-project": project.pk,
+         "intake_addresses-1-address": "security@other-project.example.org",
+         "revisions-TOTAL_FORMS": "1", "revisions-INITIAL_FORMS": "1",
+         "revisions-0-id": project.revisions.get().pk, "revisions-0-project": project.pk,
+         "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "1",
+         "memberships-0-id": admin.memberships.get().pk, "memberships-0-project": project.pk}
+    )  # fmt: skip
+    data["name"] = "Acme Security"
+    assert client.post(url, data).status_code == 302
+    # The project admin's edit of the project went through; the addresses did not change.
+    project.refresh_from_db()
+    assert project.name == "Acme Security"
+    assert list(project.intake_addresses.values_list("address", flat=True)) == [
+        "security@acme.example.org"
+    ]
+
+    client.sign_in(superuser)
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    data.update(
+        {"intake_addresses-TOTAL_FORMS": "2", "intake_addresses-INITIAL_FORMS": "1",
+         "intake_addresses-0-id": project.intake_addresses.get().pk,
+         "intake_addresses-0-project": project.pk,
+         "intake_addresses-0-address": "security@acme.example.org",
+         "intake_addresses-1-project": project.pk,
+         "intake_addresses-1-address": "Hello@Acme.example.org",
+         "revisions-TOTAL_FORMS": "1", "revisions-INITIAL_FORMS": "1",
+         "revisions-0-id": project.revisions.get().pk, "revisions-0-project": project.pk,
+         "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "1",
+         "memberships-0-id": admin.memberships.get().pk, "memberships-0-project": project.pk}
+    )  # fmt: skip
+    assert client.post(url, data).status_code == 302
+    # Stored lower-cased: the gateway looks addresses up that way.
+    assert sorted(project.intake_addresses.values_list("address", flat=True)) == [
+        "hello@acme.example.org",
+        "security@acme.example.org",
+    ]
+
+
+def test_an_intake_address_is_stored_lower_case_or_not_at_all(project):
+    with pytest.raises(IntegrityError):
+        project.intake_addresses.create(address="Security@Acme.example.org")
