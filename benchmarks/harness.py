@@ -52,3 +52,16 @@ def set_up_django():
 
     # Production does not keep every query in memory; DJANGO_DEBUG=1 is only for the secret key.
     settings.DEBUG = False
+
+
+def run_on_own_database(name, run):
+    """Create the database `name`, set Django up on it, `run()`, and remove it whatever happens."""
+    remove = private_database(name)
+    try:
+        set_up_django()
+        run()
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        remove()

@@ -13,7 +13,7 @@ import argparse
 import statistics
 import time
 
-from harness import private_database, set_up_django
+from harness import run_on_own_database
 
 BENCH_DATABASE = "disclosure_bench_outbox"
 # About the size of a report notification: the text part and its HTML alternative.
@@ -87,15 +87,7 @@ def timed_delivery(count, *, batch_size):
 
 def main():
     options = arguments()
-    remove = private_database(BENCH_DATABASE)
-    try:
-        set_up_django()
-        run(options)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        remove()
+    run_on_own_database(BENCH_DATABASE, lambda: run(options))
 
 
 def run(options):

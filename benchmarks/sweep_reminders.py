@@ -14,7 +14,7 @@ import io
 import statistics
 import time
 
-from harness import private_database, set_up_django
+from harness import run_on_own_database
 
 BENCH_DATABASE = "disclosure_bench"
 # Member-side kinds (to every member, the escalation to the backup and the admins, advisories'
@@ -105,15 +105,7 @@ def timed_sweep(count, *, reports, cast, batch_size):
 
 def main():
     options = arguments()
-    remove = private_database(BENCH_DATABASE)
-    try:
-        set_up_django()
-        run(options)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        remove()
+    run_on_own_database(BENCH_DATABASE, lambda: run(options))
 
 
 def run(options):

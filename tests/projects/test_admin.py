@@ -372,28 +372,40 @@ def test_invitations_and_the_members_history_are_read_only_in_the_admin(
 # --- Intake addresses (the email gateway routes by them) ------------------------------------------
 
 
+def project_change(client, url, *, project, member, addresses):
+    """The project's change form as its page sends it, with `addresses` as the intake address
+    rows (the existing one first)."""
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    existing = project.intake_addresses.get()
+    data.update(
+        {"intake_addresses-TOTAL_FORMS": str(len(addresses)),
+         "intake_addresses-INITIAL_FORMS": "1", "intake_addresses-0-id": existing.pk,
+         "revisions-TOTAL_FORMS": "1", "revisions-INITIAL_FORMS": "1",
+         "revisions-0-id": project.revisions.get().pk, "revisions-0-project": project.pk,
+         "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "1",
+         "memberships-0-id": member.memberships.get().pk, "memberships-0-project": project.pk}
+    )  # fmt: skip
+    for number, address in enumerate(addresses):
+        data[f"intake_addresses-{number}-project"] = project.pk
+        data[f"intake_addresses-{number}-address"] = address
+    return data
+
+
 def test_only_superusers_change_intake_addresses_members_read_them(client, superuser, project):
     project.intake_addresses.create(address="security@acme.example.org")
     admin = staff_member(project, Membership.Role.ADMIN)
     url = f"/admin/projects/project/{project.pk}/change/"
 
     client.sign_in(admin)
-    page = client.get(url)
-    assert "security@acme.example.org" in page.content.decode()
-    form = page.context["adminform"].form
-    data = {name: form[name].value() or "" for name in form.fields}
-    data.update(
-        {"intake_addresses-TOTAL_FORMS": "2", "intake_addresses-INITIAL_FORMS": "1",
-         "intake_addresses-0-id": project.intake_addresses.get().pk,
-         "intake_addresses-0-project": project.pk,
-         "intake_addresses-0-address": "security@elsewhere.example.org",
-         "intake_addresses-1-project": project.pk,
-         "intake_addresses-1-address": "security@other-project.example.org",
-         "revisions-TOTAL_FORMS": "1", "revisions-INITIAL_FORMS": "1",
-         "revisions-0-id": project.revisions.get().pk, "revisions-0-project": project.pk,
-         "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "1",
-         "memberships-0-id": admin.memberships.get().pk, "memberships-0-project": project.pk}
-    )  # fmt: skip
+    assert "security@acme.example.org" in client.get(url).content.decode()
+    data = project_change(
+        client,
+        url,
+        project=project,
+        member=admin,
+        addresses=["security@elsewhere.example.org", "security@other-project.example.org"],
+    )
     data["name"] = "Acme Security"
     assert client.post(url, data).status_code == 302
     # The project admin's edit of the project went through; the addresses did not change.
@@ -404,20 +416,13 @@ def test_only_superusers_change_intake_addresses_members_read_them(client, super
     ]
 
     client.sign_in(superuser)
-    form = client.get(url).context["adminform"].form
-    data = {name: form[name].value() or "" for name in form.fields}
-    data.update(
-        {"intake_addresses-TOTAL_FORMS": "2", "intake_addresses-INITIAL_FORMS": "1",
-         "intake_addresses-0-id": project.intake_addresses.get().pk,
-         "intake_addresses-0-project": project.pk,
-         "intake_addresses-0-address": "security@acme.example.org",
-         "intake_addresses-1-project": project.pk,
-         "intake_addresses-1-address": "Hello@Acme.example.org",
-         "revisions-TOTAL_FORMS": "1", "revisions-INITIAL_FORMS": "1",
-         "revisions-0-id": project.revisions.get().pk, "revisions-0-project": project.pk,
-         "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "1",
-         "memberships-0-id": admin.memberships.get().pk, "memberships-0-project": project.pk}
-    )  # fmt: skip
+    data = project_change(
+        client,
+        url,
+        project=project,
+        member=admin,
+        addresses=["security@acme.example.org", "Hello@Acme.example.org"],
+    )
     assert client.post(url, data).status_code == 302
     # Stored lower-cased: the gateway looks addresses up that way.
     assert sorted(project.intake_addresses.values_list("address", flat=True)) == [
