@@ -18,6 +18,10 @@ Decisions shared by the three formats:
   and says which project they are about in `affected[].database_specific`. A CVSS 4.0 vector goes
   to `database_specific.cvss_v4`, as the vendored schema has no CVSS_V4 severity type.
 - CSAF 2.0 has no CVSS 4.0 either: a 4.0 vector is given as a vulnerability note, not a score.
+  Its canonical URL (`self`) is the §5.1 location of the document on this provider,
+  /.well-known/csaf/white/<year of the initial release>/<csaf_filename>, served there; its
+  `cwe.name` is the official name from the catalogue BSI's validator checks against
+  (advisories.cwe); its keys are sorted (CSAF recommended test 6.2.13).
 - CVE: a record needs a CVE ID, so `cve()` raises `NoCveId` for an advisory without one (the
   download answers 404). The orgId is this platform's own, derived from SITE_URL (see `org_id`);
   a CNA submitting the record uses its containers.cna with its own orgId.
@@ -48,6 +52,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.urls import reverse
 
+from advisories import cwe
 from advisories.models import Credit
 from reports import cvss
 
@@ -292,7 +297,9 @@ def csaf(advisory):
     """CSAF 2.0 security advisory (https://docs.oasis-open.org/csaf/csaf/v2.0/) of a published
     advisory, published by this platform as coordinator. The product tree has one
     product_version_range per affected series (a vers range, e.g. "vers:semver/>=0.13.0|<0.13.4")
-    and one product_version per fixed version.
+    and one product_version per fixed version. A project without a version matrix (TeamMail)
+    has no affected series: its known affected product is then the project's releases without
+    the fix, a full product name, since which versions those are is not known.
     """
     advisory = _published(advisory)
     project = advisory.project
@@ -309,6 +316,23 @@ def csaf(advisory):
         _csaf_branch("product_version", version, f"{project.name} {version}", pid)
         for version, pid in fixed_ids.items()
     ]
+    product_tree = {}
+    if branches:
+        product_tree["branches"] = [
+            {
+                "category": "vendor",
+                "name": project.name,
+                "branches": [
+                    {"category": "product_name", "name": project.name, "branches": branches}
+                ],
+            }
+        ]
+    if not ranges:
+        unfixed = f"CSAFPID-{len(fixed_ids) + 1:04d}"
+        affected_ids = [unfixed]
+        product_tree["full_product_names"] = [
+            {"name": _unfixed_releases(advisory), "product_id": unfixed}
+        ]
     document = {
         "category": "csaf_security_advisory",
         "csaf_version": "2.0",
@@ -325,6 +349,11 @@ def csaf(advisory):
         "references": [
             {
                 "category": "self",
+                "summary": f"{advisory.identifier} as CSAF 2.0 on {settings.SITE_NAME}",
+                "url": csaf_url(advisory),
+            },
+            {
+                "category": "external",
                 "summary": f"{advisory.identifier} on {settings.SITE_NAME}",
                 "url": _page(advisory),
             },
@@ -340,23 +369,51 @@ def csaf(advisory):
     ]
     if acknowledgments:
         document["acknowledgments"] = acknowledgments
-    return {
-        "document": document,
-        "product_tree": {
-            "branches": [
-                {
-                    "category": "vendor",
-                    "name": project.name,
-                    "branches": [
-                        {"category": "product_name", "name": project.name, "branches": branches}
-                    ],
-                }
-            ]
-        },
-        "vulnerabilities": [
-            _csaf_vulnerability(advisory, ranges, affected_ids, list(fixed_ids.values()))
-        ],
-    }
+    return _sorted_keys(
+        {
+            "document": document,
+            "product_tree": product_tree,
+            "vulnerabilities": [
+                _csaf_vulnerability(advisory, ranges, affected_ids, list(fixed_ids.values()))
+            ],
+        }
+    )
+
+
+def csaf_filename(advisory):
+    """The §5.1 file name: the tracking id in lower case, other characters than + - a-z 0-9
+    replaced by "_", and ".json" (what CSAF test 6.2.11 expects the canonical URL to end with).
+    """
+    return re.sub(r"[^+\-a-z0-9]+", "_", advisory.identifier.lower()) + ".json"
+
+
+def csaf_year(advisory):
+    """The §5.1 directory: the year of the initial release (the first publication)."""
+    return advisory.history()[0].created_at.astimezone(datetime.UTC).year
+
+
+def csaf_url(advisory):
+    return _absolute(
+        reverse("advisories:csaf_distribution", args=[csaf_year(advisory), csaf_filename(advisory)])
+    )
+
+
+def _sorted_keys(value):
+    """The same JSON with every object's keys in alphabetical order: CSAF recommended test
+    6.2.13 asks for it, so a diff of two documents shows content changes only.
+    """
+    if isinstance(value, dict):
+        return {key: _sorted_keys(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_keys(item) for item in value]
+    return value
+
+
+def _unfixed_releases(advisory):
+    name = advisory.project.name
+    if advisory.fixed_versions:
+        return f"{name} releases without the fix ({', '.join(advisory.fixed_versions)})"
+    return f"{name} (every release)"
 
 
 def _csaf_tracking(advisory):
@@ -394,9 +451,11 @@ def _csaf_vulnerability(advisory, ranges, affected_ids, fixed_ids):
     vulnerability = {}
     if advisory.cve_id:
         vulnerability["cve"] = advisory.cve_id
-    if advisory.cwe:
-        # No CWE catalogue ships with the platform: the name repeats the ID.
-        vulnerability["cwe"] = {"id": advisory.cwe, "name": advisory.cwe}
+    name = cwe.name_of(advisory.cwe) if advisory.cwe else None
+    if name:
+        # CSAF test 6.1.11 rejects any name but the official one, and an id the validator's
+        # catalogue does not know, so such an id is left out rather than named wrongly.
+        vulnerability["cwe"] = {"id": advisory.cwe, "name": name}
     vulnerability["ids"] = [
         {"system_name": f"{settings.SITE_NAME} advisory", "text": advisory.identifier}
     ]
@@ -451,7 +510,7 @@ def _csaf_remediations(advisory, ranges, affected_ids):
     project = advisory.project
     upgrade = _upgrade_sentence(advisory)
     remediations = []
-    for affected, product_id in zip(ranges, affected_ids, strict=True):
+    for affected, product_id in zip(ranges, affected_ids if ranges else [], strict=True):
         if affected["fixed"]:
             category = "vendor_fix"
             details = f"Upgrade to {project.name} {affected['fixed']} or a later version."
@@ -469,8 +528,17 @@ def _csaf_remediations(advisory, ranges, affected_ids):
                 "url": _page(advisory),
             }
         )
-    if not ranges and advisory.fixed_versions:
-        remediations.append({"category": "vendor_fix", "details": upgrade, "url": _page(advisory)})
+    if not ranges:
+        # The project's releases without the fix are the one known affected product.
+        category = "vendor_fix" if advisory.fixed_versions else "none_available"
+        remediations.append(
+            {
+                "category": category,
+                "details": upgrade,
+                "product_ids": affected_ids,
+                "url": _page(advisory),
+            }
+        )
     if advisory.workaround:
         workaround = {"category": "workaround", "details": advisory.workaround}
         if affected_ids:

@@ -395,6 +395,16 @@ cve_json = _download(exports.cve, "cve.json")
 
 
 @require_safe
+def csaf_distribution(request, year, filename):
+    """The CSAF document at its §5.1 location, the canonical URL its `self` reference names."""
+    identifier = filename.removesuffix(".json").upper()
+    published = selectors.public_advisory(identifier)
+    if exports.csaf_filename(published) != filename or exports.csaf_year(published) != year:
+        raise Http404("No CSAF document at this location.")
+    return JsonResponse(exports.csaf(published), json_dumps_params={"indent": 2})
+
+
+@require_safe
 def hall_of_fame(request, slug):
     project = public_project(slug)
     return render(

@@ -234,7 +234,18 @@ def test_project_without_matrix_names_only_the_fixed_versions(member, finder):
     assert product["versions"] == [{"version": "2.3.1", "status": "unaffected"}]
     assert product["defaultStatus"] == "unknown"
     (vulnerability,) = exports.csaf(public)["vulnerabilities"]
-    assert list(vulnerability["product_status"]) == ["fixed", "recommended"]
+    # Without a matrix the known affected product is the releases without the fix (6.1.29,
+    # every remediation names a product; the issue: TeamMail had no known_affected product).
+    assert vulnerability["product_status"] == {
+        "fixed": ["CSAFPID-0001"],
+        "known_affected": ["CSAFPID-0002"],
+        "recommended": ["CSAFPID-0001"],
+    }
+    tree = exports.csaf(public)["product_tree"]
+    assert tree["full_product_names"] == [
+        {"name": "TeamMail releases without the fix (2.3.1)", "product_id": "CSAFPID-0002"}
+    ]
+    assert all(r["product_ids"] for r in vulnerability["remediations"])
 
 
 # --- Content ------------------------------------------------------------------------------------
@@ -307,10 +318,20 @@ def test_csaf_document(stalwart):
         "1",
     )
     assert [r["number"] for r in tracking["revision_history"]] == ["1"]
-    assert document["document"]["references"][0]["category"] == "self"
+    # The canonical URL is the document's §5.1 location (CSAF 6.2.11), not the HTML page.
+    year = stalwart.published_at.year
+    filename = stalwart.identifier.lower() + ".json"
+    assert document["document"]["references"][0] == {
+        "category": "self",
+        "summary": f"{stalwart.identifier} as CSAF 2.0 on Disclosure",
+        "url": f"http://127.0.0.1:8000/.well-known/csaf/white/{year}/{filename}",
+    }
     (vulnerability,) = document["vulnerabilities"]
     assert vulnerability["cve"] == "CVE-2026-12345"
-    assert vulnerability["cwe"] == {"id": "CWE-444", "name": "CWE-444"}
+    assert vulnerability["cwe"] == {
+        "id": "CWE-444",
+        "name": "Inconsistent Interpretation of HTTP Requests ('HTTP Request/Response Smuggling')",
+    }
     assert {"system_name": "GitHub Security Advisories", "text": GHSA_ID} in vulnerability["ids"]
     (score,) = vulnerability["scores"]
     assert score["cvss_v3"] == {
@@ -550,3 +571,37 @@ def test_cve_download_without_cve_id_is_404(client, mailtri):
     response = client.get(reverse("advisories:cve", args=[mailtri.identifier]))
 
     assert response.status_code == 404
+
+
+def test_csaf_document_is_served_at_its_canonical_url(client, stalwart):
+    document = exports.csaf(stalwart)
+    (self_reference,) = (r for r in document["document"]["references"] if r["category"] == "self")
+
+    response = client.get(self_reference["url"].removeprefix("http://127.0.0.1:8000"))
+
+    assert response.status_code == 200
+    assert response.json() == document
+
+
+def test_no_csaf_document_at_another_year_or_name(client, stalwart):
+    year, filename = stalwart.published_at.year, stalwart.identifier.lower() + ".json"
+    for wrong_year, wrong_name in (
+        (year - 1, filename),
+        (year, stalwart.identifier + ".json"),  # §5.1 names are lower case
+        (year, filename.removesuffix(".json")),
+    ):
+        url = reverse("advisories:csaf_distribution", args=[wrong_year, wrong_name])
+        assert client.get(url).status_code == 404, url
+
+
+def test_no_csaf_document_of_a_draft_at_its_location(client, member, finder):
+    draft = drafted(
+        "stalwart", by=member, reporter=finder, affected_versions=["0.13.x"],
+        fixed_versions=["0.13.4"],
+    )  # fmt: skip
+    url = reverse(
+        "advisories:csaf_distribution",
+        args=[draft.created_at.year, draft.identifier.lower() + ".json"],
+    )
+
+    assert client.get(url).status_code == 404
