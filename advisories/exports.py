@@ -55,6 +55,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.html import strip_tags
 
+from advisories import cwe
 from advisories.models import Credit
 from reports import cvss
 
@@ -613,7 +614,12 @@ def cve_cna(advisory):
 
 
 def _cve_problem_type(cwe_id):
-    return {"lang": "en", "description": cwe_id, "cweId": cwe_id, "type": "CWE"}
+    """ "CWE-444 Inconsistent Interpretation of HTTP Requests (...)", the form CVE records use;
+    the id alone when the catalogue does not know it.
+    """
+    name = cwe.name_of(cwe_id)
+    description = f"{cwe_id} {name}" if name else cwe_id
+    return {"lang": "en", "description": description, "cweId": cwe_id, "type": "CWE"}
 
 
 def _normalised_newlines(text):

@@ -183,7 +183,19 @@ def test_matrix(client, maintainer, clock, slug, vector, cve_id, state):
         }
     ]
     assert cna["workarounds"][0]["value"] == "Reject bare LF."
-    assert cna["problemTypes"][0]["descriptions"][0]["cweId"] == "CWE-444"
+    assert cna["problemTypes"] == [
+        {
+            "descriptions": [
+                {
+                    "lang": "en",
+                    "description": "CWE-444 Inconsistent Interpretation of HTTP Requests "
+                    "('HTTP Request/Response Smuggling')",
+                    "cweId": "CWE-444",
+                    "type": "CWE",
+                }
+            ]
+        }
+    ]
     assert ("metrics" in cna) == bool(vector)
     assert [entry["time"] for entry in cna["timeline"]] == [
         iso(T0 + n * DAY) for n in range(1 + (state == "amended"))
@@ -216,6 +228,19 @@ def test_unconfigured_cve_downloads_say_what_to_set(client, maintainer, clock, s
         )
     with pytest.raises(exports.CveNotConfigured):
         exports.cve_cna(advisory)
+
+
+def test_a_cwe_the_catalogue_does_not_know_keeps_its_id(maintainer, clock):
+    advisory = build(
+        "stalwart", by=maintainer, vector=None, cve_id="CVE-2026-31337", state="published",
+        clock=clock,
+    )  # fmt: skip
+    Advisory.objects.filter(pk=advisory.pk).update(cwe="CWE-99999")
+
+    cna = exports.cve_cna(selectors.public_advisory(advisory.identifier))
+
+    assert cna["problemTypes"][0]["descriptions"][0]["description"] == "CWE-99999"
+    assert_official("cve_cna", cna)
 
 
 def test_without_a_cve_id_the_advisory_has_no_cve_documents(maintainer, clock):
