@@ -22,9 +22,14 @@ Decisions shared by the three formats:
   /.well-known/csaf/white/<year of the initial release>/<csaf_filename>, served there; its
   `cwe.name` is the official name from the catalogue BSI's validator checks against
   (advisories.cwe); its keys are sorted (CSAF recommended test 6.2.13).
-- CVE: a record needs a CVE ID, so `cve()` raises `NoCveId` for an advisory without one (the
-  download answers 404). The orgId is this platform's own, derived from SITE_URL (see `org_id`);
-  a CNA submitting the record uses its containers.cna with its own orgId.
+- CVE: a record needs a CVE ID, so `cve()` and `cve_cna()` raise `NoCveId` for an advisory
+  without one (the download answers 404), and the CNA that assigned it: its org id and short
+  name come from the settings CVE_CNA_ORG_ID and CVE_CNA_SHORT_NAME, and without them both raise
+  `CveNotConfigured` rather than invent an org id CVE Services would refuse. `cve_cna()` is the
+  CNA container alone (what CVE Services' publish call takes, wrapped there as
+  {"cnaContainer": ...}); the record's containers.cna is exactly that container. Descriptions
+  and workarounds are Markdown here: the CVE `value` is its plain-text rendering (CVE consumers
+  show it as text) and the Markdown itself rides along in `supportingMedia`.
 
 Revisions (advisories.revisions): the publication is revision 1, each amendment and the
 withdrawal one more (Advisory.history). Every format gives the first publication, the time of
@@ -45,12 +50,14 @@ the last revision and the history:
 """
 
 import datetime
+import html
 import re
-import uuid
 from decimal import Decimal
 
+import markdown as markdown_lib
 from django.conf import settings
 from django.urls import reverse
+from django.utils.html import strip_tags
 
 from advisories import cwe
 from advisories.models import Credit
@@ -58,10 +65,18 @@ from reports import cvss
 
 SERIES = re.compile(r"^(\d+)((?:\.(?:\d+|x))*)$")
 CVE_TEXT_LIMIT = 4096  # maxLength of every free text of a CVE record
+CVE_MEDIA_LIMIT = 16384  # maxLength of a supporting media value
 
 
 class NoCveId(LookupError):  # noqa: N818 -- the name the views map to 404
     """The advisory has no CVE ID, so there is no CVE record to give."""
+
+
+class CveNotConfigured(LookupError):  # noqa: N818 -- pairs with NoCveId
+    """The instance names no CNA (CVE_CNA_ORG_ID, CVE_CNA_SHORT_NAME): no CVE documents."""
+
+
+CVE_NOT_CONFIGURED = "CVE export needs configuring: set CVE_CNA_ORG_ID and CVE_CNA_SHORT_NAME"
 
 
 class NotPublishedError(ValueError):
@@ -178,14 +193,6 @@ def _named_credits(advisory):
         for credit in advisory.credits.all()
         if credit.display != Credit.Display.ANONYMOUS and (credit.name or credit.handle)
     )
-
-
-def org_id():
-    """This platform's organization UUID: stable for a SITE_URL. The CVE schema wants a version 4
-    UUID, so the version bits of the uuid5 are set to 4 (it stays deterministic).
-    """
-    derived = uuid.uuid5(uuid.NAMESPACE_URL, settings.SITE_URL)
-    return str(uuid.UUID(bytes=derived.bytes, version=4))
 
 
 # --- CVSS ---------------------------------------------------------------------------------------
@@ -557,18 +564,68 @@ def _upgrade_sentence(advisory):
 # --- CVE JSON 5.1 -------------------------------------------------------------------------------
 
 
-def cve(advisory):
-    """CVE JSON 5.1 record (https://github.com/CVEProject/cve-schema) of a published advisory with
-    a CVE ID; NoCveId without one. Affected: one semver range per affected series ("lessThan" the
-    fixed version, the limit of a "< x" row or the end of an unfixed series); every other version
-    is unaffected. For a project without a version matrix only the fixed versions are known:
-    they are listed as unaffected and the rest is "unknown".
-    """
+def cve_configured():
+    """Whether this instance names the CNA its CVE documents come from (both settings set)."""
+    return bool(settings.CVE_CNA_ORG_ID and settings.CVE_CNA_SHORT_NAME)
+
+
+def has_cve_documents(advisory):
+    """Whether the CVE downloads of `advisory` exist: the pages link them only then."""
+    return bool(advisory.cve_id) and cve_configured()
+
+
+def _cve_checked(advisory):
     advisory = _published(advisory)
     if not advisory.cve_id:
         raise NoCveId(f"{advisory.identifier} has no CVE ID.")
+    if not cve_configured():
+        raise CveNotConfigured(CVE_NOT_CONFIGURED)
+    return advisory
+
+
+def _cna_provider(advisory):
+    return {
+        "orgId": settings.CVE_CNA_ORG_ID,
+        "shortName": settings.CVE_CNA_SHORT_NAME,
+        "dateUpdated": _iso(advisory.modified_at),
+    }
+
+
+def cve(advisory):
+    """CVE JSON 5.1 record (https://github.com/CVEProject/cve-schema) of a published advisory with
+    a CVE ID, its CNA container being `cve_cna(advisory)`; NoCveId without a CVE ID,
+    CveNotConfigured without the CNA settings. A withdrawn advisory's record is REJECTED.
+    """
+    advisory = _cve_checked(advisory)
+    metadata = {
+        "cveId": advisory.cve_id,
+        "assignerOrgId": settings.CVE_CNA_ORG_ID,
+        "assignerShortName": settings.CVE_CNA_SHORT_NAME,
+        "state": "REJECTED" if advisory.is_withdrawn else "PUBLISHED",
+        "datePublished": _iso(advisory.published_at),
+        "dateUpdated": _iso(advisory.modified_at),
+    }
     if advisory.is_withdrawn:
-        return _cve_rejected(advisory)
+        metadata["dateRejected"] = _iso(advisory.withdrawn_at)
+    return {
+        "dataType": "CVE_RECORD",
+        "dataVersion": "5.1",
+        "cveMetadata": metadata,
+        "containers": {"cna": cve_cna(advisory)},
+    }
+
+
+def cve_cna(advisory):
+    """The CNA container of the advisory's CVE record: what the CNA submits to CVE Services
+    (valid against CVE JSON 5.1's cnaPublishedContainer schema). Affected: one semver range per
+    affected series ("lessThan" the fixed version, the limit of a "< x" row or the end of an
+    unfixed series); every other version is unaffected. For a project without a version matrix
+    only the fixed versions are known: they are listed as unaffected and the rest is "unknown".
+    A withdrawn advisory gives the rejected container (what CVE Services' reject call takes).
+    """
+    advisory = _cve_checked(advisory)
+    if advisory.is_withdrawn:
+        return _cve_rejected_container(advisory)
     project = advisory.project
     ranges = _ranges(advisory)
     product = {"vendor": project.name, "product": project.name}
@@ -591,12 +648,10 @@ def cve(advisory):
             product["versions"] = fixed
         product["defaultStatus"] = "unknown"
     cna = {
-        "providerMetadata": {"orgId": org_id(), "dateUpdated": _iso(advisory.modified_at)},
+        "providerMetadata": _cna_provider(advisory),
         "title": advisory.title,
         "datePublic": _iso(advisory.published_at),
-        "descriptions": [
-            {"lang": "en", "value": _clip(advisory.details or advisory.summary or advisory.title)}
-        ],
+        "descriptions": [_cve_description(advisory.details or advisory.summary or advisory.title)],
         "affected": [product],
         "references": [
             {"url": _page(advisory), "name": advisory.identifier, "tags": ["vendor-advisory"]}
@@ -604,23 +659,12 @@ def cve(advisory):
         + [{"url": url} for url in _external_references(advisory)],
     }
     if advisory.cwe:
-        cna["problemTypes"] = [
-            {
-                "descriptions": [
-                    {
-                        "lang": "en",
-                        "description": advisory.cwe,
-                        "cweId": advisory.cwe,
-                        "type": "CWE",
-                    }
-                ]
-            }
-        ]
+        cna["problemTypes"] = [{"descriptions": [_cve_problem_type(advisory.cwe)]}]
     metric = _cve_metric(advisory)
     if metric:
         cna["metrics"] = [metric]
     if advisory.workaround:
-        cna["workarounds"] = [{"lang": "en", "value": _clip(advisory.workaround)}]
+        cna["workarounds"] = [_cve_description(advisory.workaround)]
     if advisory.fixed_versions:
         cna["solutions"] = [{"lang": "en", "value": _clip(_upgrade_sentence(advisory))}]
     credits = [
@@ -633,17 +677,53 @@ def cve(advisory):
         {"time": entry["date"], "lang": "en", "value": _clip(_cve_event(advisory, entry))}
         for entry in _history(advisory)
     ]
+    return cna
+
+
+def _cve_problem_type(cwe_id):
+    """ "CWE-444 Inconsistent Interpretation of HTTP Requests (...)", the form CVE records use;
+    the id alone when the catalogue does not know it.
+    """
+    name = cwe.name_of(cwe_id)
+    description = f"{cwe_id} {name}" if name else cwe_id
+    return {"lang": "en", "description": description, "cweId": cwe_id, "type": "CWE"}
+
+
+def _normalised_newlines(text):
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# Closing tags of block elements become line breaks, so paragraphs and list items stay apart
+# once the tags are stripped; list items get a dash, as a plain-text reader would write them.
+_BLOCK_END = re.compile(r"</(?:p|h[1-6]|pre|blockquote|ul|ol|table|tr)>|<br\s*/?>|<hr\s*/?>")
+_LIST_ITEM = re.compile(r"<li>")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def plain_text(markdown):
+    """The text a reader of `markdown` sees: rendered, tags stripped, entities decoded, line
+    breaks normalised to LF.
+    """
+    rendered = markdown_lib.markdown(
+        _normalised_newlines(markdown), extensions=["fenced_code", "tables", "sane_lists"]
+    )
+    rendered = _LIST_ITEM.sub("<li>- ", _BLOCK_END.sub(lambda m: m.group(0) + "\n", rendered))
+    text = html.unescape(strip_tags(rendered))
+    lines = [line.rstrip() for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _cve_description(markdown):
+    """A CVE description of Markdown text: the plain text as `value`, the Markdown (LF line
+    breaks) as its supporting media.
+    """
+    source = _normalised_newlines(markdown).strip()
     return {
-        "dataType": "CVE_RECORD",
-        "dataVersion": "5.1",
-        "cveMetadata": {
-            "cveId": advisory.cve_id,
-            "assignerOrgId": org_id(),
-            "state": "PUBLISHED",
-            "datePublished": _iso(advisory.published_at),
-            "dateUpdated": _iso(advisory.modified_at),
-        },
-        "containers": {"cna": cna},
+        "lang": "en",
+        "value": _clip(plain_text(source) or source),
+        "supportingMedia": [
+            {"type": "text/markdown", "base64": False, "value": _clip(source, CVE_MEDIA_LIMIT)}
+        ],
     }
 
 
@@ -651,29 +731,15 @@ def _cve_event(advisory, entry):
     return f"{advisory.identifier} revision {entry['number']}: {entry['summary']}"
 
 
-def _cve_rejected(advisory):
-    """The REJECTED record of a withdrawn advisory: the schema's rejected form has the metadata
-    (with the rejection date) and a CNA container of providerMetadata, rejectedReasons and
-    `x_` extensions only.
+def _cve_rejected_container(advisory):
+    """The CNA container of a withdrawn advisory's REJECTED record: the schema's rejected form
+    allows providerMetadata, rejectedReasons and `x_` extensions only, so the history goes to
+    `x_revisionHistory`.
     """
     return {
-        "dataType": "CVE_RECORD",
-        "dataVersion": "5.1",
-        "cveMetadata": {
-            "cveId": advisory.cve_id,
-            "assignerOrgId": org_id(),
-            "state": "REJECTED",
-            "datePublished": _iso(advisory.published_at),
-            "dateUpdated": _iso(advisory.modified_at),
-            "dateRejected": _iso(advisory.withdrawn_at),
-        },
-        "containers": {
-            "cna": {
-                "providerMetadata": {"orgId": org_id(), "dateUpdated": _iso(advisory.modified_at)},
-                "rejectedReasons": [{"lang": "en", "value": _clip(_withdrawal_notice(advisory))}],
-                "x_revisionHistory": _history(advisory),
-            }
-        },
+        "providerMetadata": _cna_provider(advisory),
+        "rejectedReasons": [{"lang": "en", "value": _clip(_withdrawal_notice(advisory))}],
+        "x_revisionHistory": _history(advisory),
     }
 
 

@@ -27,6 +27,11 @@ class ProjectAdvisoriesFeed(Feed):
     def feed_url(self, project):
         return settings.SITE_URL + reverse("advisories:feed", args=[project.slug])
 
+    def author_name(self, project):
+        # RFC 4287 §4.1.1: a feed has an author unless every entry has one; the advisories are
+        # the project's own, so the project is the author of the feed and of each entry.
+        return project.name
+
     def subtitle(self, project):
         return f"Published vulnerabilities of {project.name} on {settings.SITE_NAME}."
 
@@ -68,7 +73,9 @@ class ProjectAdvisoriesFeed(Feed):
         return advisory.published_at
 
     def item_updateddate(self, advisory):
-        return advisory.modified_at  # the last revision, if any
+        # The last revision (amendment or withdrawal), else the publication: readers show an
+        # entry again when it is revised.
+        return advisory.modified_at
 
     def item_guid(self, advisory):
         # Atom ids are IRIs: the advisory's permanent page.

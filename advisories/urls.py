@@ -12,6 +12,7 @@ urlpatterns = [
     path("advisories/<str:identifier>.osv.json", views.osv_json, name="osv"),
     path("advisories/<str:identifier>.csaf.json", views.csaf_json, name="csaf"),
     path("advisories/<str:identifier>.cve.json", views.cve_json, name="cve"),
+    path("advisories/<str:identifier>.cve-cna.json", views.cve_cna_json, name="cve_cna"),
     path(
         ".well-known/csaf/white/<int:year>/<str:filename>",
         views.csaf_distribution,

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseNotFound, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
@@ -370,6 +370,7 @@ def advisory_page(request, identifier):
             "advisory": published,
             "credits": published.credits.all(),
             "ranges": exports.affected_ranges(published, matrix),
+            "has_cve_documents": exports.has_cve_documents(published),
         },
     )
 
@@ -382,6 +383,11 @@ def _download(builder, suffix):
             document = builder(published)
         except exports.NoCveId as error:
             raise Http404(str(error)) from error
+        except exports.CveNotConfigured as error:
+            # 404, not 503: the instance publishes no CVE documents until its operator names
+            # the CNA, which no retry changes (503 asks clients to come back and makes uptime
+            # checks report an outage). The text tells the operator what to set.
+            return HttpResponseNotFound(str(error), content_type="text/plain; charset=utf-8")
         response = JsonResponse(document, json_dumps_params={"indent": 2})
         response["Content-Disposition"] = f'attachment; filename="{identifier}.{suffix}"'
         return response
@@ -392,6 +398,7 @@ def _download(builder, suffix):
 osv_json = _download(exports.osv, "osv.json")
 csaf_json = _download(exports.csaf, "csaf.json")
 cve_json = _download(exports.cve, "cve.json")
+cve_cna_json = _download(exports.cve_cna, "cve-cna.json")
 
 
 @require_safe

@@ -8,6 +8,7 @@ provide DJANGO_SECRET_KEY; see README.md for every variable.
 import ipaddress
 import os
 import re
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -398,6 +399,33 @@ CELERY_BEAT_SCHEDULE["poll-mailboxes"] = {
     "task": "inbox.tasks.poll_mailboxes",
     "schedule": INBOX_IMAP_POLL_SECONDS,
 }
+
+# --- CVE export (advisories.exports.cve / cve_cna) ---------------------------------------------
+
+# The CNA that assigns this platform's CVE IDs: its organization UUID and short name as CVE
+# Services knows them. Both or neither: without them the CVE downloads say they need configuring
+# (an invented org id would be accepted by the schema and rejected by CVE Services).
+CVE_CNA_ORG_ID = env_str("CVE_CNA_ORG_ID")
+CVE_CNA_SHORT_NAME = env_str("CVE_CNA_SHORT_NAME")
+if CVE_CNA_ORG_ID:
+    try:
+        _org_uuid = uuid.UUID(CVE_CNA_ORG_ID)
+    except ValueError:
+        _org_uuid = None
+    # CVE program org ids are random (version 4) UUIDs; the CVE schema accepts no other.
+    if _org_uuid is None or _org_uuid.version != 4:
+        raise ImproperlyConfigured(
+            f"CVE_CNA_ORG_ID must be the CNA's organization UUID (version 4), not "
+            f"{CVE_CNA_ORG_ID!r}"
+        )
+    CVE_CNA_ORG_ID = str(_org_uuid)
+if CVE_CNA_SHORT_NAME and not re.fullmatch(r"\S{2,32}", CVE_CNA_SHORT_NAME):
+    raise ImproperlyConfigured(
+        f"CVE_CNA_SHORT_NAME must be the CNA's 2-32 character short name, not "
+        f"{CVE_CNA_SHORT_NAME!r}"
+    )
+if bool(CVE_CNA_ORG_ID) != bool(CVE_CNA_SHORT_NAME):
+    raise ImproperlyConfigured("Set both CVE_CNA_ORG_ID and CVE_CNA_SHORT_NAME, or neither.")
 
 # --- Static files, i18n -----------------------------------------------------------------------
 

@@ -126,6 +126,20 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# A CNA of the test instance (a fixed random UUID): CVE exports exist only where one is set.
+CVE_CNA_ORG_ID = "8254265b-2729-46b6-b9e3-3dfca2d5bfca"
+CVE_CNA_SHORT_NAME = "disclosure-test"
+
+
+@pytest.fixture(autouse=True)
+def _cve_cna(settings):
+    """Every test runs as an instance configured as a CNA; tests of the unconfigured instance
+    clear the two settings themselves.
+    """
+    settings.CVE_CNA_ORG_ID = CVE_CNA_ORG_ID
+    settings.CVE_CNA_SHORT_NAME = CVE_CNA_SHORT_NAME
+
+
 @pytest.fixture(autouse=True)
 def _tasks_run_in_process():
     """Tasks run inline in tests, also when CI sets CELERY_BROKER_URL: notification emails land in

@@ -63,6 +63,8 @@ OFFICIAL_SCHEMAS = {
     "osv": "osv_schema.json",
     "csaf": "csaf_2.0_json_schema.json",
     "cve": "cve/CVE_JSON_bundled_5.1.1.json",
+    # The CNA container alone (advisories.exports.cve_cna): official set only.
+    "cve_cna": "cve/CVE_JSON_cnaPublishedContainer_5.1.1.json",
 }
 OFFICIAL_RESOURCES = {
     "osv_schema.json": (),
@@ -71,6 +73,7 @@ OFFICIAL_RESOURCES = {
     "first/cvss-v3.0.json": ("https://www.first.org/cvss/cvss-v3.0.json",),
     "first/cvss-v3.1.json": ("https://www.first.org/cvss/cvss-v3.1.json",),
     "cve/CVE_JSON_bundled_5.1.1.json": (),
+    "cve/CVE_JSON_cnaPublishedContainer_5.1.1.json": (),
 }
 SETS = {
     False: (SCHEMA_DIR, SCHEMAS, RESOURCES),
@@ -174,8 +177,9 @@ def _messages(error):
 def validate(kind: str, document: dict, *, official: bool = False) -> list[str]:
     """Every error of `document` against the `kind` schema, as "<JSON path>: <message>", sorted.
 
-    An empty list means the document is valid. `kind` is "osv", "csaf" or "cve"; `official`
-    picks the unmodified released schemas (tests/schemas/official/) over the vendored ones.
+    An empty list means the document is valid. `kind` is "osv", "csaf" or "cve" (and, official
+    only, "cve_cna": a CNA container); `official` picks the unmodified released schemas
+    (tests/schemas/official/) over the vendored ones.
     """
     errors = validator(kind, official).iter_errors(document)
     return sorted({message for error in errors for message in _messages(error)})

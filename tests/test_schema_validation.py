@@ -424,6 +424,9 @@ OFFICIAL_SHA256 = {
     "cve/CVE_JSON_bundled_5.1.1.json": (
         "c5f31c951a2934858e0925d40eec81006c9daad554cad133e00bc181ca578c74"
     ),
+    "cve/CVE_JSON_cnaPublishedContainer_5.1.1.json": (
+        "5540a5be7bb0d67cb5d67659a5c962c89e9d09b5bb982bc5b7dce723fa5e37b6"
+    ),
 }
 
 
@@ -461,6 +464,16 @@ def test_official_osv_timestamps_end_in_z():
 )
 def test_official_references_are_valid(kind, document):
     assert validate(kind, document, official=True) == []
+
+
+def test_official_cna_container_is_the_records_cna():
+    assert validate("cve_cna", CVE_RECORD["containers"]["cna"], official=True) == []
+    document = copy.deepcopy(CVE_RECORD["containers"]["cna"])
+    del document["providerMetadata"]["orgId"]
+
+    assert validate("cve_cna", document, official=True) == [
+        "$.providerMetadata: 'orgId' is a required property"
+    ]
 
 
 def test_official_csaf_cvss_is_checked_against_firsts_schema():

@@ -632,7 +632,7 @@ def test_cve_of_an_amended_advisory(advisory, maintainer, clock):
     ]
 
 
-def test_exports_of_a_withdrawn_advisory(advisory, maintainer, clock):
+def test_exports_of_a_withdrawn_advisory(advisory, maintainer, clock, settings):
     gone = withdrawn(advisory, maintainer, clock)
     notice = (
         f"{advisory.identifier} was withdrawn on 2026-12-03: "
@@ -660,7 +660,8 @@ def test_exports_of_a_withdrawn_advisory(advisory, maintainer, clock):
     record = exports.cve(gone)
     assert record["cveMetadata"] == {
         "cveId": "CVE-2026-12345",
-        "assignerOrgId": exports.org_id(),
+        "assignerOrgId": settings.CVE_CNA_ORG_ID,
+        "assignerShortName": settings.CVE_CNA_SHORT_NAME,
         "state": "REJECTED",
         "datePublished": iso(T0),
         "dateUpdated": iso(T0 + 2 * DAY),

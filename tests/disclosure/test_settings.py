@@ -19,7 +19,7 @@ PRODUCTION_ENV = {
 
 
 def manage(*args, env):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SITE_"))}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SITE_", "CVE_"))}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -47,6 +47,18 @@ def test_debug_is_off_unless_asked_for():
         "shell", "-c", code, env={"DJANGO_SECRET_KEY": PRODUCTION_ENV["DJANGO_SECRET_KEY"]}
     )
     assert "DEBUG False" in result.stdout.splitlines()
+
+
+def test_cve_cna_settings_are_read_together():
+    env = {
+        **PRODUCTION_ENV,
+        "CVE_CNA_ORG_ID": "8254265B-2729-46B6-B9E3-3DFCA2D5BFCA",
+        "CVE_CNA_SHORT_NAME": "example-cna",
+    }
+    code = "from django.conf import settings; print(settings.CVE_CNA_ORG_ID)"
+    result = manage("shell", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "8254265b-2729-46b6-b9e3-3dfca2d5bfca" in result.stdout.splitlines()
 
 
 def test_check_deploy_is_clean_with_the_production_environment():
@@ -78,6 +90,18 @@ def test_check_deploy_is_clean_with_the_production_environment():
             "0",
             "PROJECT_INVITATION_MAX_AGE_DAYS must be between 1 and 90",
         ),
+        (
+            "CVE_CNA_ORG_ID",
+            "not-a-uuid",
+            "CVE_CNA_ORG_ID must be the CNA's organization UUID (version 4), not 'not-a-uuid'",
+        ),
+        (
+            "CVE_CNA_ORG_ID",
+            "6ba7b810-9dad-11d1-80b4-00c04fd430c8",  # version 1: the CVE schema refuses it
+            "CVE_CNA_ORG_ID must be the CNA's organization UUID (version 4)",
+        ),
+        ("CVE_CNA_ORG_ID", "8254265b-2729-46b6-b9e3-3dfca2d5bfca", "Set both CVE_CNA_ORG_ID"),
+        ("CVE_CNA_SHORT_NAME", "x", "CVE_CNA_SHORT_NAME must be the CNA's 2-32 character"),
     ],
 )
 def test_bad_environment_values_are_refused_with_a_clear_error(name, value, message):

@@ -45,6 +45,7 @@ ALLOWED = {
     "advisories:osv": ANYONE,
     "advisories:csaf": ANYONE,
     "advisories:cve": ANYONE,
+    "advisories:cve_cna": ANYONE,
     # allauth's public pages: signing in and up, password reset, address confirmation (the key
     # from the email is the secret), the notices after those steps.
     "account_login": ANYONE,
