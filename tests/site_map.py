@@ -35,6 +35,7 @@ from django.urls import Resolver404, URLResolver, get_resolver, resolve
 from django.utils import timezone
 from django.utils.regex_helper import normalize
 
+from advisories import exports
 from advisories import services as advisory_services
 from advisories.models import ChecklistTemplate
 from mailer.models import InboundEmail
@@ -166,6 +167,9 @@ class World:
             "proposal_id": self.proposal.pk,
             "review_id": self.fix_review.pk,
             "identifier": self.disclosed.advisory.identifier,
+            # The CSAF document's §5.1 location (/.well-known/csaf/white/<year>/<filename>).
+            "year": exports.csaf_year(self.disclosed.advisory),
+            "filename": exports.csaf_filename(self.disclosed.advisory),
             "token": self.invitation.token,
             "invitation_id": self.invitation.pk,
             "membership_id": self.membership.pk,

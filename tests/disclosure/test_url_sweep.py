@@ -44,6 +44,7 @@ ALLOWED = {
     "advisories:advisory_page": ANYONE,
     "advisories:osv": ANYONE,
     "advisories:csaf": ANYONE,
+    "advisories:csaf_distribution": ANYONE,
     "advisories:cve": ANYONE,
     "advisories:cve_cna": ANYONE,
     # allauth's public pages: signing in and up, password reset, address confirmation (the key
@@ -169,6 +170,7 @@ MUST_SEE = {
         "advisories:advisory_page",
         "advisories:osv",
         "advisories:csaf",
+        "advisories:csaf_distribution",
         "account_login",
         "account_signup",
         "account_reset_password",
