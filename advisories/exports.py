@@ -12,11 +12,10 @@ Decisions shared by the three formats:
   versions (the matrices are "0.13.x", "1.x.x", "< 0.11").
 - Anonymous credits are left out entirely, in every format: no name, no handle, no placeholder.
   Nothing about a credited person is read beyond `Credit.public_name`; never the user account.
-- OSV: the platform's projects belong to no OSV ecosystem this platform can vouch for (Stalwart
-  is a server released from its repository, not a crates.io package), and the vendored schema
-  lets `affected[].package` be omitted, so the record names no package: it gives SEMVER ranges
-  and says which project they are about in `affected[].database_specific`. A CVSS 4.0 vector goes
-  to `database_specific.cvss_v4`, as the vendored schema has no CVSS_V4 severity type.
+- OSV (1.7.5): the platform's projects belong to no OSV ecosystem this platform can vouch for
+  (Stalwart is a server released from its repository, not a crates.io package), so the record
+  names no package: it gives SEMVER ranges (or the affected versions, see `osv`) and says which
+  project they are about in `affected[].database_specific`. CVSS 3.x and 4.0 are `severity`.
 - CSAF 2.0 has no CVSS 4.0 either: a 4.0 vector is given as a vulnerability note, not a score.
   Its canonical URL (`self`) is the §5.1 location of the document on this provider,
   /.well-known/csaf/white/<year of the initial release>/<csaf_filename>, served there; its
@@ -45,8 +44,8 @@ the last revision and the history:
   container's `timeline`. A withdrawn advisory's record is REJECTED: the schema's rejected
   form keeps the metadata and the CNA's providerMetadata with `rejectedReasons`, and allows no
   timeline, so the history goes to its `x_` extension, `x_revisionHistory`.
-- The OSV `id` is the identifier with the `x_` prefix: the official OSV schema accepts only the
-  registered prefixes of known databases, or `x_` for any other (this platform's).
+- The OSV `id` is the identifier behind the OSV_ID_PREFIX setting: the official OSV schema
+  accepts only the registered prefixes of known databases, or `x_` for any other.
 """
 
 import datetime
@@ -60,7 +59,7 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 
 from advisories import cwe
-from advisories.models import Credit
+from advisories.models import VERSION, Credit
 from reports import cvss
 
 SERIES = re.compile(r"^(\d+)((?:\.(?:\d+|x))*)$")
@@ -232,14 +231,37 @@ def _severity(score):
 
 # --- OSV ----------------------------------------------------------------------------------------
 
+OSV_SCHEMA_VERSION = "1.7.5"
+
+# Reference types (OSV "references[].type") told from the URL, first match wins. The advisory's
+# own page is ADVISORY; links nobody can classify stay WEB.
+OSV_REFERENCE_TYPES = (
+    ("ADVISORY", re.compile(r"/advisories/GHSA-|/security/advisories/|//www\.cve\.org/|nvd\.nist")),
+    ("FIX", re.compile(r"/commit/|/commits/|/pull/|/merge_requests/|/compare/|\.(patch|diff)$")),
+    ("REPORT", re.compile(r"/issues/\d|bugzilla|hackerone\.com/reports/")),
+    (
+        "PACKAGE",
+        re.compile(
+            r"//(crates\.io/crates|pypi\.org/project|www\.npmjs\.com/package|pkg\.go\.dev"
+            r"|rubygems\.org/gems|packagist\.org/packages|www\.nuget\.org/packages"
+            r"|pub\.dev/packages|hex\.pm/packages|mvnrepository\.com/artifact)/"
+        ),
+    ),
+)
+
 
 def osv(advisory):
-    """OSV (https://ossf.github.io/osv-schema/) record of a published advisory. No package (see
-    the module docstring): one SEMVER range per affected series, events introduced then fixed,
-    or limit for a series that gets no fix; the `versions` list is left out.
+    """OSV 1.7.5 (https://ossf.github.io/osv-schema/) record of a published advisory.
+
+    What is affected: SEMVER ranges from the version matrix (`_osv_ranges`); where the matrix
+    gives none (a project without a matrix, TeamMail), the versions the advisory knows to be
+    affected are enumerated instead (`_osv_versions`), so the record never says "nothing".
+    The dates come from the revision history: `published` is revision 1, `modified` the last
+    revision, `withdrawn` the withdrawal revision.
     """
     advisory = _published(advisory)
     project = advisory.project
+    history = advisory.history()
     affected = {
         "database_specific": {
             "project": project.slug,
@@ -248,53 +270,110 @@ def osv(advisory):
             "fixed_versions": list(advisory.fixed_versions),
         },
     }
-    ranges = [
-        {
-            "type": "SEMVER",
-            "events": [
-                {"introduced": r["introduced"]},
-                {"fixed": r["end"]} if r["fixed"] else {"limit": r["end"]},
-            ],
-            "database_specific": {"series": r["series"]},
-        }
-        for r in _ranges(advisory)
-    ]
+    ranges = _osv_ranges(advisory)
+    versions = [] if ranges else _osv_versions(advisory)
+    if versions:
+        affected["versions"] = versions
+    elif not ranges and advisory.fixed_versions:
+        # Nothing known but the fix: every earlier release is what the advisory is about.
+        first_fix = min(advisory.fixed_versions, key=_semver_key)
+        ranges = [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": first_fix}]}]
     if ranges:
         affected["ranges"] = ranges
     record = {
-        "schema_version": "1.6.0",
+        "schema_version": OSV_SCHEMA_VERSION,
         "id": osv_id(advisory),
-        "modified": _iso(advisory.modified_at),
-        "published": _iso(advisory.published_at),
-        "aliases": [i for i in (advisory.cve_id, advisory.ghsa_id) if i],
+        "modified": _iso(history[-1].created_at),
+        "published": _iso(history[0].created_at),
         "summary": advisory.summary,
         "details": advisory.details,
         "affected": [affected],
         "references": [{"type": "ADVISORY", "url": _page(advisory)}]
-        + [{"type": "WEB", "url": url} for url in _external_references(advisory)],
+        + [
+            {"type": _osv_reference_type(url), "url": url} for url in _external_references(advisory)
+        ],
         "database_specific": {
             "cwe_ids": [advisory.cwe] if advisory.cwe else [],
             "revisions": _history(advisory),
         },
     }
-    if advisory.is_withdrawn:
-        record["withdrawn"] = _iso(advisory.withdrawn_at)
+    aliases = [i for i in (advisory.cve_id, advisory.ghsa_id) if i]
+    if aliases:  # OSV consumers read an empty list as a claim; leave it out instead
+        record["aliases"] = aliases
+    withdrawal = next((r for r in history if r.kind == r.Kind.WITHDRAWN), None)
+    if withdrawal is not None:
+        record["withdrawn"] = _iso(withdrawal.created_at)
         record["summary"] = "Withdrawn: " + " ".join(advisory.withdrawn_reason.split())
         record["details"] = f"**{_withdrawal_notice(advisory)}**\n\n{advisory.details}"
     credits = [{"name": name, "type": kind.upper()} for name, kind in _named_credits(advisory)]
     if credits:
         record["credits"] = credits
     score = _cvss(advisory)
-    if score and score["version"].startswith("3."):
-        record["severity"] = [{"type": "CVSS_V3", "score": score["vectorString"]}]
-    elif score:
-        record["database_specific"]["cvss_v4"] = score["vectorString"]
+    if score:
+        kind = "CVSS_V3" if score["version"].startswith("3.") else "CVSS_V4"
+        record["severity"] = [{"type": kind, "score": score["vectorString"]}]
     return record
 
 
+def _semver_key(version):
+    return tuple(int(part) for part in _padded(version).split("."))
+
+
+def _osv_ranges(advisory):
+    """SEMVER ranges of the affected series, adjacent or overlapping ones merged, each as
+    introduced/fixed. OSV's `limit` is for GIT ranges only, so a range never ends in one: the
+    end of a merged range is the first version the advisory does not call affected (its fix,
+    the next series, or the bound of a "< x" row). Merging keeps that true: 0.12.x without a
+    fix of its own next to an affected 0.13.x is one range ending at 0.13.x's fix, not a range
+    "fixed" at 0.13.0, which is itself affected.
+    """
+    intervals = sorted(
+        (_semver_key(r["introduced"]), _semver_key(r["end"]), r) for r in _ranges(advisory)
+    )
+    merged = []
+    for start, end, affected in intervals:
+        if merged and start <= merged[-1]["end_key"]:
+            last = merged[-1]
+            if end > last["end_key"]:
+                last["end_key"], last["end"] = end, affected["end"]
+            last["series"].append(affected["series"])
+            continue
+        merged.append(
+            {
+                "introduced": affected["introduced"],
+                "end": affected["end"],
+                "end_key": end,
+                "series": [affected["series"]],
+            }
+        )
+    return [
+        {
+            "type": "SEMVER",
+            "events": [{"introduced": r["introduced"]}, {"fixed": r["end"]}],
+            "database_specific": {"series": r["series"]},
+        }
+        for r in merged
+    ]
+
+
+def _osv_versions(advisory):
+    """The versions known to be affected where the matrix gives no range: the version the
+    reporter found affected and any exact versions among the report's affected versions.
+    """
+    report = advisory.report
+    candidates = [report.affected_version, *report.affected_versions]
+    return _unique(v.strip() for v in candidates if v and VERSION.match(v.strip()))
+
+
+def _osv_reference_type(url):
+    return next((kind for kind, pattern in OSV_REFERENCE_TYPES if pattern.search(url)), "WEB")
+
+
 def osv_id(advisory):
-    """The OSV id: `x_` and the identifier (see the module docstring)."""
-    return f"x_{advisory.identifier}"
+    """The OSV id: the instance's OSV_ID_PREFIX (a registered prefix or "x_...", the only ones
+    OSV.dev accepts), "-", and the identifier.
+    """
+    return f"{settings.OSV_ID_PREFIX}-{advisory.identifier}"
 
 
 # --- CSAF 2.0 -----------------------------------------------------------------------------------

@@ -119,6 +119,14 @@ if not SECRET_KEY:
 
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000")
 SITE_NAME = env_str("SITE_NAME", "Disclosure")
+# OSV ids are "<prefix>-<advisory identifier>". OSV.dev accepts only the prefixes registered with
+# it, or "x_..." for a database that registered none: an operator who registers one sets it here.
+OSV_ID_PREFIX = env_str("OSV_ID_PREFIX", "x_DISCLOSURE")
+if not re.match(r"^[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]$", OSV_ID_PREFIX):
+    raise ImproperlyConfigured(
+        f"OSV_ID_PREFIX must be letters, digits, '_', '.' or '-' (e.g. x_EXAMPLE), "
+        f"not {OSV_ID_PREFIX!r}"
+    )
 # The instance's own security contact (/.well-known/security.txt).
 SECURITY_CONTACT_EMAIL = env_str(
     "SECURITY_CONTACT_EMAIL", f"security@{urlsplit(SITE_URL).hostname}"

@@ -6,7 +6,8 @@
 
 Two sets of schemas, each in its own registry:
 - the vendored ones in tests/schemas/ (sources, commits and checksums in tests/schemas/README.md),
-  rebuilt from the stored public-repository index: OSV before 1.7, CVE JSON 5.1.0;
+  rebuilt from the stored public-repository index: CSAF 2.0, CVE JSON 5.1.0 (OSV uses the
+  official 1.7.5 release in both sets);
 - `official=True`: unmodified copies of the released schemas in tests/schemas/official/ (OSV
   1.7.5, CSAF 2.0 with FIRST's CVSS schemas, CVE JSON 5.1.1; checksums in the same README), the
   reference for what the platform publishes. They are stricter: an OSV `id` needs a registered
@@ -39,7 +40,8 @@ OFFICIAL_DIR = SCHEMA_DIR / "official"
 
 # kind -> the schema a document of that kind is validated against.
 SCHEMAS = {
-    "osv": "osv.schema.json",
+    # OSV has no vendored copy of its own: the official 1.7.5 release is the only OSV schema.
+    "osv": "official/osv_schema.json",
     "csaf": "csaf_2.0.schema.json",
     "cve": "cve/CVE_Record_Format_bundled.json",
 }
@@ -49,7 +51,7 @@ SCHEMAS = {
 # v3.1 declares draft-07, so its "id" is not an id at all), while CSAF 2.0 refers to them by the
 # bare URL, so both forms are registered.
 RESOURCES = {
-    "osv.schema.json": (),
+    "official/osv_schema.json": (),
     "csaf_2.0.schema.json": (),
     "cvss-v2.0.json": ("https://www.first.org/cvss/cvss-v2.0.json",),
     "cvss-v3.0.json": ("https://www.first.org/cvss/cvss-v3.0.json",),

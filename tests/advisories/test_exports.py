@@ -149,11 +149,16 @@ def assert_valid(kind, document):
 
 
 def osv_ranges(record):
-    """series -> events of the (only) affected entry's ranges."""
+    """(series, ...) -> events of the (only) affected entry's ranges, which never use `limit`
+    (OSV keeps it for GIT ranges).
+    """
     (affected,) = record["affected"]
     assert "package" not in affected  # no ecosystem fits: see advisories.exports
     assert "versions" not in affected
-    return {r["database_specific"]["series"]: r["events"] for r in affected["ranges"]}
+    for r in affected["ranges"]:
+        assert r["type"] == "SEMVER"
+        assert all("limit" not in event for event in r["events"])
+    return {tuple(r["database_specific"]["series"]): r["events"] for r in affected["ranges"]}
 
 
 def csaf_products(document):
@@ -229,7 +234,9 @@ def test_project_without_matrix_validates(member, finder, kind):
 def test_project_without_matrix_names_only_the_fixed_versions(member, finder):
     public = published(teammail_advisory(by=member, reporter=finder), by=member, reporter=finder)
 
-    assert "ranges" not in exports.osv(public)["affected"][0]
+    (affected,) = exports.osv(public)["affected"]
+    assert "ranges" not in affected
+    assert affected["versions"] == ["2.3"]  # what the report named: the record is not empty
     (product,) = exports.cve(public)["containers"]["cna"]["affected"]
     assert product["versions"] == [{"version": "2.3.1", "status": "unaffected"}]
     assert product["defaultStatus"] == "unknown"
@@ -254,7 +261,8 @@ def test_project_without_matrix_names_only_the_fixed_versions(member, finder):
 def test_osv_record(stalwart):
     record = exports.osv(stalwart)
 
-    assert record["id"] == f"x_{stalwart.identifier}"  # an unregistered database's prefix
+    assert record["id"] == f"x_DISCLOSURE-{stalwart.identifier}"  # OSV_ID_PREFIX's default
+    assert record["schema_version"] == "1.7.5"
     assert record["published"].endswith("Z")
     assert record["modified"].endswith("Z")
     assert record["aliases"] == ["CVE-2026-12345", GHSA_ID]
@@ -267,7 +275,8 @@ def test_osv_record(stalwart):
         "type": "ADVISORY",
         "url": f"http://127.0.0.1:8000/advisories/{stalwart.identifier}/",
     }
-    assert [r["type"] for r in record["references"][1:]] == ["WEB", "WEB"]
+    # The release page is neither the fix nor a package page; the commit is the fix.
+    assert [r["type"] for r in record["references"][1:]] == ["WEB", "FIX"]
     (affected,) = record["affected"]
     assert affected["database_specific"]["project"] == "stalwart"
     assert affected["database_specific"]["repository"] == "https://github.com/stalwartlabs/stalwart"
@@ -275,15 +284,15 @@ def test_osv_record(stalwart):
 
 def test_osv_ranges_follow_the_matrix(stalwart):
     assert osv_ranges(exports.osv(stalwart)) == {
-        "0.13.x": [{"introduced": "0.13.0"}, {"fixed": "0.13.4"}],
-        "0.12.x": [{"introduced": "0.12.0"}, {"fixed": "0.12.9"}],
-        "< 0.11": [{"introduced": "0"}, {"limit": "0.11.0"}],
-    }  # 0.11.x is not affected: no range
+        ("< 0.11",): [{"introduced": "0"}, {"fixed": "0.11.0"}],
+        ("0.12.x",): [{"introduced": "0.12.0"}, {"fixed": "0.12.9"}],
+        ("0.13.x",): [{"introduced": "0.13.0"}, {"fixed": "0.13.4"}],
+    }  # 0.11.x is not affected: no range, and 0.11.0 is the first version not affected
 
 
 def test_mailtri_router_ranges(mailtri):
     assert osv_ranges(exports.osv(mailtri)) == {
-        "1.x.x": [{"introduced": "1.0.0"}, {"fixed": "1.4.2"}]
+        ("1.x.x",): [{"introduced": "1.0.0"}, {"fixed": "1.4.2"}]
     }
 
 
@@ -292,10 +301,11 @@ def test_series_without_its_own_fix_ends_with_the_series(member, finder):
         by=member, reporter=finder, affected_series=["0.13.x", "0.12.x"], fixed_versions=["0.13.4"]
     )
 
-    assert osv_ranges(exports.osv(advisory))["0.12.x"] == [
-        {"introduced": "0.12.0"},
-        {"limit": "0.13.0"},
-    ]
+    # Every 0.12.x and 0.13.x before 0.13.4 is affected: one range, since "fixed: 0.13.0"
+    # would name an affected version as the fix.
+    assert osv_ranges(exports.osv(advisory)) == {
+        ("0.12.x", "0.13.x"): [{"introduced": "0.12.0"}, {"fixed": "0.13.4"}],
+    }
     (product,) = exports.cve(advisory)["containers"]["cna"]["affected"]
     assert product["versions"][1]["lessThan"] == "0.13.0"
     remediations = exports.csaf(advisory)["vulnerabilities"][0]["remediations"]
@@ -402,8 +412,8 @@ def test_cvss_4_goes_where_each_format_has_room_for_it(member, finder):
     advisory = stalwart_advisory(by=member, reporter=finder, vector=CRITICAL_40)
 
     record = exports.osv(advisory)
-    assert "severity" not in record  # the vendored OSV schema has no CVSS_V4 type
-    assert record["database_specific"]["cvss_v4"] == CRITICAL_40
+    assert record["severity"] == [{"type": "CVSS_V4", "score": CRITICAL_40}]
+    assert "cvss_v4" not in record["database_specific"]
     (metric,) = exports.cve(advisory)["containers"]["cna"]["metrics"]
     assert metric["cvssV4_0"] == {
         "version": "4.0",
