@@ -50,7 +50,10 @@ the last revision and the history:
 
 import datetime
 import html
+import io
+import json
 import re
+import zipfile
 from decimal import Decimal
 
 import markdown as markdown_lib
@@ -367,6 +370,37 @@ def _osv_versions(advisory):
 
 def _osv_reference_type(url):
     return next((kind for kind, pattern in OSV_REFERENCE_TYPES if pattern.search(url)), "WEB")
+
+
+def osv_archive(advisories):
+    """A zip of the advisories' OSV records, one `<id>.json` each (the layout of OSV.dev's own
+    per-ecosystem all.zip, which importers and mirrors read). Each entry is dated with its
+    record's `modified`, so the archive changes only when a record does.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for advisory in advisories:
+            record = osv(advisory)
+            modified = advisory.history()[-1].created_at.astimezone(datetime.UTC)
+            entry = zipfile.ZipInfo(f"{record['id']}.json", date_time=modified.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, json.dumps(record, indent=2, ensure_ascii=False))
+    return buffer.getvalue()
+
+
+def osv_listing(advisories):
+    """[{"id", "modified", "url"}] of the advisories' OSV records, newest change first: what an
+    importer polls to fetch only the records that changed (OSV.dev's modified_id.csv, as JSON).
+    """
+    listing = [
+        {
+            "id": osv_id(advisory),
+            "modified": _iso(advisory.history()[-1].created_at),
+            "url": _absolute(reverse("advisories:osv", args=[advisory.identifier])),
+        }
+        for advisory in advisories
+    ]
+    return sorted(listing, key=lambda entry: (entry["modified"], entry["id"]), reverse=True)
 
 
 def osv_id(advisory):

@@ -39,6 +39,21 @@ def public_advisory(identifier):
     return get_object_or_404(queryset, identifier=identifier)
 
 
+def exported(*, project=None):
+    """Published advisories (withdrawn ones included: OSV keeps them, marked `withdrawn`) with
+    everything the exports read, oldest first, of one project or of all active ones. A fixed
+    number of queries whatever their number.
+    """
+    queryset = Advisory.objects.published()
+    if project is not None:
+        queryset = queryset.filter(project=project)
+    return list(
+        queryset.select_related("project", "report__revision")
+        .prefetch_related("credits", "report__revision__versions", "revisions")
+        .order_by("published_at", "id")
+    )
+
+
 def hall_of_fame(project):
     """Published credits of the project, newest first; anonymous ones stay anonymous."""
     return list(

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseNotFound, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
@@ -409,6 +409,23 @@ def csaf_distribution(request, year, filename):
     if exports.csaf_filename(published) != filename or exports.csaf_year(published) != year:
         raise Http404("No CSAF document at this location.")
     return JsonResponse(exports.csaf(published), json_dumps_params={"indent": 2})
+
+
+@require_safe
+def osv_all(request):
+    """Every published OSV record of the instance in one zip, for OSV.dev and mirrors."""
+    archive = exports.osv_archive(selectors.exported())
+    response = HttpResponse(archive, content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="all.zip"'
+    return response
+
+
+@require_safe
+def project_osv(request, slug):
+    """The project's OSV records as a list an importer crawls: id, modified, URL of each."""
+    project = public_project(slug)
+    listing = exports.osv_listing(selectors.exported(project=project))
+    return JsonResponse(listing, safe=False, json_dumps_params={"indent": 2})
 
 
 @require_safe

@@ -47,6 +47,8 @@ ALLOWED = {
     "advisories:csaf_distribution": ANYONE,
     "advisories:cve": ANYONE,
     "advisories:cve_cna": ANYONE,
+    "advisories:osv_all": ANYONE,  # every published OSV record, for OSV.dev and mirrors
+    "advisories:project_osv": ANYONE,  # the project's OSV records: id, modified, URL
     # allauth's public pages: signing in and up, password reset, address confirmation (the key
     # from the email is the secret), the notices after those steps.
     "account_login": ANYONE,
@@ -171,6 +173,8 @@ MUST_SEE = {
         "advisories:osv",
         "advisories:csaf",
         "advisories:csaf_distribution",
+        "advisories:osv_all",
+        "advisories:project_osv",
         "account_login",
         "account_signup",
         "account_reset_password",
