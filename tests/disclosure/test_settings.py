@@ -85,6 +85,7 @@ def test_check_deploy_is_clean_with_the_production_environment():
             "INBOX_REPORTS_PER_IP_PER_HOUR must be at least 1",
         ),
         ("SECURITY_TXT_EXPIRES_DAYS", "400", "SECURITY_TXT_EXPIRES_DAYS must be between 1 and 365"),
+        ("OSV_ID_PREFIX", "x_my db/", "OSV_ID_PREFIX must be letters, digits, '_', '.' or '-'"),
         (
             "PROJECT_INVITATION_MAX_AGE_DAYS",
             "0",
