@@ -13,12 +13,9 @@ import pytest
 from django.core.management import call_command
 
 from advisories import exports, revisions, selectors
-from advisories import services as advisory_services
-from advisories.models import Advisory
 from projects.models import Membership, Project
-from reports import services as report_services
 from tests import csaf_validator
-from tests.advisories.publishing import publish_now
+from tests.advisories.publishing import drafted_advisory, edit_draft, publish_now
 from tests.csaf_validator import validate_csaf
 from tests.factories import MembershipFactory, UserFactory
 from tests.schema_validation import validate
@@ -61,39 +58,18 @@ def justified(test, version):
 
 
 def build(slug, *, by, reporter, vector, with_cve, credit, lifecycle, n):
-    project = Project.objects.get(slug=slug)
     affected_versions, fields = PROJECTS[slug]
-    report = report_services.file_report(
-        project=project,
+    advisory = drafted_advisory(
+        slug,
+        by=by,
         reporter=reporter,
-        fields={
-            "title": f"SMTP smuggling ünïcödé {n}",
-            "vulnerability_type": "SMTP smuggling",
-            "affected_versions": affected_versions,
-            "affected_components": "smtp-inbound",
-            "description": "A bare LF before the final dot ends DATA early.",
-            "steps_to_reproduce": "Send `\\n.\\n` inside DATA.",
-            "impact": "Spoofed mail from any local sender.",
-        },
+        affected_versions=affected_versions,
+        vector=vector,
+        credit=credit,
+        title=f"SMTP smuggling ünïcödé {n}",
     )
-    report_services.transition(
-        report=report, by=by, name="triage", message="Confirmed.", severity="critical"
-    )
-    if vector:
-        report_services.set_cvss_vector(report=report, by=by, vector=vector)
-        report_services.compute_cvss(report_id=report.pk)
-    report_services.transition(report=report, by=by, name="mark_fixed", message="Released.")
-    report_services.set_credit(report=report, by=reporter, **credit)
-    advisory = advisory_services.draft_advisory(report=report, by=by)
     extra = {"cve_id": f"CVE-2026-{10000 + n}"} if with_cve else {}
-    if advisory.affected_series:
-        advisory = advisory_services.update_advisory(
-            advisory=advisory, by=by, fields={**fields, **extra}
-        )
-    else:
-        # No version matrix (TeamMail): update_advisory refuses an empty affected_series.
-        Advisory.objects.filter(pk=advisory.pk).update(**fields, **extra)
-        advisory.refresh_from_db()
+    advisory = edit_draft(advisory, by=by, fields={**fields, **extra})
     publish_now(advisory, by=by)
     advisory = selectors.public_advisory(advisory.identifier)
     if lifecycle == "revised":

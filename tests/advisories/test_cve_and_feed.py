@@ -16,11 +16,9 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from advisories import exports, revisions, selectors
-from advisories import services as advisory_services
 from advisories.models import Advisory
 from projects.models import Membership, Project
-from reports import services as report_services
-from tests.advisories.publishing import publish_now
+from tests.advisories.publishing import drafted_advisory, publish_now
 from tests.factories import MembershipFactory, UserFactory
 from tests.schema_validation import validate
 
@@ -76,29 +74,17 @@ def build(slug, *, by, vector, cve_id, state, clock):
     withdrawn (after an amendment, two days later) as `state` asks; read back as the public does.
     """
     affected_versions, credit = PROJECTS[slug]
-    reporter = UserFactory()
-    report = report_services.file_report(
-        project=Project.objects.get(slug=slug),
-        reporter=reporter,
-        fields={
-            "title": "SMTP smuggling in the inbound relay",
-            "vulnerability_type": "SMTP smuggling",
-            "affected_versions": affected_versions,
-            "affected_components": "smtp-inbound",
-            "description": "A bare LF before the final dot ends DATA early.",
-            "steps_to_reproduce": "Send a bare LF inside DATA.",
-            "impact": "Spoofed mail.",
-        },
+    advisory = drafted_advisory(
+        slug,
+        by=by,
+        reporter=UserFactory(),
+        affected_versions=affected_versions,
+        vector=vector,
+        severity="high",
+        credit=credit,
+        steps_to_reproduce="Send a bare LF inside DATA.",
+        impact="Spoofed mail.",
     )
-    report_services.transition(
-        report=report, by=by, name="triage", message="Confirmed.", severity="high"
-    )
-    if vector:
-        report_services.set_cvss_vector(report=report, by=by, vector=vector)
-        report_services.compute_cvss(report_id=report.pk)
-    report_services.transition(report=report, by=by, name="mark_fixed", message="Released.")
-    report_services.set_credit(report=report, by=reporter, **credit)
-    advisory = advisory_services.draft_advisory(report=report, by=by)
     # Written directly: update_advisory refuses TeamMail's empty affected series (see
     # test_exports.teammail_advisory); the other fields are what the edit form stores.
     Advisory.objects.filter(pk=advisory.pk).update(

@@ -16,11 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from advisories import exports, revisions, selectors
-from advisories import services as advisory_services
 from advisories.models import Advisory
 from projects.models import Membership, Project
-from reports import services as report_services
-from tests.advisories.publishing import publish_now
+from tests.advisories.publishing import drafted_advisory, edit_draft, publish_now
 from tests.factories import MembershipFactory, UserFactory
 from tests.schema_validation import validate
 
@@ -69,38 +67,21 @@ def published_advisory(slug, *, by, cvss="3.1", with_cve=True, lifecycle="publis
     way the downloads read it.
     """
     affected_versions, fixed_versions = AFFECTED[slug]
-    report = report_services.file_report(
-        project=Project.objects.get(slug=slug),
+    advisory = drafted_advisory(
+        slug,
+        by=by,
         reporter=UserFactory(),
-        fields={
-            "title": "SMTP smuggling in the inbound relay",
-            "vulnerability_type": "SMTP smuggling",
-            "affected_versions": affected_versions,
-            "affected_components": "smtp-inbound",
-            "description": "A bare LF before the final dot ends DATA early.",
-            "steps_to_reproduce": "Send `\\n.\\n` inside DATA.",
-            "impact": "Spoofed mail from any local sender: « Grüße » survive.",
-        },
+        affected_versions=affected_versions,
+        vector=VECTORS[cvss],
+        impact="Spoofed mail from any local sender: « Grüße » survive.",
     )
-    report_services.transition(
-        report=report, by=by, name="triage", message="Confirmed.", severity="critical"
-    )
-    if VECTORS[cvss]:
-        report_services.set_cvss_vector(report=report, by=by, vector=VECTORS[cvss])
-        report_services.compute_cvss(report_id=report.pk)
-    report_services.transition(report=report, by=by, name="mark_fixed", message="Released.")
-    advisory = advisory_services.draft_advisory(report=report, by=by)
     fields = {
         "fixed_versions": fixed_versions,
         "cwe": "CWE-444",
         "cve_id": f"CVE-2026-{next(_cve_numbers)}" if with_cve else "",
         "references": REFERENCES,
     }
-    if advisory.affected_series:
-        advisory = advisory_services.update_advisory(advisory=advisory, by=by, fields=fields)
-    else:  # no matrix: update_advisory refuses an empty affected_series, the model allows it
-        Advisory.objects.filter(pk=advisory.pk).update(**fields)
-        advisory.refresh_from_db()
+    advisory = edit_draft(advisory, by=by, fields=fields)
     advisory = publish_now(advisory, by=by)
     if lifecycle == "revised":
         revisions.amend(
