@@ -1,5 +1,6 @@
 """Affected ranges and the standard exports (OSV, CSAF 2.0, CVE JSON 5.1) of a published advisory.
-Written against the official schemas vendored in tests/schemas/ (and validated there).
+Written against the official schemas, copied unmodified into tests/schemas/official/ (and
+validated there).
 
 Each export is a pure function of a published advisory (it reads the advisory, its credits, its
 project and the version matrix of the report's policy revision, nothing else) and returns a dict.

@@ -1,17 +1,12 @@
-"""Offline validation of exports against the vendored advisory-format schemas.
+"""Offline validation of exports against the official advisory-format schemas.
 
-    errors = validate("osv", document)   # or "csaf", "cve"
+    errors = validate("osv", document)   # or "csaf", "cve", "cve_cna"
     assert errors == [], errors
-    errors = validate("osv", document, official=True)   # the official releases
 
-Two sets of schemas, each in its own registry:
-- the vendored ones in tests/schemas/ (sources, commits and checksums in tests/schemas/README.md),
-  rebuilt from the stored public-repository index: CSAF 2.0, CVE JSON 5.1.0 (OSV uses the
-  official 1.7.5 release in both sets);
-- `official=True`: unmodified copies of the released schemas in tests/schemas/official/ (OSV
-  1.7.5, CSAF 2.0 with FIRST's CVSS schemas, CVE JSON 5.1.1; checksums in the same README), the
-  reference for what the platform publishes. They are stricter: an OSV `id` needs a registered
-  prefix or `x_`, timestamps end in "Z".
+The schemas are unmodified copies of the released ones in tests/schemas/official/ (OSV 1.7.5,
+CSAF 2.0 with FIRST's CVSS schemas, CVE JSON 5.1.1 record and CNA published container; sources
+and checksums in tests/schemas/README.md, and a test checks the checksums), never copies rebuilt
+or edited to make a document pass.
 Every schema is registered in one `referencing.Registry` under its own id and under the URIs the
 schemas use for each other (CSAF 2.0 points at FIRST's CVSS schemas by URL), and the registry's
 `retrieve` refuses everything else: a `$ref` to a schema that is not vendored raises
@@ -38,37 +33,19 @@ from referencing.exceptions import NoSuchResource
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 OFFICIAL_DIR = SCHEMA_DIR / "official"
 
-# kind -> the schema a document of that kind is validated against.
+# kind -> the official schema a document of that kind is validated against.
 SCHEMAS = {
-    # OSV has no vendored copy of its own: the official 1.7.5 release is the only OSV schema.
-    "osv": "official/osv_schema.json",
-    "csaf": "csaf_2.0.schema.json",
-    "cve": "cve/CVE_Record_Format_bundled.json",
-}
-
-# Every vendored schema, with the URIs other schemas use to reach it besides its own id. The
-# FIRST CVSS schemas carry a draft-04 style "id" with a date query ("...cvss-v2.0.json?20170531";
-# v3.1 declares draft-07, so its "id" is not an id at all), while CSAF 2.0 refers to them by the
-# bare URL, so both forms are registered.
-RESOURCES = {
-    "official/osv_schema.json": (),
-    "csaf_2.0.schema.json": (),
-    "cvss-v2.0.json": ("https://www.first.org/cvss/cvss-v2.0.json",),
-    "cvss-v3.0.json": ("https://www.first.org/cvss/cvss-v3.0.json",),
-    "cvss-v3.1.json": ("https://www.first.org/cvss/cvss-v3.1.json",),
-    "cve/CVE_Record_Format_bundled.json": (),
-}
-
-# The same for the official set. FIRST's released CVSS files: v3.1 carries a `$id` with a date
-# query, v2.0 and v3.0 a draft-04 `id`; CSAF 2.0 refers to all three by the bare URL.
-OFFICIAL_SCHEMAS = {
     "osv": "osv_schema.json",
     "csaf": "csaf_2.0_json_schema.json",
     "cve": "cve/CVE_JSON_bundled_5.1.1.json",
-    # The CNA container alone (advisories.exports.cve_cna): official set only.
+    # The CNA container alone (advisories.exports.cve_cna).
     "cve_cna": "cve/CVE_JSON_cnaPublishedContainer_5.1.1.json",
 }
-OFFICIAL_RESOURCES = {
+
+# Every schema, with the URIs other schemas use to reach it besides its own id. FIRST's released
+# CVSS files: v3.1 carries a `$id` with a date query, v2.0 and v3.0 a draft-04 `id`; CSAF 2.0
+# refers to all three by the bare URL, so both forms are registered.
+RESOURCES = {
     "osv_schema.json": (),
     "csaf_2.0_json_schema.json": (),
     "first/cvss-v2.0.json": ("https://www.first.org/cvss/cvss-v2.0.json",),
@@ -76,10 +53,6 @@ OFFICIAL_RESOURCES = {
     "first/cvss-v3.1.json": ("https://www.first.org/cvss/cvss-v3.1.json",),
     "cve/CVE_JSON_bundled_5.1.1.json": (),
     "cve/CVE_JSON_cnaPublishedContainer_5.1.1.json": (),
-}
-SETS = {
-    False: (SCHEMA_DIR, SCHEMAS, RESOURCES),
-    True: (OFFICIAL_DIR, OFFICIAL_SCHEMAS, OFFICIAL_RESOURCES),
 }
 
 _RFC3339_DATE_TIME = re.compile(
@@ -93,18 +66,17 @@ def _refuse_retrieval(uri):
     raise NoSuchResource(ref=uri)
 
 
-def _load(relative_path, directory=SCHEMA_DIR):
-    return json.loads((directory / relative_path).read_text(encoding="utf-8"))
+def _load(relative_path):
+    return json.loads((OFFICIAL_DIR / relative_path).read_text(encoding="utf-8"))
 
 
 @cache
-def registry(official=False):
-    """All schemas of a set, keyed by their ids and by the URIs they are referred to by."""
-    directory, _, resources_of_set = SETS[official]
+def registry():
+    """All schemas, keyed by their ids and by the URIs they are referred to by."""
     resources = []
-    for relative_path, aliases in resources_of_set.items():
-        resource = Resource.from_contents(_load(relative_path, directory))
-        uris = {*aliases, (directory / relative_path).as_uri()}
+    for relative_path, aliases in RESOURCES.items():
+        resource = Resource.from_contents(_load(relative_path))
+        uris = {*aliases, (OFFICIAL_DIR / relative_path).as_uri()}
         if resource.id():
             uris.add(resource.id())
         resources.extend((uri, resource) for uri in sorted(uris))
@@ -146,15 +118,14 @@ def format_checker():
 
 
 @cache
-def validator(kind, official=False):
+def validator(kind):
     """The validator for `kind`, its class picked from the schema's own `$schema`."""
-    directory, schemas, _ = SETS[official]
-    if kind not in schemas:
-        raise ValueError(f"unknown kind {kind!r}; expected one of {sorted(schemas)}")
-    schema = _load(schemas[kind], directory)
+    if kind not in SCHEMAS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {sorted(SCHEMAS)}")
+    schema = _load(SCHEMAS[kind])
     cls = validator_for(schema)
     cls.check_schema(schema)
-    return cls(schema, registry=registry(official), format_checker=format_checker())
+    return cls(schema, registry=registry(), format_checker=format_checker())
 
 
 def _messages(error):
@@ -176,12 +147,10 @@ def _messages(error):
         yield from _messages(sub_error)
 
 
-def validate(kind: str, document: dict, *, official: bool = False) -> list[str]:
-    """Every error of `document` against the `kind` schema, as "<JSON path>: <message>", sorted.
-
-    An empty list means the document is valid. `kind` is "osv", "csaf" or "cve" (and, official
-    only, "cve_cna": a CNA container); `official` picks the unmodified released schemas
-    (tests/schemas/official/) over the vendored ones.
+def validate(kind: str, document: dict) -> list[str]:
+    """Every error of `document` against the official `kind` schema, as "<JSON path>: <message>",
+    sorted. An empty list means the document is valid. `kind` is "osv", "csaf", "cve" or
+    "cve_cna" (a CNA container).
     """
-    errors = validator(kind, official).iter_errors(document)
+    errors = validator(kind).iter_errors(document)
     return sorted({message for error in errors for message in _messages(error)})

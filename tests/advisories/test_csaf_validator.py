@@ -130,7 +130,7 @@ def test_every_csaf_document_of_the_matrix_passes_bsi_validator(settings):
 
     failures = []
     for label, document, version, result in zip(labels, documents, versions, results, strict=True):
-        schema_errors = validate("csaf", document, official=True)
+        schema_errors = validate("csaf", document)
         failures += [f"{label}: official schema: {error}" for error in schema_errors]
         failures += [f"{label}: {finding}" for finding in result["schema"]]
         failures += [f"{label}: {finding}" for finding in result["mandatory"]]
