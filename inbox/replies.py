@@ -12,7 +12,6 @@ wrote: it must not tell a stranger that a tracking ID is real, nor who takes par
 
 import re
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -22,6 +21,7 @@ from django.utils import timezone
 from inbox import authentication, parse, quotes
 from mailer import outbox
 from mailer.models import InboundEmail
+from projects.selectors import verified_owners
 from reports import emails, services
 from reports.access import access_for
 from reports.forms import AttachmentsField
@@ -122,7 +122,7 @@ def _by_dmarc(message, *, project, tracking_id):
     sender = authentication.dmarc_verified_sender(message)
     if sender is None:
         return None
-    owners = EmailAddress.objects.filter(email__iexact=sender, verified=True).values("user_id")
+    owners = verified_owners(sender)
     users = list(_active_users().filter(pk__in=owners)[:2])
     if len(users) != 1:  # nobody, or an address verified by two accounts: nobody is proven
         return None

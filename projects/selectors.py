@@ -46,6 +46,13 @@ def revision_history(*, project):
     )
 
 
+def verified_owners(email):
+    """The ids of the accounts owning `email` as a verified address (case-insensitive): what
+    proves that a person is the one an address names.
+    """
+    return EmailAddress.objects.filter(email__iexact=email.strip(), verified=True).values("user_id")
+
+
 def account_with_verified_email(email):
     """The active account that owns `email` as a verified address, or None.
 

@@ -32,6 +32,7 @@ from projects.models import (
     ProjectInvitation,
     SupportedVersion,
 )
+from projects.selectors import verified_owners
 
 Event = ProjectEvent.Kind
 
@@ -306,7 +307,7 @@ def _address(email):
 
 def _member_with_address(project, email):
     """The project's membership of the account owning `email` (its login or a verified address)."""
-    owners = EmailAddress.objects.filter(email__iexact=email, verified=True).values("user_id")
+    owners = verified_owners(email)
     return (
         Membership.objects.filter(project=project)
         .filter(Q(user__email__iexact=email) | Q(user__in=owners))

@@ -26,6 +26,7 @@ from mailer.models import reference
 from projects.access import role_of
 from projects.models import Project
 from projects.people import shown_name
+from projects.selectors import verified_owners
 from projects.services import invite_security_contact
 from reports import cvss, emails, extensions, reminders, selectors, sla
 from reports.models import (
@@ -558,7 +559,7 @@ def collaborators(report):
 
 def _collaborator_with_address(report, email):
     """The collaborator of the report owning `email` as a verified address, if any."""
-    owners = EmailAddress.objects.filter(email__iexact=email, verified=True).values("user_id")
+    owners = verified_owners(email)
     return collaborators(report).filter(pk__in=owners).first()
 
 
