@@ -50,20 +50,18 @@ the last revision and the history:
 """
 
 import datetime
-import html
 import io
 import json
 import re
 import zipfile
 from decimal import Decimal
 
-import markdown as markdown_lib
 from django.conf import settings
 from django.urls import reverse
-from django.utils.html import strip_tags
 
 from advisories import cwe
 from advisories.models import VERSION, Credit
+from projects.markdown import markdown_to_text
 from reports import cvss
 
 SERIES = re.compile(r"^(\d+)((?:\.(?:\d+|x))*)$")
@@ -807,26 +805,6 @@ def _normalised_newlines(text):
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-# Closing tags of block elements become line breaks, so paragraphs and list items stay apart
-# once the tags are stripped; list items get a dash, as a plain-text reader would write them.
-_BLOCK_END = re.compile(r"</(?:p|h[1-6]|pre|blockquote|ul|ol|table|tr)>|<br\s*/?>|<hr\s*/?>")
-_LIST_ITEM = re.compile(r"<li>")
-_BLANK_LINES = re.compile(r"\n{3,}")
-
-
-def plain_text(markdown):
-    """The text a reader of `markdown` sees: rendered, tags stripped, entities decoded, line
-    breaks normalised to LF.
-    """
-    rendered = markdown_lib.markdown(
-        _normalised_newlines(markdown), extensions=["fenced_code", "tables", "sane_lists"]
-    )
-    rendered = _LIST_ITEM.sub("<li>- ", _BLOCK_END.sub(lambda m: m.group(0) + "\n", rendered))
-    text = html.unescape(strip_tags(rendered))
-    lines = [line.rstrip() for line in text.split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
-
-
 def _cve_description(markdown):
     """A CVE description of Markdown text: the plain text as `value`, the Markdown (LF line
     breaks) as its supporting media.
@@ -834,7 +812,7 @@ def _cve_description(markdown):
     source = _normalised_newlines(markdown).strip()
     return {
         "lang": "en",
-        "value": _clip(plain_text(source) or source),
+        "value": _clip(markdown_to_text(source) or source),
         "supportingMedia": [
             {"type": "text/markdown", "base64": False, "value": _clip(source, CVE_MEDIA_LIMIT)}
         ],

@@ -11,12 +11,12 @@ import email.policy
 import mimetypes
 import posixpath
 import re
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
-import nh3
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+
+from projects.markdown import html_to_text
 
 MAX_ADDRESS = 254  # RFC 5321's longest path: the longest address that can be mailed
 
@@ -103,68 +103,6 @@ def _printable(text):
 
 
 # --- Text -----------------------------------------------------------------------------------------
-
-# Tags that end a line or a paragraph in the text; every other tag is dropped, its text kept.
-LINE_TAGS = {"br", "tr"}
-BLOCK_TAGS = {
-    *("p", "div", "li", "blockquote", "pre", "table", "ul", "ol", "hr"),
-    *("h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "header", "footer"),
-}
-# Tags whose content is not text for a reader: dropped whole.
-HIDDEN_TAGS = {"script", "style", "head", "title", "template", "noscript", "iframe", "object"}
-
-
-class _TextWriter(HTMLParser):
-    """Sanitized HTML (only LINE_TAGS and BLOCK_TAGS left) to text; entities are decoded.
-    Text inside <blockquote> is quoted with "> " per level, as a text part quotes it, so the
-    quoted message of an HTML-only reply is recognised (inbox.quotes) like any other.
-    """
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.pieces = []
-        self.depth = 0
-
-    def _break(self, newlines):
-        self.pieces.append(("\n" + "> " * self.depth) * newlines)
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "blockquote":
-            self.depth += 1
-        if tag in LINE_TAGS:
-            self._break(1)
-        elif tag in BLOCK_TAGS:
-            self._break(2)
-
-    def handle_endtag(self, tag):
-        if tag == "blockquote":
-            self.depth = max(self.depth - 1, 0)
-        if tag in BLOCK_TAGS:
-            self._break(2)
-
-    def handle_data(self, data):
-        # HTML collapses white space; the line structure comes from the tags.
-        self.pieces.append(re.sub(r"\s+", " ", data))
-
-    def text(self):
-        lines = [line.strip() for line in "".join(self.pieces).split("\n")]
-        # A quote's blank lines ("> " alone) are blank lines like any other.
-        lines = ["" if set(line) <= {">", " "} else line for line in lines]
-        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-def html_to_text(html):
-    """The text of an HTML body: no tags, scripts or styles, entities decoded, paragraphs and
-    line breaks kept. nh3 (ammonia) sanitizes first, so the parser only ever sees a few harmless
-    structural tags and plain text.
-    """
-    cleaned = nh3.clean(
-        html, tags=LINE_TAGS | BLOCK_TAGS, clean_content_tags=HIDDEN_TAGS, attributes={}
-    )
-    writer = _TextWriter()
-    writer.feed(cleaned)
-    writer.close()
-    return writer.text()
 
 
 def _text_of(part):

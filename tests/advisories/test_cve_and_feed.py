@@ -239,20 +239,6 @@ def test_without_a_cve_id_the_advisory_has_no_cve_documents(maintainer, clock):
             builder(advisory)
 
 
-@pytest.mark.parametrize(
-    ("markdown", "text"),
-    [
-        ("Line one\r\nline two", "Line one\nline two"),
-        ("# Title\r\n\r\nBody with [a link](https://example.org).", "Title\n\nBody with a link."),
-        ("1. first\n2. second", "- first\n- second"),
-        ("Use `a < b` &amp; <script>x</script>", "Use a < b & x"),
-        ("```\ncode\r\n```", "code"),
-    ],
-)
-def test_plain_text_of_markdown(markdown, text):
-    assert exports.plain_text(markdown) == text
-
-
 # --- Atom (RFC 4287) ------------------------------------------------------------------------------
 
 

@@ -33,16 +33,6 @@ def test_own_message_ids_are_those_of_this_sites_outbox(settings):
     assert not parse.own_message_id("<42@disclosure.example>")
 
 
-def test_html_becomes_text_without_anything_active():
-    html = (
-        "<h1>Title</h1><p>One &amp; two<br/>three</p><iframe src=x>framed</iframe>"
-        "<ul><li>first</li><li>second</li></ul><img src=x onerror=alert(1)>"
-        "<a href='javascript:alert(1)'>link text</a>"
-    )
-
-    assert parse.html_to_text(html) == "Title\n\nOne & two\nthree\n\nfirst\n\nsecond\n\nlink text"
-
-
 def test_attachment_names_lose_their_directories():
     raw = (
         b"From: a@example.org\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"

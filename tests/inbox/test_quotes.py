@@ -3,8 +3,8 @@ never less than the sender wrote."""
 
 import pytest
 
-from inbox.parse import html_to_text
 from inbox.quotes import trim
+from projects.markdown import html_to_text
 
 OWN = "The crash also happens on 2.1.4."
 
