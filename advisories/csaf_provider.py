@@ -68,7 +68,9 @@ def current_release(advisory):
 
 
 def last_updated(advisories):
-    """The latest change of any of the advisories (publication or revision)."""
+    """The latest change of any of the advisories (publication or revision). A deactivated
+    project's documents leave the lists without changing it: the lists' ETags tell that.
+    """
     return max((current_release(a) for a in advisories), default=NOTHING_PUBLISHED)
 
 

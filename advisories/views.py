@@ -1,9 +1,12 @@
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import http_date
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_POST, require_safe
 
 from advisories import csaf_provider, exports, forms, publication, revisions, selectors, services
@@ -413,13 +416,23 @@ def _distributed(year, filename):
     return published
 
 
-def _last_modified(response, moment):
-    response["Last-Modified"] = http_date(moment.timestamp())
-    return response
+def _conditional(request, response, last_modified=None):
+    """`response` with a strong ETag (the hash of its body), or 304 Not Modified when the client
+    has that body already: what aggregators polling the lists want. Last-Modified only where
+    the content changes with a revision and nothing else (a document and its hashes); a list
+    also changes when a project is deactivated, a signature when the key changes.
+    """
+    etag = quote_etag(hashlib.sha256(response.content).hexdigest())
+    response["ETag"] = etag
+    timestamp = None
+    if last_modified is not None:
+        timestamp = int(last_modified.timestamp())
+        response["Last-Modified"] = http_date(timestamp)
+    return get_conditional_response(request, etag=etag, last_modified=timestamp, response=response)
 
 
-def _file(body, content_type, moment):
-    return _last_modified(HttpResponse(body, content_type=content_type), moment)
+def _file(request, body, content_type, last_modified=None):
+    return _conditional(request, HttpResponse(body, content_type=content_type), last_modified)
 
 
 @require_safe
@@ -429,6 +442,7 @@ def csaf_distribution(request, year, filename):
     """
     published = _distributed(year, filename)
     return _file(
+        request,
         csaf_provider.document_bytes(published),
         "application/json",
         csaf_provider.current_release(published),
@@ -441,7 +455,7 @@ def csaf_hash(request, year, filename, algorithm):
     body = csaf_provider.hash_file(
         csaf_provider.document_bytes(published), algorithm=algorithm, filename=filename
     )
-    return _file(body, PLAIN_TEXT, csaf_provider.current_release(published))
+    return _file(request, body, PLAIN_TEXT, csaf_provider.current_release(published))
 
 
 @require_safe
@@ -451,7 +465,7 @@ def csaf_signature(request, year, filename):
     armored = csaf_provider.signature(csaf_provider.document_bytes(published))
     if armored is None:
         raise Http404("This provider signs no documents: no signing key is configured.")
-    return _file(armored, "application/pgp-signature", csaf_provider.current_release(published))
+    return _file(request, armored, "application/pgp-signature")
 
 
 @require_safe
@@ -467,36 +481,27 @@ def csaf_public_key(request, fingerprint):
 def csaf_provider_metadata(request):
     advisories = selectors.csaf_distributed()
     metadata = csaf_provider.provider_metadata(advisories, key=csaf_provider.public_key())
-    response = JsonResponse(metadata, json_dumps_params={"indent": 2})
-    return _last_modified(response, csaf_provider.last_updated(advisories))
+    return _conditional(request, JsonResponse(metadata, json_dumps_params={"indent": 2}))
 
 
 @require_safe
 def csaf_index(request):
     advisories = selectors.csaf_distributed()
-    return _file(
-        csaf_provider.index_txt(advisories), PLAIN_TEXT, csaf_provider.last_updated(advisories)
-    )
+    return _file(request, csaf_provider.index_txt(advisories), PLAIN_TEXT)
 
 
 @require_safe
 def csaf_changes(request):
     advisories = selectors.csaf_distributed()
-    return _file(
-        csaf_provider.changes_csv(advisories),
-        "text/csv; charset=utf-8",
-        csaf_provider.last_updated(advisories),
-    )
+    return _file(request, csaf_provider.changes_csv(advisories), "text/csv; charset=utf-8")
 
 
 @require_safe
 def csaf_feed(request):
     advisories = selectors.csaf_distributed()
     signed = csaf_provider.public_key() is not None
-    response = JsonResponse(
-        csaf_provider.feed(advisories, signed=signed), json_dumps_params={"indent": 2}
-    )
-    return _last_modified(response, csaf_provider.last_updated(advisories))
+    feed = csaf_provider.feed(advisories, signed=signed)
+    return _conditional(request, JsonResponse(feed, json_dumps_params={"indent": 2}))
 
 
 @require_safe

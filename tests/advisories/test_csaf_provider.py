@@ -337,6 +337,33 @@ def test_documents_are_the_same_bytes_on_every_request(client, published):
     assert first["Last-Modified"] == "Wed, 01 Apr 2026 10:00:00 GMT"
 
 
+def test_an_aggregator_that_has_a_file_gets_304(client, published):
+    index = client.get("/.well-known/csaf/white/index.txt")
+    document_path = f"/.well-known/csaf/white/2025/{published['old'].identifier.lower()}.json"
+    document = client.get(document_path)
+
+    assert (
+        client.get(
+            "/.well-known/csaf/white/index.txt", headers={"if-none-match": index["ETag"]}
+        ).status_code
+        == 304
+    )
+    assert (
+        client.get(
+            document_path, headers={"if-modified-since": document["Last-Modified"]}
+        ).status_code
+        == 304
+    )
+    # A project leaves: the index changes although no advisory did; its ETag says so.
+    Project.objects.filter(slug="teammail").update(active=False)
+    again = client.get(
+        "/.well-known/csaf/white/index.txt", headers={"if-none-match": index["ETag"]}
+    )
+    assert again.status_code == 200
+    assert again["ETag"] != index["ETag"]
+    assert "Last-Modified" not in again
+
+
 def test_drafts_and_wrong_locations_are_not_found(client, published):
     draft = published["draft"].identifier.lower()
     old = published["old"].identifier.lower()
