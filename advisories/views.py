@@ -1,4 +1,5 @@
 import hashlib
+import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 from advisories import csaf_provider, exports, forms, publication, revisions, selectors, services
 from advisories.access import access_disclosure
 from advisories.models import DisclosureProposal, FixReview
+from mailer.openpgp import OpenPGPError
 from projects.selectors import public_project
 from reports.postback import back_to_report, form_errors
 
@@ -400,6 +402,7 @@ def _download(builder, suffix):
 
 
 PLAIN_TEXT = "text/plain; charset=utf-8"
+logger = logging.getLogger(__name__)
 
 osv_json = _download(exports.osv, "osv.json")
 csaf_json = _download(exports.csaf, "csaf.json")
@@ -462,7 +465,15 @@ def csaf_hash(request, year, filename, algorithm):
 def csaf_signature(request, year, filename):
     """The detached OpenPGP signature of the document; 404 while no signing key is configured."""
     published = _distributed(year, filename)
-    armored = csaf_provider.signature(csaf_provider.document_bytes(published))
+    try:
+        armored = csaf_provider.signature(csaf_provider.document_bytes(published))
+    except OpenPGPError as error:
+        # The key reads but does not sign (a wrong passphrase): the operator must fix it, and
+        # the aggregator may come back then.
+        logger.error("the CSAF signing key cannot sign: %s", error)
+        return HttpResponse(
+            "The signature cannot be made right now.", status=503, content_type=PLAIN_TEXT
+        )
     if armored is None:
         raise Http404("This provider signs no documents: no signing key is configured.")
     return _file(request, armored, "application/pgp-signature")

@@ -311,6 +311,18 @@ def test_an_unusable_signing_key_claims_no_signatures(client, published, monkeyp
     assert "public_openpgp_keys" not in metadata
 
 
+def test_a_key_that_cannot_sign_is_an_outage_not_a_crash(
+    client, published, signing_key, monkeypatch
+):
+    monkeypatch.setenv("CSAF_OPENPGP_PASSPHRASE", "wrong passphrase")
+    path = f"/.well-known/csaf/white/2025/{published['old'].identifier.lower()}.json.asc"
+
+    response = client.get(path)
+
+    assert response.status_code == 503
+    assert response.content == b"The signature cannot be made right now."
+
+
 def test_without_a_signing_key_there_are_no_signatures(client, published):
     path = f"/.well-known/csaf/white/2025/{published['old'].identifier.lower()}.json"
 
