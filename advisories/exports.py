@@ -144,7 +144,8 @@ def _published(advisory):
     return advisory
 
 
-def _iso(moment):
+def iso_timestamp(moment):
+    """A time as every export gives it: UTC, to the second, with "Z" (RFC 3339)."""
     return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -167,7 +168,7 @@ def _unique(items):
 def _history(advisory):
     """[{"number", "date", "summary"}] of the advisory's revisions, oldest first."""
     return [
-        {"number": str(r.number), "date": _iso(r.created_at), "summary": r.summary}
+        {"number": str(r.number), "date": iso_timestamp(r.created_at), "summary": r.summary}
         for r in advisory.history()
     ]
 
@@ -285,8 +286,8 @@ def osv(advisory):
     record = {
         "schema_version": OSV_SCHEMA_VERSION,
         "id": osv_id(advisory),
-        "modified": _iso(history[-1].created_at),
-        "published": _iso(history[0].created_at),
+        "modified": iso_timestamp(history[-1].created_at),
+        "published": iso_timestamp(history[0].created_at),
         "summary": advisory.summary,
         "details": advisory.details,
         "affected": [affected],
@@ -304,7 +305,7 @@ def osv(advisory):
         record["aliases"] = aliases
     withdrawal = next((r for r in history if r.kind == r.Kind.WITHDRAWN), None)
     if withdrawal is not None:
-        record["withdrawn"] = _iso(withdrawal.created_at)
+        record["withdrawn"] = iso_timestamp(withdrawal.created_at)
         record["summary"] = "Withdrawn: " + " ".join(advisory.withdrawn_reason.split())
         record["details"] = f"**{_withdrawal_notice(advisory)}**\n\n{advisory.details}"
     credits = [{"name": name, "type": kind.upper()} for name, kind in _named_credits(advisory)]
@@ -394,7 +395,7 @@ def osv_listing(advisories):
     listing = [
         {
             "id": osv_id(advisory),
-            "modified": _iso(advisory.history()[-1].created_at),
+            "modified": iso_timestamp(advisory.history()[-1].created_at),
             "url": _absolute(reverse("advisories:osv", args=[advisory.identifier])),
         }
         for advisory in advisories
@@ -457,11 +458,7 @@ def csaf(advisory):
         "csaf_version": "2.0",
         "lang": "en",
         "distribution": {"tlp": {"label": "WHITE", "url": "https://www.first.org/tlp/"}},
-        "publisher": {
-            "category": "coordinator",
-            "name": settings.SITE_NAME,
-            "namespace": settings.SITE_URL,
-        },
+        "publisher": csaf_publisher(),
         "title": advisory.title,
         "tracking": _csaf_tracking(advisory),
         "notes": [{"category": "summary", "title": "Summary", "text": advisory.summary}],
@@ -506,9 +503,18 @@ def csaf_filename(advisory):
     return re.sub(r"[^+\-a-z0-9]+", "_", advisory.identifier.lower()) + ".json"
 
 
+def csaf_publisher():
+    """The issuing party of every CSAF document and of the provider metadata (one value for
+    both): the platform, as coordinator, since it publishes on behalf of the projects it hosts.
+    """
+    return {"category": "coordinator", "name": settings.SITE_NAME, "namespace": settings.SITE_URL}
+
+
 def csaf_year(advisory):
-    """The §5.1 directory: the year of the initial release (the first publication)."""
-    return advisory.history()[0].created_at.astimezone(datetime.UTC).year
+    """The §5.1 directory: the year of the initial release, the first publication (revision 1
+    of the history is `published_at`; read directly, so listings need no revisions).
+    """
+    return advisory.published_at.astimezone(datetime.UTC).year
 
 
 def csaf_url(advisory):
@@ -583,7 +589,7 @@ def _csaf_vulnerability(advisory, ranges, affected_ids, fixed_ids):
             {"system_name": "GitHub Security Advisories", "text": advisory.ghsa_id}
         )
     vulnerability["title"] = advisory.title
-    vulnerability["release_date"] = _iso(advisory.published_at)
+    vulnerability["release_date"] = iso_timestamp(advisory.published_at)
     vulnerability["notes"] = [
         {"category": "summary", "title": "Summary", "text": advisory.summary},
         {
@@ -699,7 +705,7 @@ def _cna_provider(advisory):
     return {
         "orgId": settings.CVE_CNA_ORG_ID,
         "shortName": settings.CVE_CNA_SHORT_NAME,
-        "dateUpdated": _iso(advisory.modified_at),
+        "dateUpdated": iso_timestamp(advisory.modified_at),
     }
 
 
@@ -714,11 +720,11 @@ def cve(advisory):
         "assignerOrgId": settings.CVE_CNA_ORG_ID,
         "assignerShortName": settings.CVE_CNA_SHORT_NAME,
         "state": "REJECTED" if advisory.is_withdrawn else "PUBLISHED",
-        "datePublished": _iso(advisory.published_at),
-        "dateUpdated": _iso(advisory.modified_at),
+        "datePublished": iso_timestamp(advisory.published_at),
+        "dateUpdated": iso_timestamp(advisory.modified_at),
     }
     if advisory.is_withdrawn:
-        metadata["dateRejected"] = _iso(advisory.withdrawn_at)
+        metadata["dateRejected"] = iso_timestamp(advisory.withdrawn_at)
     return {
         "dataType": "CVE_RECORD",
         "dataVersion": "5.1",
@@ -762,7 +768,7 @@ def cve_cna(advisory):
     cna = {
         "providerMetadata": _cna_provider(advisory),
         "title": advisory.title,
-        "datePublic": _iso(advisory.published_at),
+        "datePublic": iso_timestamp(advisory.published_at),
         "descriptions": [_cve_description(advisory.details or advisory.summary or advisory.title)],
         "affected": [product],
         "references": [

@@ -54,6 +54,14 @@ def exported(*, project=None):
     )
 
 
+def csaf_distributed():
+    """The advisories the CSAF provider distributes: every published one of an active project,
+    withdrawn ones included (their documents say so), newest first, in one query. Only the
+    advisory's own columns are read (advisories.csaf_provider), nothing related.
+    """
+    return list(Advisory.objects.published().order_by("-published_at", "-id"))
+
+
 def hall_of_fame(project):
     """Published credits of the project, newest first; anonymous ones stay anonymous."""
     return list(

@@ -15,6 +15,44 @@ urlpatterns = [
     path("advisories/<str:identifier>.csaf.json", views.csaf_json, name="csaf"),
     path("advisories/<str:identifier>.cve.json", views.cve_json, name="cve"),
     path("advisories/<str:identifier>.cve-cna.json", views.cve_cna_json, name="cve_cna"),
+    # The CSAF provider (advisories.csaf_provider). The hash and signature files come before
+    # the documents: <str:filename> alone would take "<file>.json.sha256" too.
+    path(
+        ".well-known/csaf/provider-metadata.json",
+        views.csaf_provider_metadata,
+        name="csaf_provider_metadata",
+    ),
+    path(
+        ".well-known/csaf/openpgp/<str:fingerprint>.asc",
+        views.csaf_public_key,
+        name="csaf_public_key",
+    ),
+    path(".well-known/csaf/white/", views.csaf_directory, name="csaf_directory"),
+    path(".well-known/csaf/white/index.txt", views.csaf_index, name="csaf_index"),
+    path(".well-known/csaf/white/changes.csv", views.csaf_changes, name="csaf_changes"),
+    path(".well-known/csaf/white/csaf-feed-tlp-white.json", views.csaf_feed, name="csaf_feed"),
+    path(
+        ".well-known/csaf/white/<int:year>/",
+        views.csaf_year_directory,
+        name="csaf_year_directory",
+    ),
+    path(
+        ".well-known/csaf/white/<int:year>/<str:filename>.sha256",
+        views.csaf_hash,
+        {"algorithm": "sha256"},
+        name="csaf_sha256",
+    ),
+    path(
+        ".well-known/csaf/white/<int:year>/<str:filename>.sha512",
+        views.csaf_hash,
+        {"algorithm": "sha512"},
+        name="csaf_sha512",
+    ),
+    path(
+        ".well-known/csaf/white/<int:year>/<str:filename>.asc",
+        views.csaf_signature,
+        name="csaf_signature",
+    ),
     path(
         ".well-known/csaf/white/<int:year>/<str:filename>",
         views.csaf_distribution,

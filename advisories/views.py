@@ -1,13 +1,19 @@
+import hashlib
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_POST, require_safe
 
-from advisories import exports, forms, publication, revisions, selectors, services
+from advisories import csaf_provider, exports, forms, publication, revisions, selectors, services
 from advisories.access import access_disclosure
 from advisories.models import DisclosureProposal, FixReview
+from mailer.openpgp import OpenPGPError
 from projects.selectors import public_project
 from reports.postback import back_to_report, form_errors
 
@@ -395,20 +401,147 @@ def _download(builder, suffix):
     return view
 
 
+PLAIN_TEXT = "text/plain; charset=utf-8"
+logger = logging.getLogger(__name__)
+
 osv_json = _download(exports.osv, "osv.json")
 csaf_json = _download(exports.csaf, "csaf.json")
 cve_json = _download(exports.cve, "cve.json")
 cve_cna_json = _download(exports.cve_cna, "cve-cna.json")
 
 
-@require_safe
-def csaf_distribution(request, year, filename):
-    """The CSAF document at its §5.1 location, the canonical URL its `self` reference names."""
+def _distributed(year, filename):
+    """The published advisory whose CSAF document lies at white/<year>/<filename>, or 404."""
     identifier = filename.removesuffix(".json").upper()
     published = selectors.public_advisory(identifier)
     if exports.csaf_filename(published) != filename or exports.csaf_year(published) != year:
         raise Http404("No CSAF document at this location.")
-    return JsonResponse(exports.csaf(published), json_dumps_params={"indent": 2})
+    return published
+
+
+def _conditional(request, response, last_modified=None):
+    """`response` with a strong ETag (the hash of its body), or 304 Not Modified when the client
+    has that body already: what aggregators polling the lists want. Last-Modified only where
+    the content changes with a revision and nothing else (a document and its hashes); a list
+    also changes when a project is deactivated, a signature when the key changes.
+    """
+    etag = quote_etag(hashlib.sha256(response.content).hexdigest())
+    response["ETag"] = etag
+    timestamp = None
+    if last_modified is not None:
+        timestamp = int(last_modified.timestamp())
+        response["Last-Modified"] = http_date(timestamp)
+    return get_conditional_response(request, etag=etag, last_modified=timestamp, response=response)
+
+
+def _file(request, body, content_type, last_modified=None):
+    return _conditional(request, HttpResponse(body, content_type=content_type), last_modified)
+
+
+@require_safe
+def csaf_distribution(request, year, filename):
+    """The CSAF document at its §5.1 location, the canonical URL its `self` reference names,
+    byte for byte what its hash files and signature are made of.
+    """
+    published = _distributed(year, filename)
+    return _file(
+        request,
+        csaf_provider.document_bytes(published),
+        "application/json",
+        csaf_provider.current_release(published),
+    )
+
+
+@require_safe
+def csaf_hash(request, year, filename, algorithm):
+    published = _distributed(year, filename)
+    body = csaf_provider.hash_file(
+        csaf_provider.document_bytes(published), algorithm=algorithm, filename=filename
+    )
+    return _file(request, body, PLAIN_TEXT, csaf_provider.current_release(published))
+
+
+@require_safe
+def csaf_signature(request, year, filename):
+    """The detached OpenPGP signature of the document; 404 while no signing key is configured."""
+    published = _distributed(year, filename)
+    try:
+        armored = csaf_provider.signature(csaf_provider.document_bytes(published))
+    except OpenPGPError as error:
+        # The key reads but does not sign (a wrong passphrase): the operator must fix it, and
+        # the aggregator may come back then.
+        logger.error("the CSAF signing key cannot sign: %s", error)
+        return HttpResponse(
+            "The signature cannot be made right now.", status=503, content_type=PLAIN_TEXT
+        )
+    if armored is None:
+        raise Http404("This provider signs no documents: no signing key is configured.")
+    return _file(request, armored, "application/pgp-signature")
+
+
+@require_safe
+def csaf_public_key(request, fingerprint):
+    """The public half of the signing key, at the URL provider-metadata.json names."""
+    key = csaf_provider.public_key()
+    if key is None or key.fingerprint != fingerprint:
+        raise Http404("No such OpenPGP key.")
+    return HttpResponse(key.armored, content_type="application/pgp-keys")
+
+
+@require_safe
+def csaf_provider_metadata(request):
+    advisories = selectors.csaf_distributed()
+    metadata = csaf_provider.provider_metadata(advisories, key=csaf_provider.public_key())
+    return _conditional(request, JsonResponse(metadata, json_dumps_params={"indent": 2}))
+
+
+@require_safe
+def csaf_index(request):
+    advisories = selectors.csaf_distributed()
+    return _file(request, csaf_provider.index_txt(advisories), PLAIN_TEXT)
+
+
+@require_safe
+def csaf_changes(request):
+    advisories = selectors.csaf_distributed()
+    return _file(request, csaf_provider.changes_csv(advisories), "text/csv; charset=utf-8")
+
+
+@require_safe
+def csaf_feed(request):
+    advisories = selectors.csaf_distributed()
+    signed = csaf_provider.public_key() is not None
+    feed = csaf_provider.feed(advisories, signed=signed)
+    return _conditional(request, JsonResponse(feed, json_dumps_params={"indent": 2}))
+
+
+@require_safe
+def csaf_directory(request):
+    """The listing of the TLP:WHITE directory (CSAF requirement 14): its files and years."""
+    advisories = selectors.csaf_distributed()
+    return render(
+        request,
+        "advisories/csaf_directory.html",
+        {
+            "files": ["changes.csv", "csaf-feed-tlp-white.json", "index.txt"],
+            "folders": [f"{year}/" for year in csaf_provider.years(advisories)],
+            "path": "white/",
+        },
+    )
+
+
+@require_safe
+def csaf_year_directory(request, year):
+    advisories = selectors.csaf_distributed()
+    signed = csaf_provider.public_key() is not None
+    files = csaf_provider.files_of_year(advisories, year, signed=signed)
+    if not files:
+        raise Http404("No CSAF documents of this year.")
+    return render(
+        request,
+        "advisories/csaf_directory.html",
+        {"files": files, "folders": [], "path": f"white/{year}/", "parent": True},
+    )
 
 
 @require_safe

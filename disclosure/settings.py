@@ -389,6 +389,10 @@ OPENPGP_GPG_BINARY = env_str("OPENPGP_GPG_BINARY", "/usr/bin/gpg")
 OPENPGP_GPGCONF_BINARY = env_str("OPENPGP_GPGCONF_BINARY", "/usr/bin/gpgconf")
 OPENPGP_HOME_PARENT = env_str("OPENPGP_HOME_PARENT", "/tmp")  # noqa: S108 - one mkdtemp per use
 OPENPGP_KEY_DIR = env_str("OPENPGP_KEY_DIR", "")
+# The instance's CSAF signing key (advisories.csaf_provider): CSAF_OPENPGP_KEY and
+# CSAF_OPENPGP_PASSPHRASE from the environment (read when used), else these files.
+CSAF_OPENPGP_KEY_FILE = env_str("CSAF_OPENPGP_KEY_FILE", "")
+CSAF_OPENPGP_PASSPHRASE_FILE = env_str("CSAF_OPENPGP_PASSPHRASE_FILE", "")
 # Decrypted inbound messages larger than this are refused (compressed data expands unbounded).
 OPENPGP_MAX_PLAINTEXT_BYTES = env_int("OPENPGP_MAX_PLAINTEXT_BYTES", INBOX_MAX_MESSAGE_BYTES)
 

@@ -1,10 +1,12 @@
 """OpenPGP with Debian's gpg through python-gnupg.
 
-Three uses, one rule each:
+Four uses, one rule each:
 - Reporters' public keys (OpenPGPKey): validated when added (`inspect_public_key`), used to send
   their notifications PGP/MIME encrypted (RFC 3156, `protect`), never a plain copy beside.
 - Projects' private keys: read from the environment or a file (`project_private_key`), never the
   database; they decrypt inbound mail (`decrypt`) and give the public key the site serves.
+- The instance's CSAF signing key: read from the environment or a file (`signing_key`), never
+  the database; it signs the CSAF documents the site distributes (`sign_detached`).
 - Every gpg run gets a fresh, short GNUPGHOME (gpg-agent's socket path is length-limited), which
   is removed afterwards with its agent: no keyring outlives one operation, so one reporter's key
   can never encrypt another's mail and a project's private key never lies on disk longer than it
@@ -399,3 +401,50 @@ def decrypt_bytes(ciphertext, *, private):
     if not result.ok or result.returncode != 0:
         raise OpenPGPError(f"the message cannot be decrypted: {gpg_problem(result)}")
     return result.data
+
+
+# --- The instance's signing key (CSAF §7.1.19) --------------------------------------------------
+
+
+def signing_key():
+    """The instance's OpenPGP signing key for CSAF documents, or None when none is configured.
+
+    From the environment, CSAF_OPENPGP_KEY (armored) with CSAF_OPENPGP_PASSPHRASE, else from the
+    file CSAF_OPENPGP_KEY_FILE with the passphrase in CSAF_OPENPGP_PASSPHRASE_FILE (mounted
+    secrets, read when used). Never from the database, like the projects' keys.
+    """
+    armored = os.environ.get("CSAF_OPENPGP_KEY", "").strip()
+    passphrase = os.environ.get("CSAF_OPENPGP_PASSPHRASE") or None
+    if not armored and settings.CSAF_OPENPGP_KEY_FILE:
+        key_file = Path(settings.CSAF_OPENPGP_KEY_FILE)
+        if key_file.is_file():
+            armored = key_file.read_text().strip()
+        pass_file = settings.CSAF_OPENPGP_PASSPHRASE_FILE
+        if armored and passphrase is None and pass_file and Path(pass_file).is_file():
+            passphrase = Path(pass_file).read_text().rstrip("\r\n") or None
+    if not armored:
+        return None
+    return PrivateKey(armored=armored, passphrase=passphrase)
+
+
+def sign_detached(data, *, private):
+    """The armored, detached OpenPGP signature of `data` (bytes, exactly as served) made with the
+    one key in `private`. Raises OpenPGPError when the key cannot sign.
+    """
+    with gpg_home() as gpg:
+        imported = gpg.import_keys(private.armored, passphrase=private.passphrase)
+        if not imported.fingerprints:
+            raise OpenPGPError(
+                f"the configured signing key cannot be read ({gpg_problem(imported)})"
+            )
+        result = gpg.sign(
+            data,
+            keyid=imported.fingerprints[0],
+            passphrase=private.passphrase,
+            detach=True,
+            binary=False,
+            extra_args=["--digest-algo", "SHA512"],
+        )
+    if not str(result) or result.returncode != 0:
+        raise OpenPGPError(f"the configured signing key cannot sign: {gpg_problem(result)}")
+    return str(result)

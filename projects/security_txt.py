@@ -57,7 +57,9 @@ def project_security_txt(project, now=None):
 
 
 def instance_security_txt(now=None):
-    """The platform's own contact: for vulnerabilities of this instance, not of hosted projects."""
+    """The platform's own contact: for vulnerabilities of this instance, not of hosted projects;
+    and its CSAF provider metadata, which lists the advisories of all of them.
+    """
     return render(
         [
             f"# Security contact of {settings.SITE_NAME} itself.",
@@ -66,6 +68,8 @@ def instance_security_txt(now=None):
             field("Contact", absolute(reverse("projects:list"))),
             field("Expires", f"{expires(now):%Y-%m-%dT%H:%M:%SZ}"),
             field("Preferred-Languages", "en"),
+            # CSAF 2.0 requirement 8: where aggregators find the platform's advisories.
+            field("CSAF", absolute(reverse("advisories:csaf_provider_metadata"))),
             field("Canonical", absolute(reverse("security_txt"))),
             field("Policy", absolute(reverse("projects:list"))),
         ]

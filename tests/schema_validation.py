@@ -1,12 +1,12 @@
 """Offline validation of exports against the official advisory-format schemas.
 
-    errors = validate("osv", document)   # or "csaf", "cve", "cve_cna"
+    errors = validate("osv", document)   # or "csaf", "csaf_provider", "cve", "cve_cna"...
     assert errors == [], errors
 
 The schemas are unmodified copies of the released ones in tests/schemas/official/ (OSV 1.7.5,
-CSAF 2.0 with FIRST's CVSS schemas, CVE JSON 5.1.1 record and CNA published container; sources
-and checksums in tests/schemas/README.md, and a test checks the checksums), never copies rebuilt
-or edited to make a document pass.
+CSAF 2.0 with FIRST's CVSS schemas and its provider and aggregator schemas, CVE JSON 5.1.1
+record and CNA published container; sources and checksums in tests/schemas/README.md, and a
+test checks the checksums), never copies rebuilt or edited to make a document pass.
 Every schema is registered in one `referencing.Registry` under its own id and under the URIs the
 schemas use for each other (CSAF 2.0 points at FIRST's CVSS schemas by URL), and the registry's
 `retrieve` refuses everything else: a `$ref` to a schema that is not vendored raises
@@ -37,6 +37,9 @@ OFFICIAL_DIR = SCHEMA_DIR / "official"
 SCHEMAS = {
     "osv": "osv_schema.json",
     "csaf": "csaf_2.0_json_schema.json",
+    # CSAF 2.0 provider metadata (provider-metadata.json) and aggregator (aggregator.json).
+    "csaf_provider": "csaf_2.0_provider_json_schema.json",
+    "csaf_aggregator": "csaf_2.0_aggregator_json_schema.json",
     "cve": "cve/CVE_JSON_bundled_5.1.1.json",
     # The CNA container alone (advisories.exports.cve_cna).
     "cve_cna": "cve/CVE_JSON_cnaPublishedContainer_5.1.1.json",
@@ -48,6 +51,10 @@ SCHEMAS = {
 RESOURCES = {
     "osv_schema.json": (),
     "csaf_2.0_json_schema.json": (),
+    # The provider schema takes the publisher from the CSAF schema, the aggregator schema parts of
+    # the provider's: by their ids, which the registry resolves to these copies.
+    "csaf_2.0_provider_json_schema.json": (),
+    "csaf_2.0_aggregator_json_schema.json": (),
     "first/cvss-v2.0.json": ("https://www.first.org/cvss/cvss-v2.0.json",),
     "first/cvss-v3.0.json": ("https://www.first.org/cvss/cvss-v3.0.json",),
     "first/cvss-v3.1.json": ("https://www.first.org/cvss/cvss-v3.1.json",),
@@ -149,7 +156,8 @@ def _messages(error):
 
 def validate(kind: str, document: dict) -> list[str]:
     """Every error of `document` against the official `kind` schema, as "<JSON path>: <message>",
-    sorted. An empty list means the document is valid. `kind` is "osv", "csaf", "cve" or
+    sorted. An empty list means the document is valid. `kind` is "osv", "csaf",
+    "csaf_provider" (provider-metadata.json), "csaf_aggregator" (aggregator.json), "cve" or
     "cve_cna" (a CNA container).
     """
     errors = validator(kind).iter_errors(document)

@@ -170,6 +170,8 @@ class World:
             # The CSAF document's §5.1 location (/.well-known/csaf/white/<year>/<filename>).
             "year": exports.csaf_year(self.disclosed.advisory),
             "filename": exports.csaf_filename(self.disclosed.advisory),
+            # The CSAF signing key's public half (404 here: the world configures no key).
+            "fingerprint": "7B8E4DA4B54B0FD12BCB0915FE19E888EEE96E4C",
             "token": self.invitation.token,
             "invitation_id": self.invitation.pk,
             "membership_id": self.membership.pk,

@@ -267,6 +267,99 @@ def test_csaf_nested_branches_are_checked():
     assert "$.product_tree.branches[0].branches[0]: 'name' is a required property" in errors
 
 
+# --- CSAF 2.0 provider metadata and aggregator (the provider's $refs reach the CSAF schema, the
+# aggregator's the provider schema, all by id) ----------------------------------------------------
+
+CSAF_PROVIDER_METADATA = {
+    # REQUIRED: canonical_url (ends in /provider-metadata.json), last_updated,
+    # list_on_CSAF_aggregators, mirror_on_CSAF_aggregators, metadata_version ("2.0"), publisher
+    # (the CSAF document's publisher), role.
+    "canonical_url": "https://disclosure.example.org/.well-known/csaf/provider-metadata.json",
+    "distributions": [
+        {
+            "directory_url": "https://disclosure.example.org/.well-known/csaf/white/",
+            "rolie": {
+                "feeds": [
+                    {
+                        "tlp_label": "WHITE",
+                        "url": "https://disclosure.example.org/.well-known/csaf/white/"
+                        "csaf-feed-tlp-white.json",
+                    }
+                ]
+            },
+        }
+    ],
+    "last_updated": "2024-03-01T12:00:00Z",
+    "list_on_CSAF_aggregators": True,
+    "metadata_version": "2.0",
+    "mirror_on_CSAF_aggregators": True,
+    "public_openpgp_keys": [
+        {
+            "fingerprint": "7B8E4DA4B54B0FD12BCB0915FE19E888EEE96E4C",
+            "url": "https://disclosure.example.org/.well-known/csaf/openpgp/"
+            "7B8E4DA4B54B0FD12BCB0915FE19E888EEE96E4C.asc",
+        }
+    ],
+    "publisher": {
+        "category": "coordinator",
+        "name": "Disclosure",
+        "namespace": "https://disclosure.example.org",
+    },
+    "role": "csaf_trusted_provider",
+}
+
+
+def test_csaf_provider_reference_metadata_is_valid():
+    assert validate("csaf_provider", CSAF_PROVIDER_METADATA) == []
+
+
+def test_csaf_provider_publisher_is_checked_against_the_csaf_schema():
+    document = copy.deepcopy(CSAF_PROVIDER_METADATA)
+    document["publisher"]["category"] = "platform"
+
+    (error,) = validate("csaf_provider", document)
+
+    assert error.startswith("$.publisher.category: 'platform' is not one of ")
+
+
+def test_csaf_provider_canonical_url_names_the_metadata():
+    document = copy.deepcopy(CSAF_PROVIDER_METADATA)
+    document["canonical_url"] = "https://disclosure.example.org/.well-known/csaf/"
+
+    (error,) = validate("csaf_provider", document)
+
+    assert error.startswith("$.canonical_url: ")
+
+
+def test_csaf_aggregator_reaches_the_provider_schema():
+    aggregator = {
+        "aggregator": {
+            "category": "lister",
+            "name": "Example Lister",
+            "namespace": "https://lister.example",
+        },
+        "aggregator_version": "2.0",
+        "canonical_url": "https://lister.example/.well-known/csaf-aggregator/aggregator.json",
+        "csaf_providers": [
+            {
+                "metadata": {
+                    "last_updated": CSAF_PROVIDER_METADATA["last_updated"],
+                    "publisher": CSAF_PROVIDER_METADATA["publisher"],
+                    "role": "csaf_trusted_provider",
+                    "url": CSAF_PROVIDER_METADATA["canonical_url"],
+                }
+            }
+        ],
+        "last_updated": "2024-03-02T12:00:00Z",
+    }
+    assert validate("csaf_aggregator", aggregator) == []
+    aggregator["csaf_providers"][0]["metadata"]["role"] = "csaf_mirror"
+
+    (error,) = validate("csaf_aggregator", aggregator)
+
+    assert error.startswith("$.csaf_providers[0].metadata.role: 'csaf_mirror' is not one of ")
+
+
 # --- CVE JSON 5.1 (CVEProject/cve-schema, bundled record format, JSON Schema draft-07) ----------
 
 ORG_ID = "b3476cb9-2e3d-41a6-98d0-0f47421a65b6"  # CVE org UUIDs are version 4 UUIDs
@@ -409,6 +502,12 @@ def test_unknown_kind_is_refused():
 OFFICIAL_SHA256 = {
     "osv_schema.json": "7a511902b57297197b37298f6adaa2acb15f22b3f641bb9f547f19dcbe533ba8",
     "csaf_2.0_json_schema.json": "29c114b35b0a30831f1674f2ab8b3ed9b2890cfeaa63b924ac6ed9d70ef44262",
+    "csaf_2.0_provider_json_schema.json": (
+        "0270d0cfadf5202ff83a63502012a407e0e8ec3194a07296f13641c9f5630aba"
+    ),
+    "csaf_2.0_aggregator_json_schema.json": (
+        "6e76b27b9552168e756f4b1c8be0a9d43414338ee44793e55357869b86031242"
+    ),
     "first/cvss-v2.0.json": "cd1a7c0815b7a47dc12fb7dded10622b96d562841f7bc6d2d8765c5d937a28f2",
     "first/cvss-v3.0.json": "b2b587e5dfa6d9a4be89e25cb593df04f14e7ffbe8fe5b167ceee17b6097d919",
     "first/cvss-v3.1.json": "77ff3df106e4588e2bb5c9cf0237f962c62d35c5002443c4bf7cc7ca16ee171f",

@@ -126,8 +126,8 @@ def test_every_kind_of_advisory_is_a_valid_osv_record(member, slug):
         for r in affected.get("ranges", []):
             assert all("limit" not in event for event in r["events"]), case
         history = advisory.history()
-        assert record["published"] == exports._iso(history[0].created_at), case
-        assert record["modified"] == exports._iso(history[-1].created_at), case
+        assert record["published"] == exports.iso_timestamp(history[0].created_at), case
+        assert record["modified"] == exports.iso_timestamp(history[-1].created_at), case
         assert ("withdrawn" in record) == (lifecycle == "withdrawn"), case
         if lifecycle == "withdrawn":
             assert record["withdrawn"] == record["modified"], case

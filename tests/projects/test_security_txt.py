@@ -102,6 +102,10 @@ def test_instance_security_txt(client, seeded):
         "https://disclosure.example.org/",
     ]
     assert values["Canonical"] == ["https://disclosure.example.org/.well-known/security.txt"]
+    # CSAF 2.0 requirement 8: the field aggregators discover the provider by.
+    assert values["CSAF"] == [
+        "https://disclosure.example.org/.well-known/csaf/provider-metadata.json"
+    ]
     validate(text, "https://disclosure.example.org/.well-known/security.txt")
 
 
