@@ -21,7 +21,7 @@ import gnupg
 import pytest
 from django.core.management import call_command
 
-from advisories import revisions, selectors
+from advisories import exports, revisions, selectors
 from advisories.models import Advisory, AdvisoryRevision
 from mailer import openpgp
 from projects.models import Membership, Project
@@ -347,6 +347,17 @@ def test_documents_are_the_same_bytes_on_every_request(client, published):
     assert first.content == second.content
     assert first["Content-Type"] == "application/json"
     assert first["Last-Modified"] == "Wed, 01 Apr 2026 10:00:00 GMT"
+
+
+def test_the_download_on_the_advisory_page_is_the_distributed_document(client, published):
+    """A reader who downloads the CSAF from the advisory page has the file the hashes and the
+    signature were made of, so checking it against the provider's .sha256 works."""
+    for advisory in (published["old"], published["withdrawn"]):
+        download = client.get(f"/advisories/{advisory.identifier}.csaf.json")
+        distributed = client.get(exports.csaf_url(advisory).removeprefix(SITE_URL))
+
+        assert distributed.status_code == 200
+        assert download.content == distributed.content
 
 
 def test_an_aggregator_that_has_a_file_gets_304(client, published):
