@@ -18,6 +18,7 @@ and CVE exports name it (advisories.exports), and the rules that keep those name
   stored with `*` as its version; the exports put a version in its place where they speak of one.
 """
 
+import contextlib
 import re
 from dataclasses import dataclass
 
@@ -94,6 +95,18 @@ def parse_purl(value):
 
 def validate_purl(value):
     parse_purl(value)
+
+
+def canonical(*, ecosystem, package_name, purl):
+    """(package name, purl) as the exports give them: a PyPI name normalized as OSV asks
+    (PEP 503), the purl in the purl spec's canonical form (pkg:pypi/Example_Mail ->
+    pkg:pypi/example-mail); a purl that does not parse is left for its validator to refuse.
+    """
+    if ecosystem == "PyPI":
+        package_name = _pep503(package_name)
+    with contextlib.suppress(ValidationError):
+        purl = parse_purl(purl).to_string() if purl else purl
+    return package_name, purl
 
 
 def purl_at(purl, version=None):

@@ -108,6 +108,9 @@ class Project(models.Model):
     def clean(self):
         self.purl, self.cpe = self.purl.strip(), self.cpe.strip()
         self.package_name, self.vendor = self.package_name.strip(), self.vendor.strip()
+        self.package_name, self.purl = identity.canonical(
+            ecosystem=self.osv_ecosystem, package_name=self.package_name, purl=self.purl
+        )
         errors = identity.check(
             ecosystem=self.osv_ecosystem, package_name=self.package_name, purl=self.purl
         )

@@ -111,6 +111,19 @@ def test_the_curated_ecosystems_are_the_official_schemas():
     }  # fmt: skip
 
 
+def test_names_are_stored_as_the_exports_give_them():
+    """OSV wants a PyPI name normalized (PEP 503); the purl is kept in the purl spec's canonical
+    form (pypi: lower case, "_" as "-").
+    """
+    project = ProjectFactory.build(
+        osv_ecosystem="PyPI", package_name=" Example.Mail ", purl="pkg:pypi/Example_Mail "
+    )
+
+    project.full_clean(validate_unique=False)
+
+    assert (project.package_name, project.purl) == ("example-mail", "pkg:pypi/example-mail")
+
+
 def test_versions_go_where_the_product_is_one_version():
     assert identity.purl_at("pkg:npm/%40example/mail", "1.4.2") == "pkg:npm/%40example/mail@1.4.2"
     assert identity.purl_at("pkg:cargo/example-mail") == "pkg:cargo/example-mail"
