@@ -13,10 +13,17 @@ Decisions shared by the three formats:
   versions (the matrices are "0.13.x", "1.x.x", "< 0.11").
 - Anonymous credits are left out entirely, in every format: no name, no handle, no placeholder.
   Nothing about a credited person is read beyond `Credit.public_name`; never the user account.
-- OSV (1.7.5): the platform's projects belong to no OSV ecosystem this platform can vouch for
-  (Stalwart is a server released from its repository, not a crates.io package), so the record
-  names no package: it gives SEMVER ranges (or the affected versions, see `osv`) and says which
-  project they are about in `affected[].database_specific`. CVSS 3.x and 4.0 are `severity`.
+- Package identity (projects.identity, set per project in the admin): a project that publishes
+  a package in an OSV ecosystem is named by it (OSV `package`, CVE `collectionURL` and
+  `packageName`), and its purl and CPE identify each CSAF product (with the product's version
+  where it is one) and the CVE `cpes`. A project without one (Stalwart is a server released from
+  its repository, not a crates.io package) is named by its repository: OSV GIT ranges on the
+  fix commits, the CVE `repo`. Nothing about a project's identity is ever made up from its name:
+  a CVE record without a stated vendor says "n/a", as the CVE schema allows.
+- OSV (1.7.5): ranges from the version matrix, SEMVER or, for ecosystems that do not enforce
+  semantic versions, ECOSYSTEM (or the affected versions, see `osv`); a GIT range on the
+  repository when the fix commits are known. `affected[].database_specific` says which project
+  the record is about. CVSS 3.x and 4.0 are `severity`.
 - CSAF 2.0 has no CVSS 4.0 either: a 4.0 vector is given as a vulnerability note, not a score.
   Its canonical URL (`self`) is the §5.1 location of the document on this provider,
   /.well-known/csaf/white/<year of the initial release>/<csaf_filename>, served there; its
@@ -61,6 +68,7 @@ from django.urls import reverse
 
 from advisories import cwe
 from advisories.models import VERSION, Credit
+from projects import identity
 from projects.markdown import markdown_to_text
 from reports import cvss
 
@@ -256,31 +264,46 @@ OSV_REFERENCE_TYPES = (
 def osv(advisory):
     """OSV 1.7.5 (https://ossf.github.io/osv-schema/) record of a published advisory.
 
-    What is affected: SEMVER ranges from the version matrix (`_osv_ranges`); where the matrix
-    gives none (a project without a matrix, TeamMail), the versions the advisory knows to be
-    affected are enumerated instead (`_osv_versions`), so the record never says "nothing".
-    The dates come from the revision history: `published` is revision 1, `modified` the last
-    revision, `withdrawn` the withdrawal revision.
+    Which software: the project's package (ecosystem, name, purl) where it has one, else none;
+    `database_specific` names the project either way. What is affected: ranges from the version
+    matrix (`_osv_ranges`, of the ecosystem's range type; SEMVER without a package); where the
+    matrix gives none (a project without a matrix, TeamMail), the versions the advisory knows to
+    be affected are enumerated instead (`_osv_versions`), so the record never says "nothing".
+    With the fix commits and the project's repository, a GIT range too (`_osv_git_range`); the
+    OSV spec asks for the enumerated versions beside GIT and ECOSYSTEM ranges, so they are given
+    there as well. The dates come from the revision history: `published` is revision 1,
+    `modified` the last revision, `withdrawn` the withdrawal revision.
     """
     advisory = _published(advisory)
     project = advisory.project
     history = advisory.history()
-    affected = {
-        "database_specific": {
-            "project": project.slug,
-            "name": project.name,
-            **({"repository": project.repository_url} if project.repository_url else {}),
-            "fixed_versions": list(advisory.fixed_versions),
-        },
+    affected = {}
+    ecosystem = project.ecosystem
+    if ecosystem is not None:
+        affected["package"] = {"ecosystem": ecosystem.name, "name": project.package_name}
+        if project.purl:
+            affected["package"]["purl"] = project.purl
+    affected["database_specific"] = {
+        "project": project.slug,
+        "name": project.name,
+        **({"repository": project.repository_url} if project.repository_url else {}),
+        "fixed_versions": list(advisory.fixed_versions),
     }
-    ranges = _osv_ranges(advisory)
-    versions = [] if ranges else _osv_versions(advisory)
+    range_type = ecosystem.range_type if ecosystem else identity.SEMVER
+    ranges = _osv_ranges(advisory, range_type)
+    git = _osv_git_range(advisory)
+    # SEMVER ranges say it all; without ranges, or beside ECOSYSTEM or GIT ones, the versions
+    # known to be affected are enumerated.
+    enumerated = not ranges or range_type != identity.SEMVER or git is not None
+    versions = _osv_versions(advisory) if enumerated else []
     if versions:
         affected["versions"] = versions
     elif not ranges and advisory.fixed_versions:
         # Nothing known but the fix: every earlier release is what the advisory is about.
         first_fix = min(advisory.fixed_versions, key=_semver_key)
-        ranges = [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": first_fix}]}]
+        ranges = [{"type": range_type, "events": [{"introduced": "0"}, {"fixed": first_fix}]}]
+    if git:
+        ranges = [*ranges, git]
     if ranges:
         affected["ranges"] = ranges
     record = {
@@ -322,13 +345,32 @@ def _semver_key(version):
     return tuple(int(part) for part in _padded(version).split("."))
 
 
-def _osv_ranges(advisory):
-    """SEMVER ranges of the affected series, adjacent or overlapping ones merged, each as
-    introduced/fixed. OSV's `limit` is for GIT ranges only, so a range never ends in one: the
-    end of a merged range is the first version the advisory does not call affected (its fix,
-    the next series, or the bound of a "< x" row). Merging keeps that true: 0.12.x without a
-    fix of its own next to an affected 0.13.x is one range ending at 0.13.x's fix, not a range
-    "fixed" at 0.13.0, which is itself affected.
+def _osv_git_range(advisory):
+    """The GIT range of the fix commits in the project's repository, or None: introduced at the
+    commit that introduced the vulnerability ("0": from the first commit, when it is not known),
+    fixed at each fix commit (one per branch, as the OSV spec asks, so other branches are not
+    matched by mistake). Without fix commits there is no GIT range: nothing else is a commit.
+    """
+    repository = advisory.project.repository_url
+    if not (repository and advisory.fix_commits):
+        return None
+    return {
+        "type": "GIT",
+        "repo": repository,
+        "events": [
+            {"introduced": advisory.introduced_commit or "0"},
+            *({"fixed": commit} for commit in advisory.fix_commits),
+        ],
+    }
+
+
+def _osv_ranges(advisory, range_type=identity.SEMVER):
+    """Ranges (SEMVER or ECOSYSTEM) of the affected series, adjacent or overlapping ones
+    merged, each as introduced/fixed. OSV's `limit` is for GIT ranges only, so a range never
+    ends in one: the end of a merged range is the first version the advisory does not call
+    affected (its fix, the next series, or the bound of a "< x" row). Merging keeps that true:
+    0.12.x without a fix of its own next to an affected 0.13.x is one range ending at 0.13.x's
+    fix, not a range "fixed" at 0.13.0, which is itself affected.
     """
     intervals = sorted(
         (_semver_key(r["introduced"]), _semver_key(r["end"]), r) for r in _ranges(advisory)
@@ -351,7 +393,7 @@ def _osv_ranges(advisory):
         )
     return [
         {
-            "type": "SEMVER",
+            "type": range_type,
             "events": [{"introduced": r["introduced"]}, {"fixed": r["end"]}],
             "database_specific": {"series": r["series"]},
         }
@@ -430,28 +472,38 @@ def csaf(advisory):
         for n, version in enumerate(advisory.fixed_versions, start=len(ranges) + 1)
     }
     branches = [
-        _csaf_branch("product_version_range", _vers(r), f"{project.name} {r['series']}", pid)
+        _csaf_branch(
+            "product_version_range",
+            _vers(r),
+            {"name": f"{project.name} {r['series']}", "product_id": pid},
+            project,
+        )
         for r, pid in zip(ranges, affected_ids, strict=True)
     ] + [
-        _csaf_branch("product_version", version, f"{project.name} {version}", pid)
+        _csaf_branch(
+            "product_version",
+            version,
+            {"name": f"{project.name} {version}", "product_id": pid},
+            project,
+            version=version,
+        )
         for version, pid in fixed_ids.items()
     ]
     product_tree = {}
     if branches:
+        product = {"category": "product_name", "name": project.name, "branches": branches}
+        # The vendor as the project states it; without one the tree starts at the product
+        # rather than present the project's name as its vendor.
         product_tree["branches"] = [
-            {
-                "category": "vendor",
-                "name": project.name,
-                "branches": [
-                    {"category": "product_name", "name": project.name, "branches": branches}
-                ],
-            }
+            {"category": "vendor", "name": project.vendor, "branches": [product]}
+            if project.vendor
+            else product
         ]
     if not ranges:
         unfixed = f"CSAFPID-{len(fixed_ids) + 1:04d}"
         affected_ids = [unfixed]
         product_tree["full_product_names"] = [
-            {"name": _unfixed_releases(advisory), "product_id": unfixed}
+            _csaf_product({"name": _unfixed_releases(advisory), "product_id": unfixed}, project)
         ]
     document = {
         "category": "csaf_security_advisory",
@@ -564,12 +616,28 @@ def _vers(affected):
     return f"vers:semver/>={affected['introduced']}|{end}"
 
 
-def _csaf_branch(category, name, product_name, product_id):
+def _csaf_branch(category, name, product, project, version=None):
     return {
         "category": category,
         "name": name,
-        "product": {"name": product_name, "product_id": product_id},
+        "product": _csaf_product(product, project, version),
     }
+
+
+def _csaf_product(product, project, version=None):
+    """The full product name with its identification helper: the project's purl and CPE, with
+    `version` where the product is that one version. A range or "every release" product keeps
+    the purl without version (CSAF 2.0's purl pattern allows it) and the CPE's `*`. A project
+    without either has no helper to give (CSAF recommended test 6.2.16 says so, rightly).
+    """
+    helper = {}
+    if project.purl:
+        helper["purl"] = identity.purl_at(project.purl, version)
+    if project.cpe:
+        helper["cpe"] = identity.cpe_at(project.cpe, version)
+    if helper:
+        product = {**product, "product_identification_helper": helper}
+    return product
 
 
 def _csaf_vulnerability(advisory, ranges, affected_ids, fixed_ids):
@@ -744,11 +812,8 @@ def cve_cna(advisory):
     advisory = _cve_checked(advisory)
     if advisory.is_withdrawn:
         return _cve_rejected_container(advisory)
-    project = advisory.project
     ranges = _ranges(advisory)
-    product = {"vendor": project.name, "product": project.name}
-    if project.repository_url:
-        product["repo"] = project.repository_url
+    product = _cve_product(advisory.project)
     if ranges:
         product["versions"] = [
             {
@@ -796,6 +861,28 @@ def cve_cna(advisory):
         for entry in _history(advisory)
     ]
     return cna
+
+
+def _cve_product(project):
+    """The CVE `affected` entry's names of the software: the product (the project's name), the
+    vendor the project states, the package in its registry's collection (`collectionURL`,
+    `packageName`), the repository (`repo`) and the CPE. The schema wants vendor and product,
+    or collectionURL and packageName: without either, the vendor is "n/a", as it allows.
+    """
+    product = {"product": project.name}
+    if project.vendor:
+        product["vendor"] = project.vendor
+    ecosystem = project.ecosystem
+    if ecosystem is not None and ecosystem.collection_url:
+        product["collectionURL"] = ecosystem.collection_url
+        product["packageName"] = project.package_name
+    elif not project.vendor:
+        product["vendor"] = "n/a"
+    if project.repository_url:
+        product["repo"] = project.repository_url
+    if project.cpe:
+        product["cpes"] = [project.cpe]
+    return product
 
 
 def _cve_problem_type(cwe_id):

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from advisories.models import VERSION, Advisory
+from advisories.models import COMMIT, COMMIT_HELP, VERSION, Advisory
 from advisories.publication import EarlyReason
 from advisories.services import ADVISORY_FIELDS
 from projects.forms import CalendarDateField, MarkdownTextarea
@@ -103,6 +103,10 @@ def _lines(text):
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+def _unique_lines(lines):
+    return list(dict.fromkeys(lines))
+
+
 class AdvisoryForm(forms.ModelForm):
     affected_series = forms.MultipleChoiceField(
         widget=forms.CheckboxSelectMultiple, required=False, label="Affected series"
@@ -111,6 +115,13 @@ class AdvisoryForm(forms.ModelForm):
         required=False,
         help_text="One released version per line, e.g. 0.13.4",
         label="Fixed versions",
+    )
+    fix_commits = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Fix commits",
+        help_text="Full git commit hashes of the fix in the project's repository, one per line "
+        "(one per branch it was applied to). OSV records give them as GIT ranges.",
     )
     references = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="One URL per line."
@@ -128,6 +139,7 @@ class AdvisoryForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["affected_series"].choices = [(s, s) for s in matrix]
         self.initial["fixed_versions"] = "\n".join(self.instance.fixed_versions)
+        self.initial["fix_commits"] = "\n".join(self.instance.fix_commits)
         self.initial["references"] = "\n".join(self.instance.references)
 
     def clean_fixed_versions(self):
@@ -136,6 +148,19 @@ class AdvisoryForm(forms.ModelForm):
         if bad:
             raise forms.ValidationError(f"Not a version number: {', '.join(bad)}")
         return versions
+
+    def clean_fix_commits(self):
+        commits = _unique_lines(line.lower() for line in _lines(self.cleaned_data["fix_commits"]))
+        bad = [c for c in commits if not COMMIT.match(c)]
+        if bad:
+            raise forms.ValidationError(f"Not {COMMIT_HELP}: {', '.join(bad)}")
+        return commits
+
+    def clean_introduced_commit(self):
+        commit = self.cleaned_data["introduced_commit"].strip().lower()
+        if commit and not COMMIT.match(commit):
+            raise forms.ValidationError(f"Not {COMMIT_HELP}: {commit}")
+        return commit
 
     def clean_references(self):
         urls = _lines(self.cleaned_data["references"])

@@ -191,6 +191,23 @@ GHSA = RegexValidator(
 )
 CVE = RegexValidator(r"^CVE-[0-9]{4}-[0-9]{4,19}$", "A CVE ID, e.g. CVE-2026-12345.")
 VERSION = re.compile(r"^\d+(\.\d+)*$")
+# A full git commit hash, SHA-1 or SHA-256, as OSV's GIT ranges require it.
+COMMIT = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+COMMIT_HELP = "a full git commit hash: all 40 (or 64) hex digits, as `git rev-parse HEAD` prints"
+
+
+def validate_commit(value):
+    if not COMMIT.match(value):
+        raise ValidationError(f"Not {COMMIT_HELP}: {value!r}.", code="commit")
+
+
+def validate_commits(value):
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError("A list of full git commit hashes.", code="commits")
+    for item in value:
+        validate_commit(item)
+    if len(set(value)) != len(value):
+        raise ValidationError("A fix commit is listed twice.", code="commits")
 
 
 class AdvisoryQuerySet(models.QuerySet):
@@ -220,6 +237,19 @@ class Advisory(models.Model):
         default=list,
         blank=True,
         help_text='Released versions with the fix, e.g. ["0.13.4", "0.12.9"].',
+    )
+    fix_commits = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_commits],
+        help_text="Full git commit hashes of the fix in the project's repository, one per branch "
+        "it was applied to (OSV GIT ranges).",
+    )
+    introduced_commit = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_commit],
+        help_text="The commit that introduced the vulnerability, if known (full hash).",
     )
     workaround = models.TextField(blank=True)
     cwe = models.CharField(verbose_name="CWE", max_length=20, blank=True, validators=[CWE])
@@ -316,6 +346,8 @@ REVISED_FIELDS = {
     "details": "Details",
     "affected_series": "Affected series",
     "fixed_versions": "Fixed versions",
+    "fix_commits": "Fix commits",
+    "introduced_commit": "Introduced commit",
     "workaround": "Workaround",
     "cwe": "CWE",
     "ghsa_id": "GHSA ID",

@@ -335,6 +335,8 @@ ADVISORY_FIELDS = (
     "details",
     "affected_series",
     "fixed_versions",
+    "fix_commits",
+    "introduced_commit",
     "workaround",
     "cwe",
     "ghsa_id",

@@ -275,6 +275,45 @@ class ProjectAdmin(MemberProjectsOnly, admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     inlines = (IntakeAddressInline, PolicyRevisionInline, MembershipInline)
     formfield_overrides = HTTPS_URLS
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "name",
+                    "slug",
+                    "tracking_prefix",
+                    "description",
+                    "homepage",
+                    "security_email",
+                    "backup_email",
+                    "backup_after_hours",
+                    "pgp_key_url",
+                    "cve_threshold",
+                    "preferred_languages",
+                    "active",
+                )
+            },
+        ),
+        (
+            "Package identity",
+            {
+                "description": "How the advisories' OSV, CSAF and CVE exports name the "
+                "software: only what the project states. With an OSV ecosystem and package, "
+                "OSV records name the package and CVE records its registry; otherwise OSV "
+                "records give GIT ranges on the repository (with the advisory's fix commits). "
+                "The purl and CPE identify each CSAF product and go into the CVE record.",
+                "fields": (
+                    "repository_url",
+                    "osv_ecosystem",
+                    "package_name",
+                    "purl",
+                    "cpe",
+                    "vendor",
+                ),
+            },
+        ),
+    )
 
 
 # --- Policy revisions ---------------------------------------------------------------------------

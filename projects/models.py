@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from projects import intake
+from projects import identity, intake
 
 DISPLAY_NAME_MAX = 80
 
@@ -54,6 +54,43 @@ class Project(models.Model):
         help_text="Comma-separated language tags (RFC 5646), only those the policy states; "
         "blank: security.txt names none.",
     )
+    # Package identity (projects.identity): what the OSV, CSAF and CVE exports name the
+    # affected software by. Only what the project itself states; blank is "not known".
+    osv_ecosystem = models.CharField(
+        verbose_name="OSV ecosystem",
+        max_length=20,
+        blank=True,
+        choices=identity.ECOSYSTEM_CHOICES,
+        help_text="The package registry where the project publishes its software as a package. "
+        "Blank: none (a container image is no OSV ecosystem); OSV records then give GIT ranges "
+        "on the repository.",
+    )
+    package_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The package's name in that ecosystem (Maven: groupId:artifactId).",
+    )
+    purl = models.CharField(
+        verbose_name="package URL (purl)",
+        max_length=300,
+        blank=True,
+        validators=[identity.validate_purl],
+        help_text="Without a version, e.g. pkg:cargo/example-crate.",
+    )
+    cpe = models.CharField(
+        verbose_name="CPE",
+        max_length=300,
+        blank=True,
+        validators=[identity.validate_cpe],
+        help_text="CPE 2.3 with * as version, "
+        "e.g. cpe:2.3:a:example:example_server:*:*:*:*:*:*:*:*",
+    )
+    vendor = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Who makes the software, as CVE records name it. Blank: not stated (CVE "
+        'records say "n/a" where they need a vendor).',
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -67,6 +104,23 @@ class Project(models.Model):
 
     def revision_in_force(self, on=None):
         return self.revisions.in_force_on(on or timezone.localdate()).first()
+
+    def clean(self):
+        self.purl, self.cpe = self.purl.strip(), self.cpe.strip()
+        self.package_name, self.vendor = self.package_name.strip(), self.vendor.strip()
+        self.package_name, self.purl = identity.canonical(
+            ecosystem=self.osv_ecosystem, package_name=self.package_name, purl=self.purl
+        )
+        errors = identity.check(
+            ecosystem=self.osv_ecosystem, package_name=self.package_name, purl=self.purl
+        )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def ecosystem(self):
+        """The projects.identity.Ecosystem of the project's package, or None."""
+        return identity.ECOSYSTEMS.get(self.osv_ecosystem)
 
 
 class IntakeAddress(models.Model):

@@ -383,9 +383,10 @@ def test_cve_record(stalwart, settings):
     assert record["cveMetadata"]["assignerOrgId"] == settings.CVE_CNA_ORG_ID
     assert cna["providerMetadata"]["orgId"] == settings.CVE_CNA_ORG_ID
     assert cna["providerMetadata"]["shortName"] == settings.CVE_CNA_SHORT_NAME
+    # Stalwart's policy names no vendor: "n/a" (as the CVE schema allows), never its name.
     assert cna["affected"] == [
         {
-            "vendor": "Stalwart",
+            "vendor": "n/a",
             "product": "Stalwart",
             "repo": "https://github.com/stalwartlabs/stalwart",
             "versions": [

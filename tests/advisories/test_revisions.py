@@ -375,6 +375,43 @@ def test_an_invalid_amendment_is_a_form_error(advisory, maintainer):
     nothing_stored(advisory, before)
 
 
+FIX = "0123456789abcdef0123456789abcdef01234567"
+BACKPORT = "89abcdef0123456789abcdef0123456789abcdef0123456789abcdef01234567"  # SHA-256 repository
+
+
+def test_fix_commits_are_amended_with_a_revision_and_reach_the_osv_record(
+    advisory, clock, maintainer
+):
+    clock.move_to(T0 + DAY)
+    response = amend(advisory, maintainer, fix_commits=f"{FIX.upper()}\n\n{BACKPORT}\n{FIX}")
+    assert (response.status_code, errors(response)) == (302, [])
+
+    (revision,) = AdvisoryRevision.objects.filter(advisory=advisory)
+    # Typed in capitals and listed twice: stored once each, lower-case, as OSV wants them.
+    assert revision.changes == {"fix_commits": {"from": [], "to": [FIX, BACKPORT]}}
+    assert revision.changed_fields() == ["Fix commits"]
+    record = exports.osv(selectors.public_advisory(advisory.identifier))
+    assert record["affected"][0]["ranges"][-1] == {
+        "type": "GIT",
+        "repo": "https://github.com/stalwartlabs/stalwart",
+        "events": [{"introduced": "0"}, {"fixed": FIX}, {"fixed": BACKPORT}],
+    }
+    assert validate("osv", record) == []
+
+
+def test_a_short_commit_hash_is_a_form_error(advisory, maintainer):
+    before = events(advisory)
+    response = amend(advisory, maintainer, fix_commits="0123abc", introduced_commit="v0.13.0")
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Not a full git commit hash: all 40 (or 64) hex digits" in body
+    assert "0123abc" in body
+    assert "v0.13.0" in body
+    nothing_stored(advisory, before)
+    assert Advisory.objects.get(pk=advisory.pk).fix_commits == []
+
+
 def test_an_amendment_that_changes_nothing_is_refused(advisory, maintainer):
     before = events(advisory)
     response = amend(advisory, maintainer)

@@ -1097,6 +1097,43 @@ def test_the_edit_form_validates(report, maintainer):
     assert (advisory.fixed_versions, advisory.cwe) == ([], "")
 
 
+FIX_COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+def test_the_draft_page_takes_the_fix_commits(report, maintainer):
+    triage(report, maintainer)
+    draft(report, maintainer)
+    page = client_for(maintainer).get(advisory_url(report)).content.decode()
+    assert 'name="fix_commits"' in page
+    assert 'name="introduced_commit"' in page
+
+    response = edit(report, maintainer, fix_commits=f"  {FIX_COMMIT.upper()}  \n")
+
+    assert response.status_code == 302
+    assert Advisory.objects.get().fix_commits == [FIX_COMMIT]
+    page = client_for(maintainer).get(advisory_url(report)).content.decode()
+    assert FIX_COMMIT in page  # prefilled, and shown with the advisory
+
+
+def test_the_draft_page_refuses_short_commit_hashes(report, maintainer):
+    triage(report, maintainer)
+    draft(report, maintainer)
+
+    response = edit(
+        report, maintainer, fix_commits=f"{FIX_COMMIT}\n0123abc", introduced_commit=FIX_COMMIT[:12]
+    )
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Not a full git commit hash: all 40 (or 64) hex digits" in body
+    assert "0123abc" in body
+    assert FIX_COMMIT[:12] in body
+    assert (Advisory.objects.get().fix_commits, Advisory.objects.get().introduced_commit) == (
+        [],
+        "",
+    )
+
+
 def test_publish_needs_a_fixed_report_and_fixed_versions(report, maintainer):
     triage(report, maintainer)
     draft(report, maintainer)

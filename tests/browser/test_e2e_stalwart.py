@@ -52,6 +52,7 @@ QUESTION = "Does it need pipelining enabled on the relay?"
 ANSWER = "No: it works with pipelining off, on the default configuration."
 VECTOR = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N"  # 9.1 Critical
 FIXED_VERSION = "0.13.4"
+FIX_COMMIT = "0123456789abcdef0123456789abcdef01234567"  # typed in capitals below
 CHECKLIST_TASKS = [  # Phase 1 of Stalwart's SECURITY_PROCESS.md
     "Reproduce the vulnerability in test environment",
     "Check if vulnerability affects current stable version",
@@ -236,6 +237,7 @@ def test_stalwart_report_from_sign_up_to_published_advisory(
     page.get_by_role("button", name="Draft the advisory").click()
     expect(page.get_by_role("heading", name=advisory_id)).to_be_visible()
     page.get_by_label("Fixed versions").fill(FIXED_VERSION)
+    page.get_by_label("Fix commits").fill(FIX_COMMIT.upper())
     page.get_by_label(CWE_LABEL).fill("CWE-444")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Advisory saved.")).to_be_visible()
@@ -271,6 +273,7 @@ def test_stalwart_report_from_sign_up_to_published_advisory(
     assert report.state == State.DISCLOSED
     advisory = Advisory.objects.get(report=report)
     assert (advisory.state, advisory.fixed_versions) == (Advisory.State.PUBLISHED, ["0.13.4"])
+    assert advisory.fix_commits == [FIX_COMMIT]
     assert Disclosure.objects.get(pk=report.pk).agreed_on == today
 
     # The world reads it on the project's advisories page and in its feed.
@@ -291,5 +294,14 @@ def test_stalwart_report_from_sign_up_to_published_advisory(
     listed.get_by_role("link", name=advisory_id).click()
     expect(page.get_by_role("heading", name=advisory_id)).to_be_visible()
     expect(page.get_by_text("Ada Lovelace")).to_be_visible()
+    expect(page.get_by_text(FIX_COMMIT)).to_be_visible()
     shot(page, "public-advisory")
+    # Its OSV record: Stalwart is its repository, so the fix commit is a GIT range on it.
+    osv = page.request.get(page.get_by_role("link", name="OSV", exact=True).get_attribute("href"))
+    assert osv.ok
+    assert osv.json()["affected"][0]["ranges"][-1] == {
+        "type": "GIT",
+        "repo": "https://github.com/stalwartlabs/stalwart",
+        "events": [{"introduced": "0"}, {"fixed": FIX_COMMIT}],
+    }
     assert len(shot.taken) >= 20
