@@ -263,6 +263,8 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-outbox": {"task": "mailer.tasks.deliver_outbox", "schedule": 60},
     # Raw inbound messages whose retention period ended (inbox.tasks).
     "purge-raw-messages": {"task": "inbox.tasks.purge_raw_messages", "schedule": 24 * 3600},
+    # The heartbeat /health/ reads: beat sends it with the sweeps, a worker of their queue runs it.
+    "beat-heartbeat": {"task": "disclosure.tasks.beat_heartbeat", "schedule": 60},
 }
 # Warn this fraction of a clock's window before its deadline (24 h to acknowledge: 6 h before).
 REMINDER_LEAD_FRACTION = env_float("REMINDER_LEAD_FRACTION", 0.25)
@@ -271,6 +273,16 @@ if not 0 < REMINDER_LEAD_FRACTION < 1:
 REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 500)
 # Members hear of a series' end of support this many days before it.
 END_OF_SUPPORT_NOTICE_DAYS = env_int("END_OF_SUPPORT_NOTICE_DAYS", 30)
+
+# /health/ answers 503 when the last beat heartbeat (every minute) or the oldest email still
+# waiting for delivery (retried every minute) is older than this many seconds.
+HEALTH_BEAT_MAX_AGE = env_int("HEALTH_BEAT_MAX_AGE", 15 * 60)
+HEALTH_OUTBOX_MAX_AGE = env_int("HEALTH_OUTBOX_MAX_AGE", 15 * 60)
+if HEALTH_BEAT_MAX_AGE < 120 or HEALTH_OUTBOX_MAX_AGE < 120:
+    raise ImproperlyConfigured(
+        "HEALTH_BEAT_MAX_AGE and HEALTH_OUTBOX_MAX_AGE must be at least 120 seconds (both are "
+        "refreshed every minute)"
+    )
 
 # --- Accounts (allauth, guardian) --------------------------------------------------------------
 
