@@ -116,6 +116,9 @@ if not SECRET_KEY:
         )
     # Development only: sessions survive restarts; never used with DEBUG off.
     SECRET_KEY = "django-insecure-development-only-key-never-used-in-production"  # noqa: S105
+# Rotating the key (README "Rotating secrets"): the new one in DJANGO_SECRET_KEY, the old ones
+# here (comma-separated) until the sessions and links signed with them have expired.
+SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS", [])
 
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000")
 SITE_NAME = env_str("SITE_NAME", "Disclosure")

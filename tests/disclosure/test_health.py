@@ -1,7 +1,9 @@
 import datetime as dt
+import io
 from unittest import mock
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.utils import OperationalError
 from django.utils import timezone
@@ -181,3 +183,30 @@ def test_the_beat_heartbeat_task_records_now(settings):
     (heartbeat,) = Heartbeat.objects.all()
     assert heartbeat.name == "beat"
     assert before <= heartbeat.at <= timezone.now()
+
+
+# --- The beat container's health check ----------------------------------------------------------
+
+
+def test_check_heartbeat_passes_on_a_recent_heartbeat(with_broker):
+    _beat_at(30)
+    out = io.StringIO()
+    call_command("check_heartbeat", stdout=out)
+    assert out.getvalue().startswith("beat heartbeat 3")
+
+
+@pytest.mark.parametrize(
+    ("seconds_ago", "message"),
+    [(None, "no beat heartbeat yet"), (901, r"the last beat heartbeat is 90\d s old")],
+)
+def test_check_heartbeat_fails_without_a_fresh_heartbeat(with_broker, seconds_ago, message):
+    if seconds_ago is not None:
+        _beat_at(seconds_ago)
+    with pytest.raises(CommandError, match=message):
+        call_command("check_heartbeat")
+
+
+def test_check_heartbeat_fails_in_embedded_mode(settings):
+    settings.CELERY_BROKER_URL = ""
+    with pytest.raises(CommandError, match="no beat runs"):
+        call_command("check_heartbeat")
