@@ -35,4 +35,4 @@ RUN DJANGO_DEBUG=0 DJANGO_SECRET_KEY=collectstatic-only SITE_URL=https://build.i
     python manage.py collectstatic --noinput
 
 EXPOSE 8000
-CMD ["gunicorn", "disclosure.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "disclosure.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

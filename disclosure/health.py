@@ -10,7 +10,7 @@ Either older than its threshold answers 503.
 """
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -94,8 +94,12 @@ def status():
     if report["db"] == "ok":
         # Without a database there is no age to read; "db" already says what is wrong.
         now = timezone.now()
-        report["beat"] = beat_status(now)
-        report["outbox"] = outbox_status(now)
+        try:
+            ages = {"beat": beat_status(now), "outbox": outbox_status(now)}
+        except DatabaseError as error:  # e.g. not migrated yet: unhealthy, and why
+            report["db"] = f"error: {type(error).__name__}"
+            return report, False
+        report.update(ages)
         healthy = healthy and report["beat"]["ok"] and report["outbox"]["ok"]
     return report, healthy
 

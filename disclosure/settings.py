@@ -17,6 +17,8 @@ import dj_email_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from disclosure.logs import development_logging, json_logging
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -169,6 +171,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request carries its id (and, from the view on, the user's).
+    "disclosure.logs.RequestContext",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads a cookie; NUL in paths and queries is refused in its process_view.
     "disclosure.middleware.RefuseNulBytes",
@@ -186,7 +190,7 @@ MIDDLEWARE = [
 
 if not DEBUG:
     # Production serves collected static files itself (gunicorn, no separate web server).
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "disclosure.urls"
 WSGI_APPLICATION = "disclosure.wsgi.application"
@@ -538,9 +542,6 @@ if not DEBUG:
         # X-Forwarded-For; otherwise every visitor would share the proxy's address.
         ALLAUTH_TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 1)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
-}
+# Production: one JSON object per line on stdout, with the request id and user id, never a
+# request's body (disclosure.logs). Development: plain lines; runserver logs one line per request.
+LOGGING = (development_logging if DEBUG else json_logging)(env_str("DJANGO_LOG_LEVEL", "INFO"))

@@ -5,7 +5,7 @@ from unittest import mock
 import pytest
 from django.core.management import CommandError, call_command
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.utils import OperationalError
+from django.db.utils import OperationalError, ProgrammingError
 from django.utils import timezone
 
 from disclosure import health, tasks
@@ -210,3 +210,13 @@ def test_check_heartbeat_fails_in_embedded_mode(settings):
     settings.CELERY_BROKER_URL = ""
     with pytest.raises(CommandError, match="no beat runs"):
         call_command("check_heartbeat")
+
+
+def test_an_unmigrated_database_answers_503_with_the_error(client, settings):
+    settings.CELERY_BROKER_URL = ""
+    with mock.patch(
+        "disclosure.health.oldest_undelivered", side_effect=ProgrammingError("no such table")
+    ):
+        response = client.get("/health/")
+    assert response.status_code == 503
+    assert response.json() == {"db": "error: ProgrammingError", "broker": "eager"}
