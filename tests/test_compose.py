@@ -509,6 +509,15 @@ def test_app_services_read_the_env_file_when_there_is_one():
 # --- Dockerfile ---------------------------------------------------------------------------
 
 
+def test_the_image_has_pg_dump_of_the_database_servers_major_version():
+    """`manage.py backup` runs pg_dump in the app container; pg_dump refuses a newer server."""
+    image = _services()["postgres"]["image"]
+    server_major = re.fullmatch(r"postgres:(\d+)(\.\d+)?", image)
+    assert server_major, image
+    runs = " ".join(args for instr, args in _dockerfile_instructions() if instr == "RUN")
+    assert re.findall(r"postgresql-client-(\d+)", runs) == [server_major[1]]
+
+
 def test_static_files_are_collected_at_build_after_they_are_copied():
     instructions = _dockerfile_instructions()
     copy_static = instructions.index(("COPY", "static ./static"))
