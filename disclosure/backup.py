@@ -14,6 +14,7 @@ after loading, and refuses an instance that already holds accounts, reports or a
 SQLite (the development default) is refused with a clear error: stop the server and copy var/.
 """
 
+import io
 import json
 import os
 import shutil
@@ -164,10 +165,7 @@ def _add_bytes(tar, name, data):
     info = tarfile.TarInfo(name)
     info.size = len(data)
     info.mtime = int(timezone.now().timestamp())
-    with tempfile.SpooledTemporaryFile() as buffer:
-        buffer.write(data)
-        buffer.seek(0)
-        tar.addfile(info, buffer)
+    tar.addfile(info, io.BytesIO(data))
 
 
 def read_manifest(tar):

@@ -258,6 +258,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {"mailer.tasks.deliver_outbox": {"queue": "notifications"}}
+# Production: worker and beat log through LOGGING (JSON lines, disclosure.logs) like web, instead
+# of Celery's own format on a root logger it takes over.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = DEBUG
 REMINDER_SWEEP_SECONDS = env_int("REMINDER_SWEEP_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     # Every registered reminder: SLA clocks, disclosure dates, end of support (reports.sweep).

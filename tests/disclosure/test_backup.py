@@ -7,6 +7,7 @@ every attachment file) must come back exactly.
 """
 
 import json
+import shutil
 import tarfile
 import uuid
 
@@ -110,6 +111,17 @@ def test_round_trip_restores_reports_attachments_and_audit_events(
     assert sorted(stored.values()) == sorted(
         [b"print('pwned')\n", bytes(range(256)) * 4, "ünïcode\n".encode()]
     )
+
+    # A migrated and seeded instance (tables, projects) without accounts, reports or files is
+    # empty too: restore replaces its schema with the archive's.
+    with empty_database.connect() as connection:
+        connection.execute('TRUNCATE "auth_user" CASCADE')
+        projects = connection.execute('SELECT count(*) FROM "projects_project"').fetchone()
+    assert projects != (0,)
+    shutil.rmtree(restored_root)
+    restore_backup(archive, database=empty_database, attachment_root=restored_root)
+    for table in counted_tables().values():
+        assert _rows(empty_database, table) == _rows(source, table), table
 
 
 @pytest.mark.pg_tools

@@ -111,3 +111,17 @@ def test_bad_environment_values_are_refused_with_a_clear_error(name, value, mess
     result = manage("check", env={**PRODUCTION_ENV, name: value})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_celery_logs_through_the_json_logging_in_production():
+    show = (
+        "import logging; from disclosure.celery import app; "
+        "print(app.conf.worker_hijack_root_logger, "
+        "type(logging.getLogger().handlers[0].formatter).__name__)"
+    )
+    quiet = ("shell", "--verbosity", "0", "-c", show)
+    production = manage(*quiet, env=PRODUCTION_ENV)
+    assert production.stdout.split() == ["False", "JSONFormatter"], production.stderr
+    development = manage(*quiet, env={**PRODUCTION_ENV, "DJANGO_DEBUG": "1"})
+    # Development: plain lines (no formatter configured: logging's default).
+    assert development.stdout.split() == ["True", "NoneType"], development.stderr
