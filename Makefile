@@ -7,6 +7,9 @@ INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 # The embedded default is a development instance; production sets DJANGO_DEBUG=0 (README).
 export DJANGO_DEBUG ?= 1
+# `make run PORT=8123`: the development server listens there, and links in emails (SITE_URL,
+# the Site's domain) follow unless SITE_URL is set.
+PORT ?= 8000
 
 .PHONY: install run test lint format
 
@@ -24,12 +27,13 @@ $(NODE_INSTALLED): package.json package-lock.json
 
 install: $(INSTALLED) $(NODE_INSTALLED)
 
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_projects
 	$(BIN)/python manage.py ensure_admin
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # -n 2: the machines have two cores. Exit 5 (no tests collected) fails like any other error.
 test: install

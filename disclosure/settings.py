@@ -17,6 +17,8 @@ import dj_email_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from disclosure.logs import development_logging, json_logging
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -116,6 +118,9 @@ if not SECRET_KEY:
         )
     # Development only: sessions survive restarts; never used with DEBUG off.
     SECRET_KEY = "django-insecure-development-only-key-never-used-in-production"  # noqa: S105
+# Rotating the key (README "Rotating secrets"): the new one in DJANGO_SECRET_KEY, the old ones
+# here (comma-separated) until the sessions and links signed with them have expired.
+SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS", [])
 
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000")
 SITE_NAME = env_str("SITE_NAME", "Disclosure")
@@ -166,6 +171,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request carries its id (and, from the view on, the user's).
+    "disclosure.logs.RequestContext",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads a cookie; NUL in paths and queries is refused in its process_view.
     "disclosure.middleware.RefuseNulBytes",
@@ -183,7 +190,7 @@ MIDDLEWARE = [
 
 if not DEBUG:
     # Production serves collected static files itself (gunicorn, no separate web server).
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "disclosure.urls"
 WSGI_APPLICATION = "disclosure.wsgi.application"
@@ -251,6 +258,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {"mailer.tasks.deliver_outbox": {"queue": "notifications"}}
+# Production: worker and beat log through LOGGING (JSON lines, disclosure.logs) like web, instead
+# of Celery's own format on a root logger it takes over.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = DEBUG
 REMINDER_SWEEP_SECONDS = env_int("REMINDER_SWEEP_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     # Every registered reminder: SLA clocks, disclosure dates, end of support (reports.sweep).
@@ -263,6 +273,8 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-outbox": {"task": "mailer.tasks.deliver_outbox", "schedule": 60},
     # Raw inbound messages whose retention period ended (inbox.tasks).
     "purge-raw-messages": {"task": "inbox.tasks.purge_raw_messages", "schedule": 24 * 3600},
+    # The heartbeat /health/ reads: beat sends it with the sweeps, a worker of their queue runs it.
+    "beat-heartbeat": {"task": "disclosure.tasks.beat_heartbeat", "schedule": 60},
 }
 # Warn this fraction of a clock's window before its deadline (24 h to acknowledge: 6 h before).
 REMINDER_LEAD_FRACTION = env_float("REMINDER_LEAD_FRACTION", 0.25)
@@ -271,6 +283,16 @@ if not 0 < REMINDER_LEAD_FRACTION < 1:
 REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 500)
 # Members hear of a series' end of support this many days before it.
 END_OF_SUPPORT_NOTICE_DAYS = env_int("END_OF_SUPPORT_NOTICE_DAYS", 30)
+
+# /health/ answers 503 when the last beat heartbeat (every minute) or the oldest email still
+# waiting for delivery (retried every minute) is older than this many seconds.
+HEALTH_BEAT_MAX_AGE = env_int("HEALTH_BEAT_MAX_AGE", 15 * 60)
+HEALTH_OUTBOX_MAX_AGE = env_int("HEALTH_OUTBOX_MAX_AGE", 15 * 60)
+if HEALTH_BEAT_MAX_AGE < 120 or HEALTH_OUTBOX_MAX_AGE < 120:
+    raise ImproperlyConfigured(
+        "HEALTH_BEAT_MAX_AGE and HEALTH_OUTBOX_MAX_AGE must be at least 120 seconds (both are "
+        "refreshed every minute)"
+    )
 
 # --- Accounts (allauth, guardian) --------------------------------------------------------------
 
@@ -527,9 +549,6 @@ if not DEBUG:
         # X-Forwarded-For; otherwise every visitor would share the proxy's address.
         ALLAUTH_TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 1)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
-}
+# Production: one JSON object per line on stdout, with the request id and user id, never a
+# request's body (disclosure.logs). Development: plain lines; runserver logs one line per request.
+LOGGING = (development_logging if DEBUG else json_logging)(env_str("DJANGO_LOG_LEVEL", "INFO"))

@@ -33,6 +33,8 @@ DELIVER_TASK = "mailer.tasks.deliver_outbox"
 # The root of a conversation and its most recent messages: enough for any client to thread,
 # without a References header growing with every notification of a long report.
 MAX_REFERENCES = 20
+# Delivery tries a row this often (once per deliver_outbox run) before it gives up on it.
+MAX_ATTEMPTS = 5
 GENERATED_HEADERS = {
     "Auto-Submitted": "auto-generated",  # RFC 3834: no automatic answers to this
     "X-Auto-Response-Suppress": "All",  # Exchange/Outlook: no out-of-office, no receipts
@@ -247,7 +249,22 @@ def pending_batch(*, after, max_attempts, batch_size):
     )
 
 
-def deliver_pending(*, batch_size=50, max_attempts=5):
+def oldest_undelivered():
+    """When the oldest message still being delivered was written (None: nothing pending).
+
+    Rows that ran out of attempts are not waiting for a worker any more and do not count: an
+    old one means a dead worker or an unreachable mail server, not one bad address. The first
+    row in id order (id order is creation order) of the partial index `outbox_pending_idx`.
+    """
+    return (
+        OutboundEmail.objects.filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+        .order_by("pk")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+
+
+def deliver_pending(*, batch_size=50, max_attempts=MAX_ATTEMPTS):
     """Send pending outbox messages; rows locked by another worker are skipped, not waited for.
 
     Each row is tried at most once per call; failures are counted and retried by the next call

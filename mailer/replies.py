@@ -15,7 +15,8 @@ From: only the person a notification went to knows its reply address.
   platform hands out carry it (to members, see reports.emails), so nobody turns a public reply
   into an internal note or back by editing the address. The inbox still checks, when the reply
   arrives, that the user may see the report and may write internal notes (roles change).
-- Rotating SECRET_KEY invalidates the reply addresses of every mail sent before.
+- Rotating SECRET_KEY: addresses signed with a key in SECRET_KEY_FALLBACKS are still read, so
+  replies to mail sent before keep arriving until the old key leaves the fallbacks.
 """
 
 import re
@@ -48,9 +49,11 @@ def _inbox():
     return local, domain
 
 
-def _signature(about, user_id, internal):
+def _signature(about, user_id, internal, secret=None):
     value = f"{about}|{user_id}|{'internal' if internal else 'public'}"
-    return salted_hmac(SALT, value, algorithm="sha256").hexdigest()[:SIGNATURE_LENGTH]
+    return salted_hmac(SALT, value, secret=secret, algorithm="sha256").hexdigest()[
+        :SIGNATURE_LENGTH
+    ]
 
 
 def reply_address(about, user_id, *, internal=False):
@@ -84,6 +87,10 @@ def read_reply_address(address):
         return None
     about = f"{match['label']}:{match['pk']}"
     user_id, internal = int(match["user_id"]), bool(match["internal"])
-    if not constant_time_compare(match["signature"], _signature(about, user_id, internal)):
+    keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    if not any(
+        constant_time_compare(match["signature"], _signature(about, user_id, internal, key))
+        for key in keys
+    ):
         return None
     return ReplyTarget(about=about, user_id=user_id, internal=internal)

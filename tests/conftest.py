@@ -1,11 +1,13 @@
 """The fixed cast of DESIGN §7 and the service guard for CI.
 
 Tests marked `services` need the real PostgreSQL/Redis, tests marked `imap` Debian's dovecot
-(tests/mail_servers.py). Locally, without those, they are reported as skipped with the reason; in
-CI (CI=true) a missing service is a failure.
+(tests/mail_servers.py), tests marked `pg_tools` PostgreSQL and Debian's postgresql-client
+(pg_dump, pg_restore: the backup round trip). Locally, without those, they are reported as
+skipped with the reason; in CI (CI=true) a missing service is a failure.
 """
 
 import os
+import shutil
 
 import pytest
 from django.conf import settings
@@ -28,14 +30,29 @@ def missing_services():
     return [name for name, present in checks if not present]
 
 
+def missing_pg_tools():
+    checks = (
+        (
+            "DATABASE_URL (PostgreSQL)",
+            settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+        ),
+        ("pg_dump (postgresql-client)", shutil.which("pg_dump") is not None),
+        ("pg_restore (postgresql-client)", shutil.which("pg_restore") is not None),
+    )
+    return [name for name, present in checks if not present]
+
+
 def pytest_runtest_setup(item):
     if item.get_closest_marker("imap") is not None and (reason := dovecot_missing()):
         if os.environ.get("CI"):
             pytest.fail(f"CI must run this test against a real IMAP server: {reason}")
         pytest.skip(reason)
-    if item.get_closest_marker("services") is None:
+    if item.get_closest_marker("pg_tools") is not None:
+        missing = missing_pg_tools()
+    elif item.get_closest_marker("services") is not None:
+        missing = missing_services()
+    else:
         return
-    missing = missing_services()
     if not missing:
         return
     reason = "needs " + " and ".join(missing)

@@ -27,7 +27,13 @@ DOCKERFILE = REPO_ROOT / "Dockerfile"
 SCHEMA_FILE = Path(__file__).resolve().parent / "schemas" / "compose-spec.json"
 
 APP_SERVICES = ("web", "worker", "beat")
+# Runs the image once (migrations, seed) and exits; the app services wait for its success.
+ONE_SHOT_SERVICES = ("migrate",)
 BACKING_SERVICES = ("postgres", "redis")
+# Started only with `docker compose --profile dev`.
+DEV_SERVICES = ("mailpit",)
+ENV_EXAMPLE = REPO_ROOT / ".env.example"
+SETTINGS_FILE = REPO_ROOT / "disclosure" / "settings.py"
 
 # What an operator puts in .env. DJANGO_BEHIND_TLS_PROXY is left out on purpose: its compose
 # default is part of what is checked.
@@ -236,12 +242,16 @@ def test_schema_validation_reports_a_broken_compose_file(tmp_path, monkeypatch):
 # --- Services and what they run ------------------------------------------------------------
 
 
-def test_services_are_exactly_the_production_set():
-    assert set(_services()) == {*APP_SERVICES, *BACKING_SERVICES}
+def test_services_are_exactly_the_production_set_and_the_dev_mail_catcher():
+    services = _services()
+    assert set(services) == {*APP_SERVICES, *ONE_SHOT_SERVICES, *BACKING_SERVICES, *DEV_SERVICES}
+    profiles = {name: service.get("profiles") for name, service in services.items()}
+    # Production (`docker compose up -d`, no profile) never starts the mail catcher.
+    assert profiles == {name: ["dev"] if name in DEV_SERVICES else None for name in services}
 
 
 def test_app_services_build_this_dockerfile():
-    for name in APP_SERVICES:
+    for name in (*APP_SERVICES, *ONE_SHOT_SERVICES):
         build = _services()[name].get("build")
         context = build if isinstance(build, str) else (build or {}).get("context", ".")
         assert (COMPOSE_FILE.parent / context / "Dockerfile").is_file(), name
@@ -282,6 +292,11 @@ def test_web_serves_the_wsgi_application_with_gunicorn():
 
 def test_manage_py_commands_in_compose_and_dockerfile_exist():
     commands = [_words(s["command"]) for s in _services().values() if s.get("command")]
+    commands += [
+        _words(s["healthcheck"]["test"][1:])
+        for s in _services().values()
+        if (s.get("healthcheck") or {}).get("test")
+    ]
     commands += [shlex.split(args) for instr, args in _dockerfile_instructions() if instr == "RUN"]
     names = [
         words[index + 1]
@@ -298,7 +313,7 @@ def test_manage_py_commands_in_compose_and_dockerfile_exist():
 # --- Environment and dependencies -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", APP_SERVICES)
+@pytest.mark.parametrize("name", [*APP_SERVICES, *ONE_SHOT_SERVICES])
 def test_app_service_environment_is_production_and_points_at_backing_services(name):
     services = _services()
     env = _environment(services[name])
@@ -333,14 +348,30 @@ def test_app_environment_names_are_read_by_settings():
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
-def test_app_service_waits_for_healthy_backing_services(name):
+def test_app_service_waits_for_healthy_backing_services_and_the_migrations(name):
     depends_on = _services()[name].get("depends_on")
     assert isinstance(depends_on, dict), f"{name}: depends_on needs conditions, got {depends_on!r}"
     for backing in BACKING_SERVICES:
         assert (depends_on.get(backing) or {}).get("condition") == "service_healthy", backing
+    assert depends_on["migrate"]["condition"] == "service_completed_successfully"
 
 
-@pytest.mark.parametrize("name", ["web", *BACKING_SERVICES])
+def test_migrations_and_seed_run_once_in_the_one_shot_service():
+    services = _services()
+    migrate = services["migrate"]
+    words = _words(migrate["command"])
+    assert words[:2] == ["sh", "-c"], words
+    script = " ".join(words[2:])
+    assert script == "python manage.py migrate --noinput && python manage.py seed_projects"
+    assert migrate["restart"] == "no"
+    assert migrate["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    # Nothing else migrates: two services migrating at once would race.
+    for name, service in services.items():
+        if name != "migrate" and service.get("command"):
+            assert "migrate" not in _words(service["command"]), name
+
+
+@pytest.mark.parametrize("name", [*APP_SERVICES, *BACKING_SERVICES, *DEV_SERVICES])
 def test_service_has_an_enabled_healthcheck(name):
     healthcheck = _services()[name].get("healthcheck") or {}
     test = healthcheck.get("test")
@@ -364,6 +395,48 @@ def test_web_healthcheck_probes_health_endpoint_on_an_allowed_host():
     assert url.hostname in allowed_hosts, "Django would answer the probe with 400"
 
 
+def test_the_one_shot_service_is_waited_for_by_its_exit_code_not_a_probe():
+    assert _services()["migrate"]["healthcheck"] == {"disable": True}
+
+
+def test_worker_healthcheck_pings_its_own_worker_through_the_broker():
+    test = _services()["worker"]["healthcheck"]["test"]
+    assert test[0] == "CMD-SHELL"
+    words = shlex.split(test[1])
+    assert words[:5] == ["celery", "-A", "disclosure", "inspect", "ping"], words
+    # Compose turned $$HOSTNAME into $HOSTNAME, which the container's shell expands: the
+    # default node name of the worker (celery@<hostname>).
+    assert words[words.index("--destination") + 1] == "celery@$HOSTNAME"
+
+
+def test_beat_healthcheck_reads_the_heartbeat():
+    assert _services()["beat"]["healthcheck"]["test"] == [
+        "CMD",
+        "python",
+        "manage.py",
+        "check_heartbeat",
+    ]
+
+
+def test_database_and_attachments_live_in_volumes():
+    config = _config()
+    services = config["services"]
+    assert "/var/lib/postgresql/data" in [
+        volume.split(":")[1] for volume in services["postgres"]["volumes"]
+    ]
+    for name in (*APP_SERVICES, *ONE_SHOT_SERVICES):
+        assert "data:/app/var" in services[name]["volumes"], name
+        assert "DJANGO_ATTACHMENT_ROOT" not in _environment(services[name])
+    assert {"postgres", "data"} <= set(config["volumes"])
+    # The image's attachment store is the default one, inside /app/var (the data volume).
+    default = re.search(
+        r'ATTACHMENT_ROOT = Path\(env_str\("DJANGO_ATTACHMENT_ROOT", (.+)\)\)\n',
+        (SETTINGS_FILE.read_text(encoding="utf-8")),
+    )
+    assert default, "ATTACHMENT_ROOT's default moved: check the data volume still holds it"
+    assert default[1] == 'str(BASE_DIR / "var" / "attachments")'
+
+
 @pytest.mark.parametrize("variable", REQUIRED_VARIABLES)
 @pytest.mark.parametrize("value", [None, ""], ids=["unset", "empty"])
 def test_compose_refuses_to_start_without_required_variable(variable, value):
@@ -374,7 +447,87 @@ def test_compose_refuses_to_start_without_required_variable(variable, value):
         _config(env)
 
 
+# --- .env.example ---------------------------------------------------------------------------
+
+# Read outside the settings module: compose (the database password), ensure_admin.
+NOT_IN_SETTINGS = {"POSTGRES_PASSWORD", "DJANGO_SUPERUSER_EMAIL", "DJANGO_SUPERUSER_PASSWORD"}
+
+
+def _env_example():
+    """{name: value} of the set lines and the set of names of the commented ones."""
+    set_lines, commented = {}, set()
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        if match := re.fullmatch(r"([A-Z][A-Z0-9_]*)=(.*)", line):
+            set_lines[match[1]] = match[2]
+        elif match := re.fullmatch(r"# ([A-Z][A-Z0-9_]*)=.*", line):
+            commented.add(match[1])
+    return set_lines, commented
+
+
+def _read_by_settings():
+    source = SETTINGS_FILE.read_text(encoding="utf-8")
+    return set(re.findall(r'\benv_[a-z]+\(\s*"([A-Z][A-Z0-9_]*)"', source))
+
+
+def test_settings_reader_finds_every_env_read():
+    names = _read_by_settings()
+    # Spot checks, one- and multi-line calls of each helper kind.
+    assert {"DJANGO_DEBUG", "DJANGO_ALLOWED_HOSTS", "SITE_URL", "INBOX_TRUSTED_NETWORKS"} <= names
+    assert {"RATE_LIMIT_REPORTS", "REMINDER_LEAD_FRACTION", "HEALTH_BEAT_MAX_AGE"} <= names
+    assert len(names) > 60
+
+
+def test_env_example_lists_every_setting_and_nothing_else():
+    set_lines, commented = _env_example()
+    listed = set(set_lines) | commented
+    assert not set(set_lines) & commented, "listed twice"
+    expected = _read_by_settings() | NOT_IN_SETTINGS
+    assert sorted(expected - listed) == [], "read by the settings, missing from .env.example"
+    assert sorted(listed - expected) == [], "in .env.example, read by nothing"
+
+
+def test_env_example_sets_exactly_the_required_variables_and_compose_reads_only_listed_ones():
+    set_lines, commented = _env_example()
+    assert set_lines == dict.fromkeys(REQUIRED_VARIABLES, "")
+    interpolated = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", COMPOSE_FILE.read_text()))
+    assert interpolated <= set(set_lines) | commented
+
+
+def test_a_copy_of_env_example_is_refused_until_filled_in_then_valid():
+    set_lines, _ = _env_example()
+    with pytest.raises(InterpolationError, match=r"set DJANGO_SECRET_KEY in \.env"):
+        _config(set_lines)
+    filled = {**set_lines, **{name: PRODUCTION_ENV[name] for name in REQUIRED_VARIABLES}}
+    assert _schema_errors(_config(filled)) == []
+
+
+def test_app_services_read_the_env_file_when_there_is_one():
+    for name in (*APP_SERVICES, *ONE_SHOT_SERVICES):
+        assert _services()[name]["env_file"] == [{"path": ".env", "required": False}], name
+
+
 # --- Dockerfile ---------------------------------------------------------------------------
+
+
+def test_the_image_has_pg_dump_of_the_database_servers_major_version():
+    """`manage.py backup` runs pg_dump in the app container; pg_dump refuses a newer server."""
+    image = _services()["postgres"]["image"]
+    server_major = re.fullmatch(r"postgres:(\d+)(\.\d+)?", image)
+    assert server_major, image
+    runs = " ".join(args for instr, args in _dockerfile_instructions() if instr == "RUN")
+    assert re.findall(r"postgresql-client-(\d+)", runs) == [server_major[1]]
+
+
+def test_static_files_are_collected_at_build_after_they_are_copied():
+    instructions = _dockerfile_instructions()
+    copy_static = instructions.index(("COPY", "static ./static"))
+    collect = [
+        index
+        for index, (instruction, arguments) in enumerate(instructions)
+        if instruction == "RUN" and "manage.py collectstatic --noinput" in arguments
+    ]
+    assert len(collect) == 1
+    assert collect[0] > copy_static
 
 
 def test_dockerfile_copies_files_that_exist():

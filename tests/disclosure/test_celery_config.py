@@ -27,6 +27,7 @@ DEFAULT_QUEUE_TASKS = (
     "reports.tasks.sweep_reminders",
     "reports.tasks.compute_cvss",
     "reports.tasks.score_unscored",
+    "disclosure.tasks.beat_heartbeat",
 )
 
 
@@ -108,6 +109,12 @@ def test_beat_runs_the_reminder_sweep_and_the_outbox_delivery():
     schedule = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
     assert seconds(schedule["reports.tasks.sweep_reminders"]) == settings.REMINDER_SWEEP_SECONDS
     assert 0 < seconds(schedule["mailer.tasks.deliver_outbox"]) <= 300
+    # /health/ reads the heartbeat's age: its interval must stay well inside the threshold.
+    assert (
+        0
+        < seconds(schedule["disclosure.tasks.beat_heartbeat"]) * 2
+        <= (settings.HEALTH_BEAT_MAX_AGE)
+    )
     assert set(schedule) <= set(app.tasks.keys())
 
 

@@ -103,9 +103,25 @@ def test_check_deploy_is_clean_with_the_production_environment():
         ),
         ("CVE_CNA_ORG_ID", "8254265b-2729-46b6-b9e3-3dfca2d5bfca", "Set both CVE_CNA_ORG_ID"),
         ("CVE_CNA_SHORT_NAME", "x", "CVE_CNA_SHORT_NAME must be the CNA's 2-32 character"),
+        ("HEALTH_BEAT_MAX_AGE", "60", "HEALTH_BEAT_MAX_AGE and HEALTH_OUTBOX_MAX_AGE must be at"),
+        ("HEALTH_OUTBOX_MAX_AGE", "soon", "HEALTH_OUTBOX_MAX_AGE must be a whole number"),
     ],
 )
 def test_bad_environment_values_are_refused_with_a_clear_error(name, value, message):
     result = manage("check", env={**PRODUCTION_ENV, name: value})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_celery_logs_through_the_json_logging_in_production():
+    show = (
+        "import logging; from disclosure.celery import app; "
+        "print(app.conf.worker_hijack_root_logger, "
+        "type(logging.getLogger().handlers[0].formatter).__name__)"
+    )
+    quiet = ("shell", "--verbosity", "0", "-c", show)
+    production = manage(*quiet, env=PRODUCTION_ENV)
+    assert production.stdout.split() == ["False", "JSONFormatter"], production.stderr
+    development = manage(*quiet, env={**PRODUCTION_ENV, "DJANGO_DEBUG": "1"})
+    # Development: plain lines (no formatter configured: logging's default).
+    assert development.stdout.split() == ["True", "NoneType"], development.stderr

@@ -80,6 +80,19 @@ def test_a_signature_made_with_another_secret_reads_as_nothing(settings):
     assert read_reply_address(address) is None
 
 
+def test_after_a_key_rotation_addresses_signed_with_a_fallback_key_still_read(settings):
+    old_key = settings.SECRET_KEY
+    address = reply_address(ABOUT, 7, internal=True)
+    settings.SECRET_KEY = "the-new-secret-key-0123456789-0123456789-0123456789"
+    settings.SECRET_KEY_FALLBACKS = ["an-older-key-0123456789-0123456789-0123456789", old_key]
+
+    assert read_reply_address(address) == ReplyTarget(about=ABOUT, user_id=7, internal=True)
+    # New mail is signed with the new key only.
+    assert reply_address(ABOUT, 7, internal=True) != address
+    settings.SECRET_KEY_FALLBACKS = []
+    assert read_reply_address(address) is None
+
+
 @pytest.mark.parametrize(
     "address",
     [

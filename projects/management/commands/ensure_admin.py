@@ -16,14 +16,20 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         users = get_user_model().objects
-        if users.filter(is_superuser=True).exists():
+        admin = users.filter(is_superuser=True).order_by("pk").first()
+        if admin is not None:
             self.stdout.write("an admin account exists; nothing changed")
+            self.stdout.write(self._reset_hint(admin))
             return
         email = os.environ.get("DJANGO_SUPERUSER_EMAIL", "admin@example.com")
         password = os.environ.get("DJANGO_SUPERUSER_PASSWORD") or secrets.token_urlsafe(12)
         user = users.create_superuser(username=email, email=email, password=password)
         # allauth requires a verified address to sign in on the site, not only in /admin/.
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        self.stdout.write(
+            "at first sign-in it sets up a second factor (authenticator app or security key)"
+        )
+        # Last, so it is the line left above the server's output.
         if "DJANGO_SUPERUSER_PASSWORD" in os.environ:
             self.stdout.write(
                 f"created admin account {email} (password from DJANGO_SUPERUSER_PASSWORD)"
@@ -32,6 +38,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"created admin account {email} with password {password} (shown only this once)"
             )
-        self.stdout.write(
-            "at first sign-in it sets up a second factor (authenticator app or security key)"
-        )
+        self.stdout.write(self._reset_hint(user))
+
+    def _reset_hint(self, user):
+        return f"to set a new password: python manage.py changepassword {user.get_username()}"
