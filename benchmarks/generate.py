@@ -17,6 +17,7 @@ import argparse
 import bisect
 import contextlib
 import datetime as dt
+import functools
 import heapq
 import io
 import json
@@ -108,9 +109,12 @@ def main():
             due_reminders=options.due_reminders,
             progress=True,
         )
+        seconds = counts.pop("seconds")
         print(f"total {time.perf_counter() - began:.1f} s (migrate included)")
+        for phase, spent in seconds.items():
+            print(f"  {phase:<40} {spent:>8.1f} s")
         for table, count in counts.items():
-            print(f"  {table:<34} {count:>12,}")
+            print(f"  {table:<40} {count:>10,}")
         print(f"database size: {database_size()}")
     finally:
         from django.db import connections
@@ -237,7 +241,7 @@ class Progress:
 
     def advance(self, count):
         self.done += count
-        if not self.enabled:
+        if not self.enabled or not count:
             return
         elapsed = time.perf_counter() - self.began
         rate = self.done / elapsed if elapsed else 0
@@ -349,7 +353,8 @@ class Reminders:
 
 def generate(*, reports, projects, seed=1, now=None, years=3, heavy_reporter=500,
              due_reminders=None, progress=False):  # fmt: skip
-    """Fill the current (migrated, PostgreSQL) database; returns {table: rows written}.
+    """Fill the current (migrated, PostgreSQL) database; returns {table: rows written}, with
+    the seconds each phase took under "seconds".
 
     Deterministic for a seed and a `now`. Seeds the three real projects first (seed_projects).
     """
@@ -361,7 +366,14 @@ def generate(*, reports, projects, seed=1, now=None, years=3, heavy_reporter=500
         raise RuntimeError(
             f"The generator writes with PostgreSQL's COPY; this database is {connection.vendor}."
         )
+    seconds = {}
     began = time.perf_counter()
+
+    def lap(phase):
+        nonlocal began
+        seconds[phase] = round(time.perf_counter() - began, 1)
+        began = time.perf_counter()
+
     rng = random.Random(seed)
     now = (now or timezone.now()).replace(microsecond=0)
     start = now - dt.timedelta(days=round(365 * years))
@@ -369,13 +381,17 @@ def generate(*, reports, projects, seed=1, now=None, years=3, heavy_reporter=500
     world = World(rng=rng, now=now, start=start)
     world.make_projects(projects)
     world.backlog_size = max(1, reports // 100) if due_reminders is None else due_reminders
+    lap("projects and members (ORM)")
     with indexes_built_after(BULK_TABLES):
         world.make_people(reports, heavy_reporter=min(heavy_reporter, max(1, reports // 10)))
+        lap("reporters and collaborators (COPY)")
         world.write_reports(reports, progress=Progress(reports, enabled=progress))
+        lap("reports and their history (COPY)")
+    lap("indexes and constraints")
     world.finish()
-    counts = world.counts()
-    counts["seconds"] = round(time.perf_counter() - began, 1)
-    return counts
+    lap("counters, sequences, backlog, ANALYZE")
+    seconds["copy (within the above)"] = round(world.copy_seconds, 1)
+    return world.counts() | {"seconds": seconds}
 
 
 class World:
@@ -495,9 +511,11 @@ class World:
             )
             addresses.add(user_id=pk, email=email, verified=True, primary=True)
         self.heavy_share = heavy_reporter / reports
+        began = time.perf_counter()
         with connection_cursor() as cursor:
             users.flush(cursor)
             addresses.flush(cursor)
+        self.copy_seconds += time.perf_counter() - began
         self.tables = {"users": users, "addresses": addresses}
 
     def reporter(self):
@@ -579,9 +597,11 @@ class World:
     def flush(self, tables):
         from django.db import transaction
 
+        began = time.perf_counter()
         with transaction.atomic(), connection_cursor() as cursor:
             for table in tables.values():
                 table.flush(cursor)
+        self.copy_seconds += time.perf_counter() - began
 
     def report(self, created_at, project, tables):
         from advisories.models import Disclosure
@@ -680,13 +700,15 @@ class World:
             heapq.heapreplace(self.backlog, item)
 
     backlog_size = 0
+    copy_seconds = 0
 
     def lifecycle(self, draft):
         """The report's history as (time, transition, actor, message, options), cut at now.
 
         Acknowledged, sometimes asked for information, then closed or triaged, fixed in most
         cases; the reporter withdraws a few, and a few are never answered. Durations are drawn
-        around the policy's promises.
+        from exponential distributions (means of hours to weeks), whatever the policy promises:
+        some clocks are kept, some broken.
         """
         rng, now = self.rng, self.now
         members = self.members[draft.project_id]
@@ -711,6 +733,8 @@ class World:
             if not after(18):
                 return steps
             steps.append((t, "acknowledge", member(), "", {}))
+            if rng.random() < 0.04:
+                return steps  # acknowledged, then left: the detailed response is overdue
         if rng.random() < 0.12:
             if not after(48):
                 return steps
@@ -840,8 +864,9 @@ class World:
     def write_report(self, draft, tables, tracking_id, year, sequence, reporter):
         rng = self.rng
         revision = draft.revision
-        series = [v.series for v in revision.versions.all()]
-        affected = [rng.choice(series)] if series and rng.random() < 0.8 else []
+        series = self.series(revision)
+        affected = (rng.choice(series),) if series and rng.random() < 0.8 else ()
+        day = draft.created_at.date()
         tables["reports"].add(
             id=draft.pk,
             project_id=draft.project_id,
@@ -855,8 +880,8 @@ class World:
             severity=draft.severity,
             assignee_id=getattr(draft, "assignee_id", None),
             vulnerability_type=rng.choice(WORDS),
-            affected_versions=affected,
-            unsupported_versions=revision.unsupported_series(affected, on=draft.created_at.date()),
+            affected_versions=list(affected),
+            unsupported_versions=self.unsupported(revision, affected, day),
             affected_components=rng.choice(WORDS),
             description=self.text(3, 8),
             steps_to_reproduce=self.text(2, 5),
@@ -884,7 +909,16 @@ class World:
 
     def text(self, least, most):
         rng = self.rng
-        return " ".join(rng.choice(self.sentences) for _ in range(rng.randint(least, most)))
+        return " ".join(rng.choices(self.sentences, k=rng.randint(least, most)))
+
+    @functools.cache  # noqa: B019 -- one World per run
+    def series(self, revision):
+        return [v.series for v in revision.versions.all()]
+
+    @functools.cache  # noqa: B019 -- one World per run
+    def unsupported(self, revision, affected, day):
+        """PolicyRevision.unsupported_series, once per revision, choice and day."""
+        return revision.unsupported_series(affected, on=day)
 
     # After the reports --------------------------------------------------------------------------
 
