@@ -187,6 +187,8 @@ def indexes_built_after(tables):
     yield
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        # The full-text (GIN) indexes build several times faster with room to sort in.
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         for _, definition in indexes:
             cursor.execute(definition)
         for table, name, definition, _ in reversed(constraints):

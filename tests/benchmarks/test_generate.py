@@ -33,6 +33,8 @@ from reports.models import (
 )
 from reports.services import file_report
 
+pytestmark = pytest.mark.services
+
 REPORTS, PROJECTS, HEAVY, DUE = 300, 4, 40, 10
 
 
@@ -56,9 +58,6 @@ def test_the_script_refuses_sqlite_before_creating_anything(monkeypatch):
     monkeypatch.setattr("sys.argv", ["generate.py", "--reports", "10"])
     with pytest.raises(SystemExit, match="PostgreSQL's COPY"):
         generator.main()
-
-
-pytestmark = pytest.mark.services
 
 
 def test_shape(generated):
