@@ -1,0 +1,788 @@
+"""Issue 15's targets in one run: lists, guardian baseline, keyset depth, HTTP, sweep, intake.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/12 REDIS_URL=redis://127.0.0.1:6379/13 \
+        .venv/bin/python benchmarks/run.py --database disclosure_bench_gen
+
+`--database NAME`: a database made by `generate.py --keep` on the server DATABASE_URL names (the
+URL's own database is never touched); without it, `--generate N` reports (default 20,000) are
+generated into `disclosure_bench_run` first, and that database is dropped at the end unless
+`--keep`. Production settings (DEBUG off, collected static, whitenoise) for the in-process and
+the gunicorn measurements. Writes benchmarks/results/<YYYY-MM-DD>.json and .md unless
+`--no-write`. Each section records its error and the run goes on. See benchmarks/README.md.
+"""
+
+import argparse
+import contextlib
+import cProfile
+import datetime as dt
+import io
+import json
+import math
+import os
+import pstats
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import urlsplit, urlunsplit
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+RUN_DATABASE = "disclosure_bench_run"
+MAINTAINER = "maintainer0.stalwart@bench.example"
+HEAVY_REPORTER = "heavy-reporter@bench.example"
+SECTIONS = ("lists", "sweep", "http", "intake")
+TARGETS = {
+    "queries per page": "<= 6, the same on page 1 and deep",
+    "sql p50 ms": "<= 5",
+    "page p95 ms": "<= 25",
+    "guardian / ours": ">= 8",
+    "deep / page 1": "<= 1.5",
+    "queue / minimal (HTTP)": ">= 0.25 (0.5: the best Django pages)",
+    "sweep 10k seconds": "<= 5, queries per batch constant",
+    "intake reports/s": ">= 50 with a 1 MB attachment each",
+}
+
+
+def arguments(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--database", help="an existing generated database (generate.py --keep)")
+    source.add_argument("--generate", type=int, help="reports to generate first (default 20000)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated database")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument("--requests", type=int, default=50, help="timed requests per list page")
+    parser.add_argument("--deep-pages", type=int, default=2000, help="depth of the keyset page")
+    parser.add_argument("--http-seconds", type=float, default=10, help="per URL")
+    parser.add_argument("--http-clients", type=int, default=4, help="load generator threads")
+    parser.add_argument("--intake", type=int, default=200, help="reports posted")
+    parser.add_argument("--attachment-bytes", type=int, default=1024 * 1024)
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--no-write", action="store_true", help="print only (trial runs)")
+    options = parser.parse_args(argv)
+    if options.database is None and options.generate is None:
+        options.generate = 20_000
+    return options
+
+
+# --- Setting up -------------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def production_environment(*, static_root, attachment_root, port):
+    """What run.py, gunicorn and the Celery worker share: production settings on loopback.
+
+    Plain HTTP on loopback stands for a TLS proxy (DJANGO_BEHIND_TLS_PROXY and the clients'
+    X-Forwarded-Proto), so secure cookies and the HTTPS redirect stay as in production. The
+    per-user filing and upload limits are raised: the benchmark files hundreds of reports an hour
+    from a few accounts (the limit check itself still runs).
+    """
+    os.environ.update(
+        DJANGO_DEBUG="0",
+        DJANGO_SETTINGS_MODULE="benchmarks.overlay_settings",
+        DJANGO_STATIC_ROOT=str(static_root),
+        DJANGO_ATTACHMENT_ROOT=str(attachment_root),
+        SITE_URL=f"https://127.0.0.1:{port}",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+        DJANGO_BEHIND_TLS_PROXY="1",
+        DJANGO_EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        RATE_LIMIT_REPORTS="1000000/h/user,1000000/h/ip",
+        RATE_LIMIT_UPLOADS="1000000/h/user,1000000/h/ip",
+        DJANGO_LOG_LEVEL="WARNING",
+    )
+    os.environ.pop("EMAIL_URL", None)
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(64))
+
+
+def point_at(name):
+    """DATABASE_URL naming `name` on the configured server; returns the server's admin URL."""
+    configured = os.environ.get("DATABASE_URL", "")
+    parts = urlsplit(configured)
+    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
+        sys.exit("run.py needs PostgreSQL: set DATABASE_URL to the server (…/postgres).")
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+    return urlunsplit(parts._replace(path="/postgres", query=""))
+
+
+def main():
+    options = arguments()
+    sys.path.insert(0, str(REPO))
+    workdir = Path(tempfile.mkdtemp(prefix="disclosure-run-"))
+    port = free_port()
+    production_environment(
+        static_root=workdir / "static", attachment_root=workdir / "attachments", port=port
+    )
+    name = options.database or RUN_DATABASE
+    server = point_at(name)
+    generated = options.generate is not None
+    results = {
+        "date": dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds"),
+        "database": name,
+        "machine": {"cores": os.cpu_count(), "load average": os.getloadavg()},
+        "targets": TARGETS,
+    }
+    try:
+        if generated:
+            import psycopg
+
+            with psycopg.connect(server, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                connection.execute(f'CREATE DATABASE "{name}"')
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        if generated:
+            from benchmarks import generate
+
+            began = time.perf_counter()
+            call_command("migrate", verbosity=0)
+            counts = generate.generate(reports=options.generate, projects=50, progress=True)
+            counts.pop("seconds")
+            results["generated"] = counts | {"seconds": round(time.perf_counter() - began, 1)}
+        call_command("collectstatic", interactive=False, verbosity=0)
+        results["reports"] = report_count()
+        measure_all(options, results, port=port, workdir=workdir)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        shutil.rmtree(workdir, ignore_errors=True)
+        if generated and not options.keep:
+            import psycopg
+
+            with psycopg.connect(server, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    text = markdown(results)
+    print(text)
+    if not options.no_write:
+        options.out.mkdir(parents=True, exist_ok=True)
+        stem = options.out / results["date"][:10]
+        stem.with_suffix(".json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+        stem.with_suffix(".md").write_text(text)
+        print(f"wrote {stem}.json and {stem}.md")
+
+
+def report_count():
+    from reports.models import Report
+
+    return Report.objects.count()
+
+
+def measure_all(options, results, *, port, workdir):
+    sections = {
+        "lists": lambda: measure_lists(requests=options.requests, deep_pages=options.deep_pages),
+        "sweep": measure_sweep,
+        "http": lambda: measure_http(
+            port=port, workdir=workdir, seconds=options.http_seconds, clients=options.http_clients
+        ),
+        "intake": lambda: measure_intake(
+            port=port, count=options.intake, size=options.attachment_bytes, workdir=workdir
+        ),
+    }
+    for name in options.only:
+        print(f"measuring {name} …", file=sys.stderr)
+        results[name] = section(sections[name])
+
+
+def section(measure):
+    """A section's figures, or its error: one failing piece does not stop the run."""
+    try:
+        return measure()
+    except Exception as error:  # recorded in the results; the run goes on
+        return {"error": f"{type(error).__name__}: {error}", "traceback": traceback.format_exc()}
+
+
+# --- Timing helpers ---------------------------------------------------------------------------
+
+
+class SqlTimer:
+    """connection.execute_wrapper: every query's time and text while it is installed."""
+
+    def __init__(self):
+        self.queries = []
+
+    def __call__(self, execute, sql, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.queries.append((time.perf_counter() - began, sql))
+
+    @contextlib.contextmanager
+    def running(self):
+        from django.db import connection
+
+        self.queries = []
+        with connection.execute_wrapper(self):
+            yield self
+
+    @property
+    def seconds(self):
+        return sum(s for s, _ in self.queries)
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def ms(seconds):
+    return round(seconds * 1000, 3)
+
+
+def get(client, url):
+    """GET over "HTTPS" (secure, and the proxy's header where production reads it): a 200."""
+    response = client.get(url, secure=True, headers={"X-Forwarded-Proto": "https"})
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url}: {response.status_code} {response.get('Location', '')}")
+    return response
+
+
+def timed_requests(client, url, *, count):
+    """`count` GETs after 3 warm-ups: queries per request, SQL and page times."""
+    timer = SqlTimer()
+    for _ in range(3):
+        get(client, url)
+    pages, sql, queries = [], [], set()
+    for _ in range(count):
+        with timer.running():
+            began = time.perf_counter()
+            get(client, url)
+            pages.append(time.perf_counter() - began)
+        sql.append(timer.seconds)
+        queries.add(len(timer.queries))
+    return {
+        "url": url,
+        "requests": count,
+        "queries": sorted(queries),
+        "sql p50 ms": ms(statistics.median(sql)),
+        "page p50 ms": ms(statistics.median(pages)),
+        "page p95 ms": ms(percentile(pages, 0.95)),
+    }
+
+
+def sql_p50(run, *, count):
+    """Median SQL time (all queries `run()` makes) over `count` runs after 3 warm-ups."""
+    timer = SqlTimer()
+    for _ in range(3):
+        run()
+    times, queries = [], set()
+    for _ in range(count):
+        with timer.running():
+            run()
+        times.append(timer.seconds)
+        queries.add(len(timer.queries))
+    return ms(statistics.median(times)), sorted(queries)
+
+
+# --- 1. The queue and "my reports" in-process ------------------------------------------------
+
+
+def signed_in_session(user):
+    """A session as a real sign-in leaves it: the user, and allauth's records of a password and
+    a second factor (SecondFactorGate requires one of members; the user gets an authenticator
+    if they have none, as every member must). Returns its key.
+    """
+    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+    from allauth.account.internal.flows.login import _AUTHENTICATION_METHODS_USER_SESSION_KEY
+    from allauth.account.internal.userkit import user_id_to_str
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    if not Authenticator.objects.filter(user=user).exists():
+        TOTP.activate(user, generate_totp_secret())  # enrolled, as every member must be
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    now = time.time()
+    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = user_id_to_str(user)
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": now, "email": user.email},
+        {"method": "mfa", "at": now, "type": "totp"},
+    ]
+    session.create()  # saves
+    return session.session_key
+
+
+def client_for(user):
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = signed_in_session(user)
+    return client
+
+
+def deep_cursor(rows, *, sort, depth, page_size):
+    """The page link to page `depth + 1` without walking there: the row that ends page `depth`,
+    read with OFFSET (once, untimed), encoded as the page before it would have. Returns the
+    cursor and the depth reached (fewer pages when the list is shorter)."""
+    from reports import selectors
+
+    order = selectors.SORTS[sort]
+    total = rows.count()
+    depth = min(depth, max(0, (total - 1) // page_size))
+    if depth == 0:
+        return None, 0
+    value, pk = rows.order_by(*order.order_by()).values_list(order.column, "pk")[
+        depth * page_size - 1
+    ]
+    row = SimpleNamespace(pk=pk, **{order.column: value})
+    return selectors.encode_cursor(sort, row), depth
+
+
+def measure_lists(*, requests=50, deep_pages=2000, maintainer=MAINTAINER, reporter=HEAVY_REPORTER):
+    """The maintainer's queue and the heavy reporter's "my reports": page 1 and a page
+    `deep_pages` deep through the test client, and each list's selector against guardian's
+    get_objects_for_user for the same user and page."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+    from guardian.shortcuts import get_objects_for_user
+
+    from reports import selectors
+    from reports.models import Report, Viewer
+
+    users = get_user_model().objects
+    page_size = settings.REPORTS_PAGE_SIZE
+    sort = selectors.DEFAULT_SORT
+    figures = {"page size": page_size, "sort": sort}
+    for name, email, view in (
+        ("queue", maintainer, selectors.QUEUE),
+        ("my reports", reporter, selectors.MINE),
+    ):
+        user = users.get(email=email)
+        viewer = Viewer.of(user)
+        client = client_for(user)
+        mine = selectors.report_queue(
+            user=user, viewer=viewer, view=view, now=timezone.now(), page_size=10**9
+        )
+        rows = Report.objects.filter(pk__in=[r.pk for r in mine.reports])
+        if view == selectors.QUEUE:
+            rows = Report.objects.filter(project_id__in=list(viewer.roles))
+        first = timed_requests(client, f"/reports/?view={view}", count=requests)
+        cursor, depth = deep_cursor(rows, sort=sort, depth=deep_pages, page_size=page_size)
+        result = {"user": email, "rows": rows.count(), "page 1": first}
+        if cursor:
+            deep = timed_requests(client, f"/reports/?view={view}&after={cursor}", count=requests)
+            result["deep page"] = deep | {"depth (pages)": depth}
+            result["deep / page 1 (page p50)"] = round(
+                deep["page p50 ms"] / first["page p50 ms"], 2
+            )
+            result["deep / page 1 (sql p50)"] = round(deep["sql p50 ms"] / first["sql p50 ms"], 2)
+            result["queries constant"] = first["queries"] == deep["queries"]
+
+        def ours(user=user, viewer=viewer, view=view):
+            selectors.report_queue(
+                user=user, viewer=viewer, view=view, now=timezone.now(), page_size=page_size
+            )
+
+        def guardian(user=user):
+            found = get_objects_for_user(user, "reports.view_report", klass=Report)
+            list(
+                found.select_related("project", "assignee__profile").order_by(
+                    *selectors.SORTS[sort].order_by()
+                )[: page_size + 1]
+            )
+
+        ours_ms, ours_queries = sql_p50(ours, count=requests)
+        guardian_ms, guardian_queries = sql_p50(guardian, count=requests)
+        result["selector sql p50 ms"] = ours_ms
+        result["selector queries"] = ours_queries
+        result["guardian sql p50 ms"] = guardian_ms
+        result["guardian queries"] = guardian_queries
+        result["guardian / ours"] = round(guardian_ms / ours_ms, 2) if ours_ms else None
+        figures[name] = result
+    return figures
+
+
+# --- 3. The SLA sweep ------------------------------------------------------------------------
+
+
+def measure_sweep():
+    """`reports.sweep.sweep()` over the due reminders, rolled back (the dataset keeps its
+    backlog): seconds, and the queries of each batch (split at each batch's SELECT … FOR UPDATE).
+    """
+    from django.conf import settings
+    from django.db import transaction
+    from django.utils import timezone
+
+    from reports import sweep
+    from reports.models import Reminder
+
+    now = timezone.now()
+    due = Reminder.objects.filter(sent_at__isnull=True, send_at__lte=now).count()
+    timer = SqlTimer()
+    with transaction.atomic(), timer.running():
+        began = time.perf_counter()
+        sent = sweep.sweep(now=now)
+        seconds = time.perf_counter() - began
+        transaction.set_rollback(True)
+    batches = []
+    for _, sql in timer.queries:
+        if "FOR UPDATE" in sql and '"reports_reminder"' in sql:
+            batches.append(0)
+        if batches:
+            batches[-1] += 1
+    full = batches[:-1]  # the last batch finds nothing (or less than a batch)
+    return {
+        "due": due,
+        "sent": sent,
+        "batch size": settings.REMINDER_BATCH_SIZE,
+        "seconds": round(seconds, 3),
+        "reminders/s": round(sent / seconds) if seconds else None,
+        "sql seconds": round(timer.seconds, 3),
+        "queries": len(timer.queries),
+        "queries per batch": batches,
+        "queries per batch constant": len(set(full[:-1])) <= 1,
+    }
+
+
+# --- 2. HTTP through gunicorn ----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def gunicorn(port, log_path, *, workers=2):
+    """gunicorn serving the overlay settings (the environment run.py set), `workers` sync
+    workers on loopback, as the deployment runs it (docker-compose.yml)."""
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [sys.executable, "-m", "gunicorn", "disclosure.wsgi:application",
+             "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning"],
+            cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_for_port(port, process, log_path)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def wait_for_port(port, process, log, *, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {Path(log).read_text()[-2000:]}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"no server on port {port} after {seconds} s")
+
+
+def headers(port, session_key=None):
+    from django.conf import settings
+
+    sent = {"Host": f"127.0.0.1:{port}", "X-Forwarded-Proto": "https"}
+    if session_key:
+        sent["Cookie"] = f"{settings.SESSION_COOKIE_NAME}={session_key}"
+    return sent
+
+
+def rate(port, path, *, seconds, clients, sent_headers):
+    """Requests/s of `clients` threads GETting `path` for `seconds` (a new connection each:
+    gunicorn's sync workers close after every response). Every answer must be a 200."""
+    import http.client
+
+    done, failures = [0] * clients, []
+    stop = time.monotonic() + seconds
+
+    def client(k):
+        while time.monotonic() < stop and not failures:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:
+                connection.request("GET", path, headers=sent_headers)
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    failures.append(f"{path}: {response.status}")
+                done[k] += 1
+            finally:
+                connection.close()
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    if failures:
+        raise RuntimeError(failures[0])
+    total = sum(done)
+    return {"requests": total, "seconds": round(elapsed, 2), "per s": round(total / elapsed)}
+
+
+def measure_http(*, port, workdir, seconds=10, clients=4, maintainer=MAINTAINER):
+    from django.contrib.auth import get_user_model
+
+    session = signed_in_session(get_user_model().objects.get(email=maintainer))
+    figures = {"gunicorn workers": 2, "load generator": f"{clients} Python threads, same machine"}
+    with gunicorn(port, workdir / "gunicorn.log"):
+        for name, path, key in (
+            ("minimal", "/bench-minimal/", None),
+            ("health", "/health/", None),
+            ("queue", "/reports/", session),
+        ):
+            rate(port, path, seconds=1, clients=clients, sent_headers=headers(port, key))  # warm
+            figures[name] = {"path": path} | rate(
+                port, path, seconds=seconds, clients=clients, sent_headers=headers(port, key)
+            )
+    figures["queue / minimal"] = round(figures["queue"]["per s"] / figures["minimal"]["per s"], 3)
+    figures["health / minimal"] = round(figures["health"]["per s"] / figures["minimal"]["per s"], 3)
+    return figures
+
+
+# --- 4. Intake end to end ---------------------------------------------------------------------
+
+
+def intake_fields(project):
+    """A valid filing for `project`'s intake form: each field's first choice, or some text."""
+    from reports import forms
+
+    form = forms.IntakeForm(revision=project.revision_in_force())
+    data = {"credit-display": "handle", "credit-handle": "@bench"}
+    for name, field in form.fields.items():
+        if name == "attachments":
+            continue
+        choices = [value for value, _ in getattr(field, "choices", ()) if value not in ("", None)]
+        if choices:
+            multiple = field.widget.allow_multiple_selected
+            data[name] = [str(choices[0])] if multiple else str(choices[0])
+        elif field.required or name == "title":
+            data[name] = f"Benchmark filing: {name}"
+    return data
+
+
+@contextlib.contextmanager
+def celery_worker(log_path):
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "disclosure", "worker",
+             "--queues", "celery,notifications", "--concurrency", "2", "--loglevel", "WARNING"],
+            cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def broker_backlog():
+    """Messages waiting or taken but not acknowledged, on the broker (Redis)."""
+    import redis
+    from django.conf import settings
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    return sum(broker.llen(q) for q in ("celery", "notifications")) + broker.hlen("unacked")
+
+
+def measure_intake(*, port, count=200, size=1024 * 1024, workdir, clients=4):
+    """`count` filings with a `size`-byte attachment each, posted through gunicorn by `clients`
+    signed-in reporters (CSRF token from the form, as a browser), a real Celery worker on the
+    broker: reports/s from the first post until the worker has done what they triggered (no
+    message left on the broker, no email left in the outbox)."""
+    import requests
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from mailer.models import OutboundEmail
+    from projects.models import Project
+
+    if not settings.CELERY_BROKER_URL:
+        raise RuntimeError("set CELERY_BROKER_URL (Redis) for the intake measurement")
+    project = Project.objects.get(slug="stalwart")
+    data = intake_fields(project)
+    users = get_user_model().objects
+    reporters = [
+        users.get_or_create(username=f"intake{k}@bench.example",
+                            defaults={"email": f"intake{k}@bench.example"})[0]
+        for k in range(clients)
+    ]  # fmt: skip
+    attachment = os.urandom(size)
+    url = f"/projects/{project.slug}/report/"
+    posted, failures, latencies = [0] * clients, [], []
+
+    def reporter(k, share):
+        http = requests.Session()
+        http.headers.update(headers(port))
+        http.cookies.set(settings.SESSION_COOKIE_NAME, signed_in_session(reporters[k]))
+        for n in range(share):
+            form = http.get(f"http://127.0.0.1:{port}{url}")
+            token = http.cookies.get(settings.CSRF_COOKIE_NAME)
+            if form.status_code != 200 or not token:
+                failures.append(f"GET intake: {form.status_code}")
+                return
+            began = time.perf_counter()
+            response = http.post(
+                f"http://127.0.0.1:{port}{url}",
+                data=data | {"csrfmiddlewaretoken": token},
+                files={"attachments": (f"poc-{k}-{n}.bin", attachment, "application/octet-stream")},
+                headers={"Referer": f"https://127.0.0.1:{port}{url}"},
+                allow_redirects=False,
+            )
+            latencies.append(time.perf_counter() - began)
+            if response.status_code != 302:
+                failures.append(f"POST intake: {response.status_code} {response.text[:300]}")
+                return
+            posted[k] += 1
+
+    before = OutboundEmail.objects.count()
+    with gunicorn(port, workdir / "gunicorn.log"), celery_worker(workdir / "celery.log"):
+        time.sleep(3)  # the worker connects to the broker
+        threads = [
+            threading.Thread(target=reporter, args=(k, count // clients + (k < count % clients)))
+            for k in range(clients)
+        ]
+        began = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        posting = time.perf_counter() - began
+        deadline = time.monotonic() + 600
+        while broker_backlog() or OutboundEmail.objects.filter(sent_at__isnull=True).exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the worker did not finish within 10 minutes")
+            time.sleep(0.05)
+        total = time.perf_counter() - began
+    if failures:
+        raise RuntimeError(failures[0])
+    filed = sum(posted)
+    return {
+        "reports": filed,
+        "attachment bytes": size,
+        "clients": clients,
+        "posting seconds": round(posting, 2),
+        "end to end seconds": round(total, 2),
+        "reports/s (posting)": round(filed / posting, 1),
+        "reports/s (end to end)": round(filed / total, 1),
+        "post p50 ms": ms(statistics.median(latencies)),
+        "post p95 ms": ms(percentile(latencies, 0.95)),
+        "emails delivered": OutboundEmail.objects.count() - before,
+        "profile of one filing": profile_one_filing(project, data, size),
+    }
+
+
+def profile_one_filing(project, data, size, *, top=25):
+    """cProfile of one filing in-process (test client, same settings): where a request's time
+    goes, cumulative, the product's own functions and the libraries'."""
+    from django.contrib.auth import get_user_model
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.middleware.csrf import get_token  # noqa: F401 - csrf checks off in the client
+
+    user = get_user_model().objects.get_or_create(
+        username="intake-profile@bench.example", defaults={"email": "intake-profile@bench.example"}
+    )[0]
+    client = client_for(user)
+    url = f"/projects/{project.slug}/report/"
+    profile = cProfile.Profile()
+    upload = SimpleUploadedFile("poc.bin", os.urandom(size), "application/octet-stream")
+    profile.enable()
+    response = client.post(
+        url, data | {"attachments": upload}, secure=True, headers={"X-Forwarded-Proto": "https"}
+    )
+    profile.disable()
+    if response.status_code != 302:
+        raise RuntimeError(f"profiled filing: {response.status_code}")
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+# --- The table ---------------------------------------------------------------------------------
+
+
+def markdown(results):
+    lines = [
+        f"# Benchmarks {results['date']}",
+        "",
+        f"Database `{results['database']}`: {results.get('reports', '?'):,} reports; "
+        f"{results['machine']['cores']} cores, load average at start "
+        f"{', '.join(f'{x:.1f}' for x in results['machine']['load average'])}.",
+        "",
+        "| figure | measured | target |",
+        "| --- | --- | --- |",
+    ]
+
+    def row(figure, measured, target=""):
+        lines.append(f"| {figure} | {measured} | {target} |")
+
+    lists = results.get("lists", {})
+    for name in ("queue", "my reports"):
+        figures = lists.get(name)
+        if not figures:
+            continue
+        first = figures["page 1"]
+        row(f"{name}: queries per page (page 1)", first["queries"], TARGETS["queries per page"])
+        if "deep page" in figures:
+            deep = figures["deep page"]
+            row(f"{name}: queries per page ({deep['depth (pages)']} pages deep)", deep["queries"])
+        row(f"{name}: SQL p50 ms", first["sql p50 ms"], TARGETS["sql p50 ms"])
+        row(f"{name}: page p95 ms", first["page p95 ms"], TARGETS["page p95 ms"])
+        row(
+            f"{name}: guardian / ours (selector SQL p50: {figures['guardian sql p50 ms']} / "
+            f"{figures['selector sql p50 ms']} ms)",
+            figures["guardian / ours"],
+            TARGETS["guardian / ours"],
+        )
+        if "deep page" in figures:
+            row(
+                f"{name}: deep / page 1 (page p50; SQL p50 {figures['deep / page 1 (sql p50)']})",
+                figures["deep / page 1 (page p50)"],
+                TARGETS["deep / page 1"],
+            )
+    http = results.get("http", {})
+    if "queue / minimal" in http:
+        for name in ("minimal", "health", "queue"):
+            row(f"HTTP {http[name]['path']} requests/s", http[name]["per s"])
+        row("HTTP queue / minimal", http["queue / minimal"], TARGETS["queue / minimal (HTTP)"])
+    sweep = results.get("sweep", {})
+    if "seconds" in sweep:
+        row(
+            f"SLA sweep: {sweep['sent']:,} reminders, seconds",
+            sweep["seconds"],
+            TARGETS["sweep 10k seconds"],
+        )
+        row("SLA sweep: queries per batch constant", sweep["queries per batch constant"])
+    intake = results.get("intake", {})
+    if "reports/s (end to end)" in intake:
+        row(
+            f"intake: {intake['reports']} filings, reports/s end to end",
+            intake["reports/s (end to end)"],
+            TARGETS["intake reports/s"],
+        )
+        row("intake: reports/s while posting", intake["reports/s (posting)"])
+        row("intake: POST p50 / p95 ms", f"{intake['post p50 ms']} / {intake['post p95 ms']}")
+    for name in SECTIONS:
+        if name in results and "error" in results[name]:
+            row(f"{name}: ERROR", results[name]["error"].replace("|", "/")[:300])
+    if "profile of one filing" in intake:
+        lines += ["", "## Where one filing's time goes (cProfile, cumulative)", "", "```"]
+        lines += [intake["profile of one filing"].strip(), "```"]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
