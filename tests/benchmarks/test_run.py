@@ -1,0 +1,122 @@
+"""benchmarks/run.py's in-process measurements on a tiny generated dataset: what they return,
+and the facts they rest on (the same queries on page 1 and deep, the sweep's batches), not how
+fast anything is. PostgreSQL only, like the generator. The gunicorn and Celery sections need
+servers of their own and run with the script (benchmarks/README.md).
+"""
+
+import math
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from benchmarks import generate as generator
+from benchmarks import run
+from projects.models import Project
+from reports import forms
+from reports.models import Reminder
+
+pytestmark = pytest.mark.services
+
+DUE, BATCH, PAGE = 23, 5, 5
+
+
+@pytest.fixture
+def dataset(db, settings):
+    settings.REPORTS_PAGE_SIZE = PAGE
+    settings.REMINDER_BATCH_SIZE = BATCH
+    now = timezone.now().replace(microsecond=0)
+    generator.generate(
+        reports=300, projects=4, seed=5, now=now, heavy_reporter=40, due_reminders=DUE
+    )
+
+
+def test_lists_measure_both_pages_with_the_same_queries_and_the_guardian_baseline(dataset):
+    figures = run.measure_lists(requests=3, deep_pages=3)
+    assert (figures["page size"], figures["sort"]) == (PAGE, "deadline")
+    for name, email in (("queue", run.MAINTAINER), ("my reports", run.HEAVY_REPORTER)):
+        result = figures[name]
+        assert result["user"] == email
+        assert result["rows"] > 3 * PAGE
+        first, deep = result["page 1"], result["deep page"]
+        assert deep["depth (pages)"] == 3
+        assert "after=" in deep["url"]
+        assert "after=" not in first["url"]
+        # One query count for every request of a page, and the same deep as on page 1.
+        assert len(first["queries"]) == 1
+        assert first["queries"] == deep["queries"]
+        assert result["queries constant"] is True
+        for page in (first, deep):
+            assert page["requests"] == 3
+            assert 0 < page["sql p50 ms"] <= page["page p50 ms"] <= page["page p95 ms"]
+        assert result["selector sql p50 ms"] > 0
+        assert result["guardian sql p50 ms"] > 0
+        assert result["guardian / ours"] == round(
+            result["guardian sql p50 ms"] / result["selector sql p50 ms"], 2
+        )
+
+
+def test_the_deep_cursor_opens_the_page_after_the_rows_before_it(dataset):
+    from django.contrib.auth import get_user_model
+
+    from reports import selectors
+    from reports.models import Report, Viewer
+
+    user = get_user_model().objects.get(email=run.MAINTAINER)
+    viewer = Viewer.of(user)
+    rows = Report.objects.filter(project_id__in=list(viewer.roles))
+    cursor, depth = run.deep_cursor(rows, sort="deadline", depth=2, page_size=PAGE)
+    assert depth == 2
+    walked, after = [], None
+    for _ in range(3):
+        page = selectors.report_queue(
+            user=user, viewer=viewer, now=timezone.now(), cursor=after, page_size=PAGE
+        )
+        walked.append([r.pk for r in page.reports])
+        after = page.next_cursor
+    jumped = selectors.report_queue(
+        user=user, viewer=viewer, now=timezone.now(), cursor=cursor, page_size=PAGE
+    )
+    assert [r.pk for r in jumped.reports] == walked[2]
+    # Deeper than the list goes: the last page that still has rows.
+    _, depth = run.deep_cursor(rows, sort="deadline", depth=10**6, page_size=PAGE)
+    assert depth == (rows.count() - 1) // PAGE
+
+
+def test_sweep_is_measured_batch_by_batch_and_rolled_back(dataset):
+    pending = set(Reminder.objects.filter(sent_at__isnull=True).values_list("pk", flat=True))
+    figures = run.measure_sweep()
+    assert figures["due"] == figures["sent"] == DUE
+    assert figures["batch size"] == BATCH
+    # ceil(23 / 5) batches with reminders, then the one that finds none.
+    assert len(figures["queries per batch"]) == math.ceil(DUE / BATCH) + 1
+    assert figures["queries per batch constant"] is True
+    assert figures["queries"] >= sum(figures["queries per batch"])
+    assert set(Reminder.objects.filter(sent_at__isnull=True).values_list("pk", flat=True)) == (
+        pending
+    )
+
+
+def test_intake_fields_fill_the_policys_form(db):
+    from django.core.management import call_command
+
+    call_command("seed_projects", verbosity=0)
+    project = Project.objects.get(slug="stalwart")
+    data = run.intake_fields(project)
+    upload = SimpleUploadedFile("poc.bin", b"x" * 1024, "application/octet-stream")
+    form = forms.IntakeForm(data, {"attachments": upload}, revision=project.revision_in_force())
+    assert form.is_valid(), form.errors
+    assert forms.CreditForm(data, prefix="credit").is_valid()
+
+
+def test_a_failing_section_is_recorded_and_shown():
+    failed = run.section(lambda: 1 / 0)
+    assert failed["error"] == "ZeroDivisionError: division by zero"
+    results = {
+        "date": "2026-12-02T00:00:00+00:00",
+        "database": "x",
+        "reports": 1,
+        "machine": {"cores": 2, "load average": (0.0, 0.0, 0.0)},
+        "sweep": failed,
+    }
+    assert "| sweep: ERROR | ZeroDivisionError: division by zero |" in run.markdown(results)
