@@ -274,6 +274,7 @@ def timed_requests(client, url, *, count):
         "sql p50 ms": ms(statistics.median(sql)),
         "page p50 ms": ms(statistics.median(pages)),
         "page p95 ms": ms(percentile(pages, 0.95)),
+        "last request's queries": [f"{ms(took)} ms {text[:160]}" for took, text in timer.queries],
     }
 
 
@@ -817,6 +818,10 @@ def markdown(results):
         if name in results and "error" in results[name]:
             error = results[name]["error"].replace("|", "/").replace("\n", " ")
             row(f"{name}: ERROR", error[:300])
+    for name in ("queue", "my reports"):
+        if name in lists:
+            lines += ["", f"## {name}: the queries of page 1 (last request)", "", "```"]
+            lines += [*lists[name]["page 1"]["last request's queries"], "```"]
     if "profile of one filing" in intake:
         profile = intake["profile of one filing"]
         lines += [
