@@ -7,9 +7,9 @@ reporter, a collaborator on their report, a maintainer, the project's admin and 
 Each page that answers 200 is counted after a warm-up pass over all of them (caches of content
 types and sites fill, and visits start their session, once, not per row). Then the world grows:
 more projects, reports, comments (public and internal), events, attachments, collaborators,
-invitations, members, published advisories with credits. Every page is counted again and must
-cost exactly what it cost before; a failure lists each page whose count grew, with both numbers
-and its SQL.
+invitations, members, published advisories with credits, advisory amendments, version matrix
+series, policy revisions. Every page is counted again and must cost exactly what it cost before;
+a failure lists each page whose count grew, with both numbers and its SQL.
 
 A page is measured or named in EXEMPT with the reason; the admin is covered by
 tests/test_admin_sweep.py::test_changelists_do_not_query_per_row.
@@ -23,6 +23,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from advisories import revisions
 from advisories import services as advisory_services
 from projects import services as project_services
 from projects.models import Membership
@@ -33,6 +34,7 @@ from tests.factories import (
     MembershipFactory,
     PolicyRevisionFactory,
     ProjectFactory,
+    SupportedVersionFactory,
     UserFactory,
 )
 from tests.signin import Client
@@ -157,6 +159,16 @@ def grow(world, *, maintainer, project_admin):
         MembershipFactory(project=project, role=Membership.Role.TRIAGER)
         project_services.invite_member(
             project=project, email=f"joining-{n}@example.org", role="triager", by=None
+        )
+        # The policy: more series in the version matrix, older revisions in its history.
+        SupportedVersionFactory(revision=world.revision, series=f"{n + 2}.x")
+        PolicyRevisionFactory(project=project, effective_from=datetime.date(2020 + n, 1, 1))
+        # The published advisory of the world: amendments in its revision history.
+        revisions.amend(
+            advisory=world.disclosed.advisory,
+            by=maintainer,
+            fields={"fixed_versions": ["1.0.1", f"1.1.{n}"]},
+            reason=f"Also fixed in 1.1.{n}.",
         )
         # Another disclosed report with a published advisory crediting its reporter.
         finder = UserFactory(email=f"finder-{n}@example.org")
