@@ -221,6 +221,10 @@ class PolicyRevisionInline(ReadOnlyInline, admin.TabularInline):
     model = PolicyRevision
     fields = ("effective_from", "source_url", "ack_hours", "detail_hours", "resolve_days")
 
+    def get_queryset(self, request):
+        # Each row's title names the project (PolicyRevision.__str__): no query per row.
+        return super().get_queryset(request).select_related("project")
+
 
 class MembershipInline(ReadOnlyInline, admin.TabularInline):
     # Members are managed on the membership pages, through projects.services.
@@ -229,7 +233,8 @@ class MembershipInline(ReadOnlyInline, admin.TabularInline):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user")
+        # Each row's title names the person and the project (Membership.__str__).
+        return super().get_queryset(request).select_related("user", "project")
 
 
 class IntakeAddressForm(forms.ModelForm):

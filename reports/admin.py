@@ -151,7 +151,8 @@ class CommentInline(ReadOnlyInline, admin.StackedInline):
     show_change_link = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author")
+        # Each comment's title names its report (Comment.__str__): no query per comment.
+        return super().get_queryset(request).select_related("author", "report")
 
 
 class EventInline(ReadOnlyInline, admin.TabularInline):

@@ -106,6 +106,30 @@ def decode_cursor(cursor, sort):
 
 QUEUE, MINE = "queue", "mine"
 
+# What a row of the list uses (templates/reports/report_list.html, the row's access check
+# reports.access.access_for, the page link encode_cursor), and nothing else: a page of 25 rows
+# must not carry every report's Markdown bodies nor every project's policy texts.
+QUEUE_COLUMNS = (
+    "tracking_id",
+    "title",
+    "state",
+    "severity",
+    "severity_rank",
+    "cvss_score",
+    "cvss_severity",
+    "cve_request_needed",
+    "reporter_cvss_score",
+    "next_due",
+    "created_at",
+    "project",
+    "reporter",
+    "assignee",
+    "project__slug",
+    "project__name",
+    "assignee__email",
+    "assignee__profile__display_name",
+)
+
 
 def queue_view(viewer, asked):
     """Which list `/reports/` shows: the queue (reports of the user's projects) for members and
@@ -127,8 +151,10 @@ def report_queue(*, user, now, viewer=None, view=QUEUE, project=None, state="", 
     shown first, on the first page, and the other matches follow in the sort order.
     """
     viewer = viewer or Viewer.of(user)
-    reports = Report.objects.visible_to(user, viewer=viewer).select_related(
-        "project", "assignee__profile"
+    reports = (
+        Report.objects.visible_to(user, viewer=viewer)
+        .select_related("project", "assignee__profile")
+        .only(*QUEUE_COLUMNS)
     )
     if view == MINE:
         reports = reports.filter(Q(reporter=user) | Q(pk__in=viewer.shared_ids or ()))

@@ -3,10 +3,14 @@ sorts and their keyset pages, the navigation, and the project page's links for m
 """
 
 import datetime
+import re
 
 import pytest
 import time_machine
+from django.db import connection, models
+from django.test.utils import CaptureQueriesContext
 
+from projects.models import Project
 from reports import selectors, services
 from reports.models import Report
 from tests.factories import MembershipFactory, PolicyRevisionFactory, UserFactory
@@ -274,3 +278,50 @@ def test_the_queue_filters_by_the_members_projects_and_my_reports_by_theirs_too(
     assert choices == {"acme"}
     choices = {p.slug for p in client.get("/reports/?view=mine").context["projects"]}
     assert choices == {"acme", "other"}
+
+
+def selected_columns(sql, table):
+    """The columns of `table` a SELECT reads (its select list, before the first FROM)."""
+    select_list = sql.split(" FROM ", 1)[0]
+    return set(re.findall(rf'"{table}"\."(\w+)"', select_list))
+
+
+def long_text_columns(model):
+    return {
+        field.column
+        for field in model._meta.concrete_fields
+        if isinstance(field, models.TextField | models.JSONField)
+    }
+
+
+@pytest.mark.parametrize("view", ["queue", "mine"])
+def test_the_list_reads_only_the_columns_its_rows_show(client, project, maintainer, view):
+    """No Markdown bodies of reports nor policy texts of projects in the page's query."""
+    file(maintainer, project, title="Relay overflow")
+    client.sign_in(maintainer)
+    with CaptureQueriesContext(connection) as queries:
+        assert listed(client, f"?view={view}") != []
+    pages = [q["sql"] for q in queries.captured_queries if 'FROM "reports_report"' in q["sql"]]
+    page = next(sql for sql in pages if selected_columns(sql, "reports_report") >= {"title"})
+    reports, projects = (
+        selected_columns(page, "reports_report"),
+        selected_columns(page, "projects_project"),
+    )
+    assert {"title", "tracking_id", "next_due"} <= reports
+    assert {"name", "slug"} <= projects
+    assert not reports & long_text_columns(Report), reports & long_text_columns(Report)
+    assert not projects & long_text_columns(Project), projects & long_text_columns(Project)
+    assert long_text_columns(Report) >= {"description", "steps_to_reproduce", "impact"}
+
+
+@pytest.mark.parametrize(
+    "url", ["/reports/", "/reports/?view=mine", "/reports/?q=relay&sort=severity"]
+)
+def test_the_members_roles_are_read_once_per_request(client, project, maintainer, url):
+    file(maintainer, project, title="Relay overflow")
+    client.sign_in(maintainer)
+    client.get(url)  # the session's first page
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    roles = [q["sql"] for q in queries.captured_queries if 'FROM "projects_membership"' in q["sql"]]
+    assert len(roles) == 1, roles
