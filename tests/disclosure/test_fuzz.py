@@ -26,9 +26,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import resolve
 from django.utils import timezone
 
-from tests.factories import UserFactory
 from tests.signin import Client
-from tests.site_map import HOSTILE, HUGE, NUL, routes, seed_world, signs_out
+from tests.site_map import HOSTILE, HUGE, NUL, routes, signs_out
 
 pytestmark = pytest.mark.django_db
 
@@ -207,19 +206,6 @@ def submissions(form):
 
 
 # --- The fuzz -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def world(project, reporter, maintainer, collaborator, settings, tmp_path):
-    settings.ATTACHMENT_ROOT = tmp_path / "attachments"
-    other = UserFactory(email="other-reporter@example.org")
-    return seed_world(
-        project=project,
-        reporter=reporter,
-        maintainer=maintainer,
-        collaborator=collaborator,
-        other_reporter=other,
-    )
 
 
 class Fuzzer:

@@ -39,7 +39,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.signin import Client
-from tests.site_map import SIGNS_OUT, routes, seed_world
+from tests.site_map import SIGNS_OUT, routes
 
 pytestmark = pytest.mark.django_db
 
@@ -208,18 +208,6 @@ def grow(world, *, maintainer, project_admin):
         by=maintainer,
         date=timezone.localdate() + datetime.timedelta(days=40),
         reason="Later still.",
-    )
-
-
-@pytest.fixture
-def world(project, reporter, maintainer, collaborator, settings, tmp_path):
-    settings.ATTACHMENT_ROOT = tmp_path / "attachments"
-    return seed_world(
-        project=project,
-        reporter=reporter,
-        maintainer=maintainer,
-        collaborator=collaborator,
-        other_reporter=UserFactory(email="other-reporter@example.org"),
     )
 
 

@@ -17,9 +17,8 @@ from django.http import HttpResponse
 from django.urls import path
 
 from disclosure import urls as site_urls
-from tests.factories import UserFactory
 from tests.signin import Client
-from tests.site_map import routes, seed_world
+from tests.site_map import routes
 
 pytestmark = pytest.mark.django_db
 
@@ -242,18 +241,6 @@ urlpatterns = [
     *site_urls.urlpatterns,
     path("brand-new/", lambda request: HttpResponse("hello"), name="brand_new_page"),
 ]
-
-
-@pytest.fixture
-def world(project, reporter, maintainer, collaborator, settings, tmp_path):
-    settings.ATTACHMENT_ROOT = tmp_path / "attachments"
-    return seed_world(
-        project=project,
-        reporter=reporter,
-        maintainer=maintainer,
-        collaborator=collaborator,
-        other_reporter=UserFactory(email="other-reporter@example.org"),
-    )
 
 
 def get(client, url):
