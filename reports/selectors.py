@@ -140,6 +140,16 @@ def queue_view(viewer, asked):
     return MINE if asked == MINE else QUEUE
 
 
+def list_viewer(user, asked):
+    """(viewer, view) of `/reports/`. Only My reports lists by the reports shared with the user,
+    so only it reads their ids; the queue's rows are its projects' reports, and a row's sharing
+    comes with the row (ReportQuerySet.visible_to, `shared_with_viewer`): one query less.
+    """
+    viewer = Viewer.of(user, shared=False)
+    view = queue_view(viewer, asked)
+    return (Viewer.of(user) if view == MINE else viewer), view
+
+
 def report_queue(*, user, now, viewer=None, view=QUEUE, project=None, state="", severity="",
                  overdue=False, assigned_to_me=False, search="", sort=DEFAULT_SORT, cursor=None,
                  page_size=25):  # fmt: skip

@@ -11,7 +11,7 @@ from projects.people import shown_name
 from projects.selectors import public_project
 from reports import forms, selectors, services
 from reports.access import access_report, can_view_sla
-from reports.models import Severity, State, Viewer
+from reports.models import Severity, State
 from reports.postback import SPAM_DONE, back_to_report, form_errors, transition_done
 from reports.throttles import throttled
 
@@ -58,8 +58,7 @@ def report_list(request):
     """The queue (members: their projects' reports) and "My reports" (what the user filed or
     follows), with search, filters, sorts and keyset pages.
     """
-    viewer = Viewer.of(request.user)
-    view = selectors.queue_view(viewer, request.GET.get("view", ""))
+    viewer, view = selectors.list_viewer(request.user, request.GET.get("view", ""))
     projects = list(selectors.queue_projects(viewer, view))
     filters = forms.queue_filters(
         request.GET, projects=projects, sorts=selectors.SORTS, default_sort=selectors.DEFAULT_SORT
