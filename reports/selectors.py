@@ -128,6 +128,10 @@ QUEUE_COLUMNS = (
     "project__name",
     "assignee__email",
     "assignee__profile__display_name",
+    # The checklist progress column (advisories' incident tags), joined on the report's key
+    # rather than read by a query of its own.
+    "disclosure__checklist_done",
+    "disclosure__checklist_total",
 )
 
 
@@ -163,7 +167,7 @@ def report_queue(*, user, now, viewer=None, view=QUEUE, project=None, state="", 
     viewer = viewer or Viewer.of(user)
     reports = (
         Report.objects.visible_to(user, viewer=viewer)
-        .select_related("project", "assignee__profile")
+        .select_related("project", "assignee__profile", "disclosure")
         .only(*QUEUE_COLUMNS)
     )
     if view == MINE:
