@@ -380,13 +380,21 @@ def decrypt(message, *, key_name):
     return decrypted
 
 
-def decrypt_bytes(ciphertext, *, private):
+@contextlib.contextmanager
+def _holding(private, *, what):
+    """(gpg, fingerprint): a throwaway home holding the one key of `private`. OpenPGPError,
+    naming `what` key it is, when gpg cannot read it.
+    """
     with gpg_home() as gpg:
         imported = gpg.import_keys(private.armored, passphrase=private.passphrase)
         if not imported.fingerprints:
-            raise OpenPGPError(
-                f"the configured private key cannot be read ({gpg_problem(imported)})"
-            )
+            problem = gpg_problem(imported)
+            raise OpenPGPError(f"the configured {what} key cannot be read ({problem})")
+        yield gpg, imported.fingerprints[0]
+
+
+def decrypt_bytes(ciphertext, *, private):
+    with _holding(private, what="private") as (gpg, _fingerprint):
         result = gpg.decrypt(
             ciphertext,
             passphrase=private.passphrase,
@@ -431,15 +439,10 @@ def sign_detached(data, *, private):
     """The armored, detached OpenPGP signature of `data` (bytes, exactly as served) made with the
     one key in `private`. Raises OpenPGPError when the key cannot sign.
     """
-    with gpg_home() as gpg:
-        imported = gpg.import_keys(private.armored, passphrase=private.passphrase)
-        if not imported.fingerprints:
-            raise OpenPGPError(
-                f"the configured signing key cannot be read ({gpg_problem(imported)})"
-            )
+    with _holding(private, what="signing") as (gpg, fingerprint):
         result = gpg.sign(
             data,
-            keyid=imported.fingerprints[0],
+            keyid=fingerprint,
             passphrase=private.passphrase,
             detach=True,
             binary=False,
