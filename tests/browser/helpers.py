@@ -117,6 +117,9 @@ def sent_emails(mailoutbox, *, to, subject="", timeout=5.0):
 def sign_out(page):
     unfold_nav(page)
     page.get_by_role("button", name="Sign out").click()
+    # Wait for the signed-out page before unfolding its menu: unfolding at once can look at the
+    # page being left (its menu already open) and leave the new one folded.
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
     unfold_nav(page)
     expect(page.get_by_role("link", name="Sign in")).to_be_visible()
 
