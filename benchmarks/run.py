@@ -6,9 +6,10 @@
 
 `--database NAME`: a database made by `generate.py --keep` on the server DATABASE_URL names (the
 URL's own database is never touched); without it, `--generate N` reports (default 20,000) are
-generated into `disclosure_bench_run` first, and that database is dropped at the end unless
-`--keep`. Production settings (DEBUG off, collected static, whitenoise) for the in-process and
-the gunicorn measurements. Writes benchmarks/results/<YYYY-MM-DD>.json and .md unless
+generated first into `--run-database` (default `disclosure_bench_run`; a name of its own lets
+several runs share a server), and that database is dropped at the end unless `--keep`.
+Production settings (DEBUG off, collected static, whitenoise) for the in-process and the gunicorn
+measurements. Writes benchmarks/results/<YYYY-MM-DD>.json and .md unless
 `--no-write`. Each section records its error and the run goes on. See benchmarks/README.md.
 """
 
@@ -59,6 +60,11 @@ def arguments(argv=None):
     source.add_argument("--database", help="an existing generated database (generate.py --keep)")
     source.add_argument("--generate", type=int, help="reports to generate first (default 20000)")
     parser.add_argument("--keep", action="store_true", help="keep the generated database")
+    parser.add_argument(
+        "--run-database",
+        default=RUN_DATABASE,
+        help=f"the database --generate builds (dropped first if it exists; default {RUN_DATABASE})",
+    )
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     parser.add_argument("--requests", type=int, default=50, help="timed requests per list page")
     parser.add_argument("--deep-pages", type=int, default=2000, help="depth of the keyset page")
@@ -71,6 +77,8 @@ def arguments(argv=None):
     options = parser.parse_args(argv)
     if options.database is None and options.generate is None:
         options.generate = 20_000
+    if options.database is not None and options.run_database != RUN_DATABASE:
+        parser.error("--run-database names the database --generate builds, not with --database")
     return options
 
 
@@ -126,7 +134,7 @@ def main():
     production_environment(
         static_root=workdir / "static", attachment_root=workdir / "attachments", port=port
     )
-    name = options.database or RUN_DATABASE
+    name = options.database or options.run_database
     server = point_at(name)
     generated = options.generate is not None
     results = {
