@@ -91,6 +91,7 @@ def save_with_deadlines(report):
     sla.apply_deadlines(report)
     report.save()
     reminders.sync(report)
+    selectors.forget_queue_counts(report.project_id)
 
 
 def _score_after_commit(report):
@@ -403,6 +404,7 @@ def _create_report(*, project, reporter, fields, received=None, revision=None):
     )
     sla.apply_deadlines(report)
     report.save()
+    selectors.forget_queue_counts(project.pk)
     if received is not None:
         received.about = reference(report)
         received.save()

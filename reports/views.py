@@ -85,6 +85,7 @@ def report_list(request):
             "viewer": viewer,
             "list_view": view,
             "projects": projects,
+            "project_choices": [(p.slug, p.name) for p in projects],
             "counts": view == selectors.QUEUE
             and selectors.queue_counts(viewer=viewer, projects=projects, now=now),
             "member_projects": [p for p in projects if manages_members(viewer.role_in(p.pk))],
