@@ -322,10 +322,23 @@ class QueueFilterSerializer(serializers.Serializer):
     after = serializers.CharField(required=False, max_length=1000, help_text="Page cursor.")
 
 
+class Strict(serializers.Serializer):
+    """An input that names only its own fields: an unknown one (a typo) is a 400, not ignored."""
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            unknown = set(data.keys()) - set(self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Unknown field."] for name in sorted(unknown)}
+                )
+        return super().to_internal_value(data)
+
+
 # --- Writes ---------------------------------------------------------------------------------------
 
 
-class CommentInputSerializer(serializers.Serializer):
+class CommentInputSerializer(Strict):
     body = serializers.CharField(max_length=100_000)
     internal = serializers.BooleanField(default=False, help_text="Members only.")
 
@@ -337,13 +350,13 @@ class CommentSerializer(serializers.Serializer):
     body = serializers.CharField()
 
 
-class AttachmentUploadSerializer(serializers.Serializer):
+class AttachmentUploadSerializer(Strict):
     attachments = serializers.ListField(
         child=serializers.FileField(), help_text="One or more files (multipart/form-data)."
     )
 
 
-class TransitionInputSerializer(serializers.Serializer):
+class TransitionInputSerializer(Strict):
     message = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
     severity = serializers.ChoiceField(
         choices=Severity.values, required=False, allow_blank=True, help_text="triage"
@@ -359,7 +372,7 @@ class TransitionInputSerializer(serializers.Serializer):
     )
 
 
-class CvssInputSerializer(serializers.Serializer):
+class CvssInputSerializer(Strict):
     vector = serializers.CharField(max_length=200)
 
 
@@ -382,12 +395,12 @@ class MembersSerializer(serializers.Serializer):
     invitations = InvitationSerializer(many=True)
 
 
-class InviteInputSerializer(serializers.Serializer):
+class InviteInputSerializer(Strict):
     email = serializers.EmailField(max_length=254)
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class RoleInputSerializer(serializers.Serializer):
+class RoleInputSerializer(Strict):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
@@ -411,7 +424,7 @@ class AdvisoryDraftSerializer(serializers.Serializer):
     published_at = serializers.DateTimeField(allow_null=True)
 
 
-class AdvisoryEditSerializer(serializers.Serializer):
+class AdvisoryEditSerializer(Strict):
     """A partial edit of the draft: the fields given change (advisories.forms rules them)."""
 
     title = serializers.CharField(required=False, max_length=200)

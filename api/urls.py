@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api import token_views, views
@@ -55,6 +55,8 @@ urlpatterns = [
         views.AdvisoryDraft.as_view(),
         name="advisory_draft",
     ),
+    # Anything else under /api/ is the API's own 404 (JSON), not the site's page.
+    re_path(r"^api/.*$", views.NotFound.as_view(), name="not_found"),
     # The account page's tokens (HTML, signed in).
     path("account/tokens/", token_views.tokens, name="tokens"),
     path("account/tokens/<int:token_id>/revoke/", token_views.revoke, name="revoke_token"),

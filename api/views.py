@@ -110,6 +110,18 @@ class TokenView(APIView):
     permission_classes = [Authenticated, *APIView.permission_classes]
 
 
+class NotFound(PublicView):
+    """Any other address under /api/: the API's 404, in its shape (not the site's HTML page)."""
+
+    schema = None  # not an endpoint of the document
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise Http404
+
+    def get(self, request, *args, **kwargs):
+        raise Http404
+
+
 # --- Public ---------------------------------------------------------------------------------------
 
 
@@ -496,7 +508,6 @@ class Members(TokenView):
         """Invite an address to join the project with a role (its admins only)."""
         project = members_access(request, slug)
         data = checked(s.InviteInputSerializer, request.data)
-        within_site_rate(request, "invite")
         invitation = project_services.invite_member(
             project=project, email=data["email"], role=data["role"], by=request.user
         )

@@ -126,8 +126,8 @@ def test_a_read_token_cannot_write(api_world, reporter):
 
 
 def test_a_project_token_sees_nothing_of_other_projects(api_world, maintainer, other_project):
-    from tests.factories import PolicyRevisionFactory, UserFactory
     from tests.api.conftest import file
+    from tests.factories import PolicyRevisionFactory, UserFactory
 
     PolicyRevisionFactory(project=other_project)
     MembershipFactory(project=other_project, user=maintainer, role="admin")

@@ -176,6 +176,7 @@ DENIED = {
     "api:members",
     "api:member",
     "api:revoke_token",  # POST only, the owner's own token
+    "api:not_found",  # any other address under /api/: a JSON 404
 }
 
 
