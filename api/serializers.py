@@ -157,8 +157,8 @@ class ReportRowSerializer(serializers.Serializer):
     url = serializers.SerializerMethodField()
 
     def get_assignee(self, report) -> str | None:
-        viewer = self.context["viewer"]
-        if viewer.role_in(report.project_id) is None or report.assignee is None:
+        # context["role_in"]: the reader's role in a project (None: not a member).
+        if self.context["role_in"](report.project_id) is None or report.assignee is None:
             return None
         return report.assignee.email
 

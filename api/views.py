@@ -29,7 +29,6 @@ from api.selectors import restricted_project_id
 from projects import selectors as project_selectors
 from projects import services as project_services
 from projects.access import access_members
-from projects.models import Project
 from reports import forms as report_forms
 from reports import selectors as report_selectors
 from reports import services as report_services
@@ -202,7 +201,7 @@ class ReportList(TokenView):
         """
         asked = checked(s.QueueFilterSerializer, request.query_params)
         viewer, view = report_selectors.list_viewer(request.user, asked.get("view", ""))
-        context = {"request": request, "viewer": viewer}
+        context = {"request": request, "role_in": viewer.role_in}
         project = None
         if "project" in asked:
             projects = report_selectors.queue_projects(viewer, view)
@@ -215,7 +214,7 @@ class ReportList(TokenView):
                 return Response(
                     s.ReportPageSerializer({"results": [], "next": None}, context=context).data
                 )
-            project = project or Project.objects.get(pk=restricted)
+            project = project or request.auth.project  # loaded with the token
         page = report_selectors.report_queue(
             user=request.user,
             viewer=viewer,
@@ -362,21 +361,13 @@ class Transition(TokenView):
             message=fields["message"],
             **options,
         )
-        context = {"request": request, "viewer": _viewer_of(access)}
+        context = one_report(request, access)
         return Response(s.ReportRowSerializer(report, context=context).data)
 
 
-def _viewer_of(access):
-    """A row serializer's viewer for one report: whether the user is a member of its project."""
-    return _OneReportViewer(access.role)
-
-
-class _OneReportViewer:
-    def __init__(self, role):
-        self.role = role
-
-    def role_in(self, project_id):
-        return self.role
+def one_report(request, access):
+    """A row serializer's context for the one report of `access`."""
+    return {"request": request, "role_in": lambda project_id: access.role}
 
 
 class Cvss(TokenView):
@@ -393,7 +384,7 @@ class Cvss(TokenView):
         report = report_services.set_cvss_vector(
             report=access.report, by=request.user, vector=vector
         )
-        context = {"request": request, "viewer": _viewer_of(access)}
+        context = one_report(request, access)
         return Response(s.ReportRowSerializer(report, context=context).data)
 
 
