@@ -160,6 +160,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from our static (no CDN)
     # The platform's apps, in floors (DESIGN §1); the glue wires them at start-up. The order
     # carries no meaning: each name (command, template, URL) has exactly one owner.
     "projects",
@@ -167,6 +170,7 @@ INSTALLED_APPS = [
     "reports",
     "advisories",
     "inbox",
+    "api",
     "disclosure",
 ]
 
@@ -515,6 +519,58 @@ QUEUE_COUNTS_SECONDS = env_int("QUEUE_COUNTS_SECONDS", 60)
 SECURITY_TXT_EXPIRES_DAYS = env_int("SECURITY_TXT_EXPIRES_DAYS", 180)
 if not 1 <= SECURITY_TXT_EXPIRES_DAYS <= 365:
     raise ImproperlyConfigured("SECURITY_TXT_EXPIRES_DAYS must be between 1 and 365")
+
+# --- REST API (api app) -----------------------------------------------------------------------
+
+# Personal access tokens live at most this many days (each is created with its own expiry).
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)
+if not 1 <= API_TOKEN_MAX_DAYS <= 3650:
+    raise ImproperlyConfigured("API_TOKEN_MAX_DAYS must be between 1 and 3650")
+# A token's last-used time is written at most once per this many seconds, not on every request.
+API_TOKEN_LAST_USED_SECONDS = env_int("API_TOKEN_LAST_USED_SECONDS", 60)
+# Requests per token, as the site's other rate limits read ("count/period/token").
+RATE_LIMIT_API = env_str("RATE_LIMIT_API", "1000/h/token")
+if not re.match(r"^\d+/[smhd]/token$", RATE_LIMIT_API):
+    raise ImproperlyConfigured(
+        f"RATE_LIMIT_API must be a rate like 1000/h/token (count/period/token), not "
+        f"{RATE_LIMIT_API!r}"
+    )
+REST_FRAMEWORK = {
+    # Tokens only: no session authentication, so no CSRF and no second path around the rules.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.TokenScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.TokenRateThrottle"],
+    # JSON only: the browsable API's pages carry inline scripts the CSP refuses.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"{SITE_NAME} API",
+    "DESCRIPTION": "Projects, policies and published advisories for everyone; reports, "
+    "comments, attachments, transitions, members and advisory drafts with a personal access "
+    "token (Authorization: Bearer <token>), under the same rules as the site.",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Several models name a field "state" or "type": each enum its own name in the document.
+    "ENUM_NAME_OVERRIDES": {
+        "ReportStateEnum": "reports.models.State",
+        "SeverityEnum": "reports.models.Severity",
+        "AdvisoryStateEnum": "advisories.models.Advisory.State",
+        "CreditTypeEnum": "advisories.models.Credit.Type",
+        "TimelineEntryTypeEnum": ["event", "comment"],
+    },
+}
 
 # --- Security headers -------------------------------------------------------------------------
 

@@ -37,6 +37,8 @@ class AttachmentsField(forms.FileField):
 
     def clean(self, data, initial=None):
         files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        if self.required and not files:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
         if len(files) > settings.ATTACHMENT_MAX_FILES:
             raise forms.ValidationError(
                 f"Attach at most {settings.ATTACHMENT_MAX_FILES} files.", code="too_many"

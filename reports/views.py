@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
@@ -11,6 +11,7 @@ from projects.people import shown_name
 from projects.selectors import public_project, revision_with_matrix
 from reports import forms, selectors, services
 from reports.access import access_report, can_view_sla
+from reports.downloads import attachment_response
 from reports.models import Severity, State
 from reports.postback import SPAM_DONE, back_to_report, form_errors, transition_done
 from reports.throttles import throttled
@@ -312,15 +313,7 @@ def upload(request, tracking_id):
 def download(request, tracking_id, attachment_id):
     access = access_report(request.user, tracking_id)
     attachment = get_object_or_404(access.report.attachments, pk=attachment_id)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.name,
-        content_type="application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(attachment)
 
 
 @login_required

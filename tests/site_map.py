@@ -180,6 +180,8 @@ class World:
             "pk": self.authenticator_id,
             "user_id": self.collaborator.pk,
             "name": "request_info",  # a transition the open report allows
+            # An API token to revoke (POST only, the owner's own: any id answers alike).
+            "token_id": 1,
             # allauth: an address confirmation key and a password reset key of real accounts
             "key": EmailConfirmationHMAC(unverified).key,
             "uidb36": user_pk_to_url_str(self.reporter),

@@ -152,6 +152,7 @@ def test_reporter_pages(axe_page, live_server, world):
             f"/reports/{tracking_id}/",
             f"/reports/{world['advisory'].report.tracking_id}/",
             "/accounts/email/",
+            "/account/tokens/",
         ],
     )
 

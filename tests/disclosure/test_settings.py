@@ -105,6 +105,8 @@ def test_check_deploy_is_clean_with_the_production_environment():
         ("CVE_CNA_SHORT_NAME", "x", "CVE_CNA_SHORT_NAME must be the CNA's 2-32 character"),
         ("HEALTH_BEAT_MAX_AGE", "60", "HEALTH_BEAT_MAX_AGE and HEALTH_OUTBOX_MAX_AGE must be at"),
         ("HEALTH_OUTBOX_MAX_AGE", "soon", "HEALTH_OUTBOX_MAX_AGE must be a whole number"),
+        ("RATE_LIMIT_API", "1000/hour", "RATE_LIMIT_API must be a rate like 1000/h/token"),
+        ("API_TOKEN_MAX_DAYS", "0", "API_TOKEN_MAX_DAYS must be between 1 and 3650"),
     ],
 )
 def test_bad_environment_values_are_refused_with_a_clear_error(name, value, message):

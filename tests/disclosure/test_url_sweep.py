@@ -110,6 +110,18 @@ ALLOWED = {
     "reports:filed": REPORTER,
     "reports:download": REPORTER,
     "advisories:advisory": REPORTER,
+    # The API's public side (DESIGN §6): its OpenAPI document and docs, and what the public
+    # pages show. Everything else of the API needs a token (401 without one), which none of
+    # these visitors sends: a session signs nobody in there.
+    "api:schema": ANYONE,
+    "api:docs": ANYONE,
+    "api:projects": ANYONE,
+    "api:project": ANYONE,
+    "api:project_advisories": ANYONE,
+    "api:hall_of_fame": ANYONE,
+    "api:advisory": ANYONE,
+    # The signed-in person's own API tokens (the account pages).
+    "api:tokens": SIGNED_IN,
 }
 
 # Classified, and answering 200 to none of the three.
@@ -152,6 +164,19 @@ DENIED = {
     "advisories:respond_fix",
     "advisories:amend",
     "advisories:withdraw",
+    # The API with a token only (tests/api: every endpoint for every member of the cast).
+    "api:reports",
+    "api:report",
+    "api:comments",
+    "api:attachments",
+    "api:attachment",
+    "api:transition",
+    "api:cvss",
+    "api:advisory_draft",
+    "api:members",
+    "api:member",
+    "api:revoke_token",  # POST only, the owner's own token
+    "api:not_found",  # any other address under /api/: a JSON 404
 }
 
 
@@ -194,6 +219,13 @@ MUST_SEE = {
         "advisories:csaf_sha512",
         "advisories:osv_all",
         "advisories:project_osv",
+        "api:schema",
+        "api:docs",
+        "api:projects",
+        "api:project",
+        "api:project_advisories",
+        "api:hall_of_fame",
+        "api:advisory",
         "account_login",
         "account_signup",
         "account_reset_password",
@@ -204,6 +236,7 @@ MUST_SEE = {
         "reports:intake",
         "account_email",
         "projects:accept_invitation",
+        "api:tokens",
     },
     "reporter": {
         "reports:list",

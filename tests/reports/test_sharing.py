@@ -56,6 +56,16 @@ def test_upload_limits_apply_after_intake_too(client, report, reporter, settings
     assert report.attachments.count() == 0
 
 
+def test_an_upload_without_a_file_is_refused(client, report, reporter):
+    """The upload form's field is required: posting it empty records no "attachment" event."""
+    client.sign_in(reporter)
+    events = report.events.count()
+    response = client.post(f"/reports/{report.tracking_id}/attachments/", {}, follow=True)
+    assert "This field is required." in response.content.decode()
+    assert report.events.count() == events
+    assert report.attachments.count() == 0
+
+
 def accept_link(mailoutbox, address):
     message = next(m for m in reversed(mailoutbox) if m.to == [address])
     return re.search(r"https?://[^/]+(/reports/invitations/[^/\s]+/)", message.body).group(1)
