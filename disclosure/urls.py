@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("projects.urls")),
     path("", include("reports.urls")),
     path("", include("advisories.urls")),
+    path("", include("webhooks.urls")),
 ]
