@@ -25,6 +25,7 @@ COPY mailer ./mailer
 COPY reports ./reports
 COPY advisories ./advisories
 COPY inbox ./inbox
+COPY webhooks ./webhooks
 RUN pip install .
 COPY manage.py ./
 COPY templates ./templates
