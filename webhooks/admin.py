@@ -6,7 +6,7 @@ through the services that check their URL; deliveries are written by the sweep.
 from django.contrib import admin
 
 from projects.access import ADMIN
-from projects.admin import NOBODY, MemberProjectsOnly
+from projects.admin import HTTPS_URLS, NOBODY, MemberProjectsOnly
 from webhooks.models import Webhook, WebhookDelivery
 
 READ_ONLY = {"view": ADMIN, "add": NOBODY, "change": NOBODY, "delete": NOBODY}
@@ -15,6 +15,7 @@ READ_ONLY = {"view": ADMIN, "add": NOBODY, "change": NOBODY, "delete": NOBODY}
 @admin.register(Webhook)
 class WebhookAdmin(MemberProjectsOnly, admin.ModelAdmin):
     project_roles = READ_ONLY
+    formfield_overrides = HTTPS_URLS
     list_display = ("url", "project", "active", "disabled_at", "failure_count", "created_at")
     list_filter = ("active",)
     list_select_related = ("project",)
