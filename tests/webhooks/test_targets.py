@@ -201,3 +201,50 @@ def test_a_name_that_turns_inside_after_saving_is_refused_at_delivery(
     assert delivery.error.startswith("Refused: ")
     assert "internal address" in delivery.error
     assert delivery.status == "pending"
+
+
+def test_https_connects_to_the_checked_address_verifying_the_hostname(monkeypatch):
+    """For https the pool is opened on the checked IP; SNI and the certificate check use the
+    URL's hostname, against the CA bundle, and nothing is retried or redirected.
+    """
+    opened = {}
+
+    class Response:
+        status = 204
+
+        def read(self, amount):
+            opened["read"] = amount
+            return b""
+
+        def close(self):
+            opened["closed"] = True
+
+    class Pool:
+        def __init__(self, host, port, **options):
+            opened.update(host=host, port=port, **options)
+
+        def urlopen(self, method, path, **options):
+            opened.update(method=method, path=path, request=options)
+            return Response()
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(targets.urllib3, "HTTPSConnectionPool", Pool)
+    target = targets.Target(
+        scheme="https",
+        hostname="hooks.example.com",
+        port=443,
+        path="/in",
+        host_header="hooks.example.com",
+        address="93.184.215.14",
+    )
+    answer = targets.post(target, body=b"{}", headers={"X-Disclosure-Event": "report.filed"})
+    assert answer.status_code == 204
+    assert (opened["host"], opened["port"]) == ("93.184.215.14", 443)
+    assert opened["server_hostname"] == opened["assert_hostname"] == "hooks.example.com"
+    assert opened["cert_reqs"] == "CERT_REQUIRED"
+    assert opened["retries"] is False
+    assert opened["request"]["redirect"] is False
+    assert opened["request"]["headers"]["Host"] == "hooks.example.com"
+    assert opened["closed"]
