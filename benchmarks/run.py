@@ -6,9 +6,10 @@
 
 `--database NAME`: a database made by `generate.py --keep` on the server DATABASE_URL names (the
 URL's own database is never touched); without it, `--generate N` reports (default 20,000) are
-generated into `disclosure_bench_run` first, and that database is dropped at the end unless
-`--keep`. Production settings (DEBUG off, collected static, whitenoise) for the in-process and
-the gunicorn measurements. Writes benchmarks/results/<YYYY-MM-DD>.json and .md unless
+generated first into `--run-database` (default `disclosure_bench_run`; a name of its own lets
+several runs share a server), and that database is dropped at the end unless `--keep`.
+Production settings (DEBUG off, collected static, whitenoise) for the in-process and the gunicorn
+measurements. Writes benchmarks/results/<YYYY-MM-DD>.json and .md unless
 `--no-write`. Each section records its error and the run goes on. See benchmarks/README.md.
 """
 
@@ -41,6 +42,8 @@ RUN_DATABASE = "disclosure_bench_run"
 MAINTAINER = "maintainer0.stalwart@bench.example"
 HEAVY_REPORTER = "heavy-reporter@bench.example"
 SECTIONS = ("lists", "sweep", "http", "intake")
+GUNICORN_WORKERS = 2
+CELERY_CONCURRENCY = 2
 TARGETS = {
     "queries per page": "<= 6, the same on page 1 and deep",
     "sql p50 ms": "<= 5",
@@ -59,6 +62,11 @@ def arguments(argv=None):
     source.add_argument("--database", help="an existing generated database (generate.py --keep)")
     source.add_argument("--generate", type=int, help="reports to generate first (default 20000)")
     parser.add_argument("--keep", action="store_true", help="keep the generated database")
+    parser.add_argument(
+        "--run-database",
+        default=RUN_DATABASE,
+        help=f"the database --generate builds (dropped first if it exists; default {RUN_DATABASE})",
+    )
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     parser.add_argument("--requests", type=int, default=50, help="timed requests per list page")
     parser.add_argument("--deep-pages", type=int, default=2000, help="depth of the keyset page")
@@ -71,6 +79,8 @@ def arguments(argv=None):
     options = parser.parse_args(argv)
     if options.database is None and options.generate is None:
         options.generate = 20_000
+    if options.database is not None and options.run_database != RUN_DATABASE:
+        parser.error("--run-database names the database --generate builds, not with --database")
     return options
 
 
@@ -126,7 +136,7 @@ def main():
     production_environment(
         static_root=workdir / "static", attachment_root=workdir / "attachments", port=port
     )
-    name = options.database or RUN_DATABASE
+    name = options.database or options.run_database
     server = point_at(name)
     generated = options.generate is not None
     results = {
@@ -463,7 +473,7 @@ def measure_sweep():
 
 
 @contextlib.contextmanager
-def gunicorn(port, log_path, *, workers=2):
+def gunicorn(port, log_path, *, workers=GUNICORN_WORKERS):
     """gunicorn serving the overlay settings (the environment run.py set), `workers` sync
     workers on loopback, as the deployment runs it (docker-compose.yml)."""
     with open(log_path, "w") as log:
@@ -557,6 +567,101 @@ def measure_http(*, port, workdir, seconds=10, clients=4, maintainer=MAINTAINER)
 # --- 4. Intake end to end ---------------------------------------------------------------------
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds a live process has used (/proc/<pid>/stat); 0 when gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()  # after "pid (name)": state, ppid, ... utime stime
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def process_tree(pid):
+    """`pid` and every process below it (gunicorn's workers, Celery's pool)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                stat = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, of in parents.items() if of == parent]
+        tree.update(children)
+        frontier.extend(children)
+    return tree
+
+
+def database_backends():
+    """The PostgreSQL server processes serving this database (every connection to it)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+def machine_busy_seconds():
+    """CPU seconds every core of the machine spent busy since boot (/proc/stat), anyone's."""
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks[:8]) - idle) / CLOCK_TICKS
+
+
+class CpuUse:
+    """CPU time used by each party of the intake while it runs: gunicorn (master and workers),
+    the Celery worker (and its pool), the database server's processes for this database, and
+    this process (the load generator's threads); and the machine's busy time, to see how much
+    went to others (other test runs share the two cores). Read from /proc, so the figures hold
+    however loaded the machine is; a connection opened and closed within the run is missed
+    (none are: CONN_MAX_AGE keeps them open)."""
+
+    def __init__(self, *, gunicorn, celery):
+        self.parties = {
+            "gunicorn": lambda: process_tree(gunicorn.pid),
+            "celery worker": lambda: process_tree(celery.pid),
+            "postgres": database_backends,
+        }
+
+    def sample(self):
+        own = os.times()
+        return {
+            "processes": {
+                name: {pid: cpu_seconds(pid) for pid in pids()}
+                for name, pids in self.parties.items()
+            },
+            "load generator": own.user + own.system,
+            "machine": machine_busy_seconds(),
+            "wall": time.monotonic(),
+        }
+
+    @staticmethod
+    def used(before, after, *, filings):
+        """Milliseconds of CPU per filing by party, their total, and the machine's share."""
+        per_filing = {
+            name: sum(cpu - before["processes"][name].get(pid, 0.0) for pid, cpu in pids.items())
+            for name, pids in after["processes"].items()
+        }
+        per_filing["load generator"] = after["load generator"] - before["load generator"]
+        ours = sum(per_filing.values())
+        wall = after["wall"] - before["wall"]
+        busy = after["machine"] - before["machine"]
+        return {
+            "cpu ms per filing": {name: ms(sec / filings) for name, sec in per_filing.items()},
+            "cpu ms per filing (all parties)": ms(ours / filings),
+            "cores": os.cpu_count(),
+            "ceiling reports/s (cores / cpu per filing)": round(os.cpu_count() * filings / ours, 1),
+            "machine busy (all processes, core-seconds)": round(busy, 1),
+            "of which other processes": round(max(0.0, busy - ours), 1),
+            "wall seconds": round(wall, 2),
+        }
+
+
 def intake_fields(project):
     """A valid filing for `project`'s intake form: each field's first choice, or some text."""
     from reports import forms
@@ -578,9 +683,10 @@ def intake_fields(project):
 @contextlib.contextmanager
 def celery_worker(log_path):
     with open(log_path, "w") as log:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             [sys.executable, "-m", "celery", "-A", "disclosure", "worker",
-             "--queues", "celery,notifications", "--concurrency", "2", "--loglevel", "WARNING"],
+             "--queues", "celery,notifications", "--concurrency", str(CELERY_CONCURRENCY),
+             "--loglevel", "WARNING"],
             cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
@@ -635,12 +741,15 @@ def measure_intake(*, port, count=200, size=1024 * 1024, workdir, clients=4):
         raise RuntimeError("set CELERY_BROKER_URL (Redis) for the intake measurement")
     project = Project.objects.get(slug="stalwart")
     data = intake_fields(project)
-    users = get_user_model().objects
+    # Reporters of this run only: on a kept database, earlier runs' uploads count against a
+    # reporter's storage quota (ATTACHMENT_QUOTA_BYTES), which a few runs would exhaust.
+    run = dt.datetime.now(tz=dt.UTC).strftime("%Y%m%d%H%M%S")
     reporters = [
-        users.get_or_create(username=f"intake{k}@bench.example",
-                            defaults={"email": f"intake{k}@bench.example"})[0]
+        get_user_model().objects.create(
+            username=f"intake{k}.{run}@bench.example", email=f"intake{k}.{run}@bench.example"
+        )
         for k in range(clients)
-    ]  # fmt: skip
+    ]
     attachment = os.urandom(size)
     url = f"/projects/{project.slug}/report/"
     posted, failures, latencies = [0] * clients, [], []
@@ -676,7 +785,10 @@ def measure_intake(*, port, count=200, size=1024 * 1024, workdir, clients=4):
             posted[k] += 1
 
     before = OutboundEmail.objects.count()
-    with gunicorn(port, workdir / "gunicorn.log"), celery_worker(workdir / "celery.log"):
+    with (
+        gunicorn(port, workdir / "gunicorn.log") as server,
+        celery_worker(workdir / "celery.log") as worker,
+    ):
         # One filing profiled in-process first (its tasks go to the same worker), then wait
         # until the worker has done them before timing.
         profile = profile_one_filing(project, data, size)
@@ -685,6 +797,8 @@ def measure_intake(*, port, count=200, size=1024 * 1024, workdir, clients=4):
             threading.Thread(target=reporter, args=(k, count // clients + (k < count % clients)))
             for k in range(clients)
         ]
+        cpu = CpuUse(gunicorn=server, celery=worker)
+        start = cpu.sample()
         began = time.perf_counter()
         for thread in threads:
             thread.start()
@@ -693,10 +807,13 @@ def measure_intake(*, port, count=200, size=1024 * 1024, workdir, clients=4):
         posting = time.perf_counter() - began
         wait_for_worker(OutboundEmail)
         total = time.perf_counter() - began
+        end = cpu.sample()
     if failures:
         raise RuntimeError(failures[0])
     filed = sum(posted)
     return {
+        "gunicorn workers": GUNICORN_WORKERS,
+        "celery concurrency": CELERY_CONCURRENCY,
         "reports": filed,
         "attachment bytes": size,
         "clients": clients,
@@ -707,6 +824,7 @@ def measure_intake(*, port, count=200, size=1024 * 1024, workdir, clients=4):
         "post p50 ms": ms(statistics.median(latencies)),
         "post p95 ms": ms(percentile(latencies, 0.95)),
         "emails delivered": OutboundEmail.objects.count() - before,
+        "where the CPU went": CpuUse.used(start, end, filings=filed),
         "profile of one filing": profile,
     }
 
@@ -746,6 +864,7 @@ def profile_one_filing(project, data, size, *, top=25):
         "ms": ms(seconds),
         "queries": len(timer.queries),
         "sql ms": ms(timer.seconds),
+        "the queries": [f"{ms(took)} ms {text[:160]}" for took, text in timer.queries],
         "cprofile": out.getvalue(),
     }
 
@@ -814,6 +933,19 @@ def markdown(results):
         )
         row("intake: reports/s while posting", intake["reports/s (posting)"])
         row("intake: POST p50 / p95 ms", f"{intake['post p50 ms']} / {intake['post p95 ms']}")
+        cpu = intake.get("where the CPU went")
+        if cpu:
+            parts = ", ".join(f"{name} {took}" for name, took in cpu["cpu ms per filing"].items())
+            row(f"intake: CPU ms per filing ({parts})", cpu["cpu ms per filing (all parties)"])
+            row(
+                f"intake: ceiling on {cpu['cores']} cores (reports/s if nothing else ran)",
+                cpu["ceiling reports/s (cores / cpu per filing)"],
+            )
+            row(
+                "intake: core-seconds busy / of which other processes",
+                f"{cpu['machine busy (all processes, core-seconds)']} / "
+                f"{cpu['of which other processes']} in {cpu['wall seconds']} s",
+            )
     for name in SECTIONS:
         if name in results and "error" in results[name]:
             error = results[name]["error"].replace("|", "/").replace("\n", " ")
@@ -835,6 +967,8 @@ def markdown(results):
             profile["cprofile"].strip(),
             "```",
         ]
+        if "the queries" in profile:
+            lines += ["", "The filing's queries:", "", "```", *profile["the queries"], "```"]
     return "\n".join(lines) + "\n"
 
 

@@ -33,6 +33,11 @@ def arguments():
     parser.add_argument("--reports", type=int, default=300, help="reports they are spread over")
     parser.add_argument("--batch-size", type=int, default=None, help="REMINDER_BATCH_SIZE")
     parser.add_argument("--repeat", type=int, default=3, help="runs per size; the median counts")
+    parser.add_argument(
+        "--database",
+        default=BENCH_DATABASE,
+        help="the database created (and dropped) on the PostgreSQL server DATABASE_URL names",
+    )
     return parser.parse_args()
 
 
@@ -105,7 +110,7 @@ def timed_sweep(count, *, reports, cast, batch_size):
 
 def main():
     options = arguments()
-    run_on_own_database(BENCH_DATABASE, lambda: run(options))
+    run_on_own_database(options.database, lambda: run(options))
 
 
 def run(options):

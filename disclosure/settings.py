@@ -544,6 +544,9 @@ if not 1 <= PROJECT_INVITATION_MAX_AGE_DAYS <= 90:
 
 # Portal page size (keyset pagination).
 REPORTS_PAGE_SIZE = env_int("REPORTS_PAGE_SIZE", 25)
+# How long the queue's open/overdue counts per project are kept (reports.selectors.queue_counts):
+# a filing or a change of state or deadlines recounts at once; "overdue" lags by at most this.
+QUEUE_COUNTS_SECONDS = env_int("QUEUE_COUNTS_SECONDS", 60)
 
 # How far ahead security.txt's Expires lies (RFC 9116 recommends less than a year).
 SECURITY_TXT_EXPIRES_DAYS = env_int("SECURITY_TXT_EXPIRES_DAYS", 180)

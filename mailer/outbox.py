@@ -22,6 +22,7 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import conditional_escape
 
 from mailer import openpgp
 from mailer.background import enqueue_on_commit
@@ -48,6 +49,8 @@ def compose(
     to,
     subject,
     context,
+    printed=None,
+    stencils=None,
     about="",
     dedup_key=None,
     exclude=None,
@@ -61,21 +64,32 @@ def compose(
     `reply_to`: {address: the Reply-To of that recipient's message}; `recipient_context`:
     {address: extra template context of that recipient} (a footer naming their own address).
     Recipients with the same extra context share one rendering.
+
+    `printed`: strings the template only prints, by (dotted) name; `stencils`: a `Stencils` of
+    the caller's batch, which renders the template once per shape of message and puts each
+    message's `printed` values (and its recipients' strings) in (see `Stencils`).
     """
     recipients = sorted({address for address in to if address and address != exclude})
     reply_to, recipient_context = reply_to or {}, recipient_context or {}
-    context = {"site_name": settings.SITE_NAME, **context}
+    context, printed = {"site_name": settings.SITE_NAME, **context}, printed or {}
     rendered = {}
     rows = []
     for address in recipients:
         extra = recipient_context.get(address, {})
         key = tuple(sorted(extra.items()))
         if key not in rendered:
-            full = {**context, **extra}
-            rendered[key] = (
-                render_to_string(f"emails/{template}.txt", full),
-                render_to_string(f"emails/{template}.html", full),
-            )
+            if stencils is None:
+                full = {**context, **_nested(printed), **extra}
+                rendered[key] = (
+                    render_to_string(f"emails/{template}.txt", full),
+                    render_to_string(f"emails/{template}.html", full),
+                )
+            else:
+                rendered[key] = stencils.render(
+                    template,
+                    context={**context, **{k: v for k, v in extra.items() if not _prints(v)}},
+                    printed={**printed, **{k: v for k, v in extra.items() if _prints(v)}},
+                )
         body, html = rendered[key]
         rows.append(
             OutboundEmail(
@@ -89,6 +103,100 @@ def compose(
             )
         )
     return rows
+
+
+def _prints(value):
+    """Whether a recipient's context value is printed (a reply address) rather than tested."""
+    return isinstance(value, str) and value != ""
+
+
+def _nested(printed):
+    """{"report.title": v} as the template reads it: {"report": {"title": v}}."""
+    context = {}
+    for name, value in printed.items():
+        *parents, last = name.split(".")
+        level = context
+        for parent in parents:
+            level = level.setdefault(parent, {})
+        level[last] = value
+    return context
+
+
+# A printed value's stand-in while a stencil is rendered: control characters no template or
+# value holds, around the value's name and a "<" that tells whether the template escaped it.
+SLOT_MARK = "\x1e"
+SLOT = re.compile(r"\x1e([\w.]+)(<|&lt;)\x1e")
+
+
+class Stencils:
+    """Email templates rendered once per shape of message, each message's own values put in.
+
+    A sweep writes thousands of messages from a few templates that differ in a few printed
+    strings (tracking ID, title, dates, the reply address in the footer). Rendering each one
+    through Django's template engine was most of the sweep's time (issue 15); a stencil is the
+    template rendered once with a stand-in for each printed value, split at the stand-ins, and a
+    message is the stencil joined with its values, HTML-escaped where the template escaped the
+    stand-in (autoescape on) and as they are where it did not.
+
+    `context` decides the shape (what the template tests: kind, flags, labels) and must be
+    hashable; `printed` maps names to strings the template only prints as `{{ name }}`
+    (dotted names reach into dicts: "report.title"), never tests, compares or filters. An empty
+    string is no value to print: it joins the shape. One stencil per (template, context, names
+    printed), kept for the life of this object (one batch). The result is what rendering with the
+    values gives (tests/reports/test_sweep_emails.py, tests/mailer/test_stencils.py); a filter
+    that changes a stand-in is an error, not a wrong email.
+    """
+
+    def __init__(self):
+        self._stencils = {}
+
+    def render(self, template, *, context, printed):
+        """(text, HTML) of `template` with `context` and the `printed` values."""
+        shape = {**context, **{name: "" for name, value in printed.items() if value == ""}}
+        printed = {name: value for name, value in printed.items() if value != ""}
+        key = (template, tuple(sorted(shape.items())), tuple(sorted(printed)))
+        stencil = self._stencils.get(key)
+        if stencil is None:
+            stencil = self._stencils[key] = self._make(template, shape, printed)
+        escaped = {}
+        return tuple(self._fill(parts, printed, escaped) for parts in stencil)
+
+    @staticmethod
+    def _make(template, shape, names):
+        slots = {name: f"{SLOT_MARK}{name}<{SLOT_MARK}" for name in names}
+        full = {**shape, **_nested(slots)}
+        stencil = []
+        for suffix in ("txt", "html"):
+            text = render_to_string(f"emails/{template}.{suffix}", full)
+            # [literal, (name, escaped), literal, (name, escaped), ..., literal]
+            pieces = SLOT.split(text)
+            parts = [pieces[0]]
+            for at in range(1, len(pieces), 3):
+                name, mark, literal = pieces[at : at + 3]
+                parts += [(name, mark != "<"), literal]
+            literals, slots = parts[0::2], parts[1::2]
+            if any(SLOT_MARK in part for part in literals) or {n for n, _ in slots} - set(names):
+                raise ValueError(
+                    f"emails/{template}.{suffix} filters a printed value; give it the value "
+                    "as the template prints it"
+                )
+            stencil.append(parts)
+        return stencil
+
+    @staticmethod
+    def _fill(parts, printed, escaped):
+        out = []
+        for part in parts:
+            if isinstance(part, str):
+                out.append(part)
+            elif part[1]:
+                name = part[0]
+                if name not in escaped:
+                    escaped[name] = conditional_escape(printed[name])
+                out.append(escaped[name])
+            else:
+                out.append(printed[part[0]])
+        return "".join(out)
 
 
 def send(messages):

@@ -23,6 +23,7 @@ down. Each function here is called by a service inside its transaction.
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 
 from mailer import outbox
 from mailer.models import reference
@@ -103,6 +104,8 @@ def compose(
     subject,
     to,
     context=None,
+    printed=None,
+    stencils=None,
     exclude=None,
     dedup_key=None,
     members=(),
@@ -112,17 +115,27 @@ def compose(
     """Unsaved outbox rows about `report`, one per recipient. `members`: the recipients who are
     members of the project (their footer offers the internal address); `accounts`: see
     `reply_routes`; `replies=False` for someone who cannot see the report (yet).
+
+    The template gets `report` and its `url`; with `printed` (see mailer.outbox.Stencils: the
+    strings it prints, "report.title" and the like), only those and the link, as strings, so
+    that the caller's `stencils` render it once for many reports (the reminder sweep).
     """
     reply_to, recipient_context = (
         reply_routes(report, to=to, members=members, accounts_by_address=accounts)
         if replies
         else ({}, {})
     )
+    if printed is None:
+        context = {"report": report, "url": report_url(report), **(context or {})}
+    else:
+        printed = {"url": report_url(report), **printed}
     return outbox.compose(
         template,
         to=to,
         subject=f"[{report.tracking_id}] {subject}",
-        context={"report": report, "url": report_url(report), **(context or {})},
+        context=context or {},
+        printed=printed,
+        stencils=stencils,
         about=reference(report),
         dedup_key=dedup_key,
         exclude=exclude,
@@ -131,7 +144,7 @@ def compose(
     )
 
 
-def contact_notice(*, report, what, to, exclude=None, dedup_key=None):
+def contact_notice(*, report, what, to, exclude=None, dedup_key=None, stencils=None):
     """Unsaved outbox rows telling contact addresses that `what` happened to the report.
 
     Content-free by construction: the template is given the project's name, the tracking ID,
@@ -142,12 +155,13 @@ def contact_notice(*, report, what, to, exclude=None, dedup_key=None):
         "contact_notice",
         to=to,
         subject=f"[{report.tracking_id}] {what}",
-        context={
+        context={"what": what},
+        printed={
             "project_name": report.project.name,
             "tracking_id": report.tracking_id,
-            "what": what,
             "url": report_url(report),
         },
+        stencils=stencils,
         about=reference(report),
         dedup_key=dedup_key,
         exclude=exclude,
@@ -166,6 +180,8 @@ def for_project(
     members=None,
     contacts=(),
     context=None,
+    printed=None,
+    stencils=None,
     exclude=None,
     dedup_key=None,
     accounts=None,
@@ -173,7 +189,8 @@ def for_project(
     """Unsaved outbox rows of a member-side message: `template` to the members holding
     `minimum` and to `also_to` (the reporter side of a public message; with `also_to_subject`
     when they are told it in other words), a notice saying `what` (default: the subject) to the
-    contacts (see `project_side`). `accounts`: see `reply_routes`.
+    contacts (see `project_side`). `accounts`: see `reply_routes`; `printed`, `stencils`: see
+    `compose`.
     """
     to, notified = project_side(report, minimum=minimum, members=members, contacts=contacts)
     full = [*to, *also_to]
@@ -190,6 +207,8 @@ def for_project(
             subject=batch_subject,
             to=addresses,
             context=context,
+            printed=printed,
+            stencils=stencils,
             exclude=exclude,
             dedup_key=dedup_key,
             members=to,
@@ -201,7 +220,24 @@ def for_project(
         to=[address for address in notified if address not in full],
         exclude=exclude,
         dedup_key=dedup_key,
+        stencils=stencils,
     )
+
+
+def reminder_printed(reminder):
+    """What the reminder templates (templates/emails/reminder.*, disclosure_reminder.*) print
+    of a reminder and its report, as strings: they are rendered once per batch of the sweep
+    (mailer.outbox.Stencils) and get no objects. The dates as the `date` filter wrote them, in
+    the current time zone.
+    """
+    report, due = reminder.report, timezone.localtime(reminder.due_at)
+    return {
+        "report.tracking_id": report.tracking_id,
+        "report.project.name": report.project.name,
+        "report.title": report.title,
+        "due_date": f"{due.year:04d}-{due.month:02d}-{due.day:02d}",
+        "due_time": f"{due.year:04d}-{due.month:02d}-{due.day:02d} {due.hour:02d}:{due.minute:02d}",
+    }
 
 
 def send(template, **kwargs):

@@ -294,11 +294,21 @@ class Report(models.Model):
             # The portal's sort (next due, nulls last, then id) and its filters.
             models.Index(fields=["next_due", "id"], name="report_next_due_idx"),
             models.Index(fields=["project", "state", "next_due"], name="report_project_state_idx"),
-            models.Index(fields=["reporter", "next_due"], name="report_reporter_idx"),
             models.Index(fields=["severity"], name="report_severity_idx"),
             # The queue's other orders (reports.selectors.SORTS) and "assigned to me".
             models.Index(fields=["-severity_rank", "id"], name="report_severity_rank_idx"),
             models.Index(fields=["created_at", "id"], name="report_created_idx"),
+            # Each order within one project (a maintainer's queue, the project filter), and
+            # My reports in the default order: a page is one range scan of these, not a walk
+            # over every project's rows in that order (migration 0019 builds them online).
+            models.Index(fields=["project", "next_due", "id"], name="report_project_due_idx"),
+            models.Index(
+                fields=["project", "-severity_rank", "id"], name="report_project_rank_idx"
+            ),
+            models.Index(fields=["project", "created_at", "id"], name="report_project_created_idx"),
+            models.Index(fields=["reporter", "next_due", "id"], name="report_reporter_due_idx"),
+            # My reports' project filter: the projects a reporter filed to, one probe each.
+            models.Index(fields=["reporter", "project"], name="report_reporter_project_idx"),
             models.Index(fields=["assignee", "next_due"], name="report_assignee_idx"),
             models.Index(fields=["state"], name="report_state_idx"),
         ]

@@ -166,10 +166,12 @@ def planned(report, *, now):
     return [entry for source in planners() for entry in source.plan(report, now=now)]
 
 
-def sync(report, *, now=None):
-    """Make the report's pending reminders what the planners say; sent ones are history."""
+def sync(report, *, now=None, new=False):
+    """Make the report's pending reminders what the planners say; sent ones are history.
+    `new`: the report is being filed and has no reminder yet, so none can be stale.
+    """
     wanted = {(p.kind, p.due_at): p for p in planned(report, now=now or timezone.now())}
-    pending = report.reminders.filter(sent_at__isnull=True)
+    pending = () if new else report.reminders.filter(sent_at__isnull=True)
     stale = [r.pk for r in pending if (r.kind, r.due_at) not in wanted]
     if stale:
         # Reminders a sweep holds right now are being sent: leave them (skip, don't wait, so a

@@ -4,8 +4,11 @@ import dataclasses
 import datetime
 import statistics
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
 
 from projects.models import Project
@@ -208,27 +211,48 @@ class ProjectCounts:
     overdue: int
 
 
+def _counts_key(project_id):
+    return f"reports:queue-counts:{project_id}"
+
+
 def queue_counts(*, viewer, projects, now):
-    """Open and overdue reports of each of `projects` where the viewer is a member, in one
-    aggregate query: the queue's summary.
+    """Open and overdue reports of each of `projects` where the viewer is a member: the queue's
+    summary. Counted per project (one aggregate query for those not counted yet) and kept in
+    the cache for QUEUE_COUNTS_SECONDS, shared by the project's members: counting a big
+    project's open reports reads each of them (tens of thousands), so it is not done per page.
+    A report's filing or any change of its state or deadlines forgets its project's counts
+    (forget_queue_counts); only "overdue" can lag, by at most that long, as deadlines pass.
     """
     member_projects = [p for p in projects if viewer.role_in(p.pk)]
     if not member_projects:
         return []
-    rows = (
-        Report.objects.filter(project__in=member_projects, state__in=OPEN_STATES)
-        .values("project_id")
-        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(next_due__lt=now)))
-    )
-    counts = {row["project_id"]: row for row in rows}
-    return [
-        ProjectCounts(
-            project=p,
-            open=counts.get(p.pk, {}).get("open", 0),
-            overdue=counts.get(p.pk, {}).get("overdue", 0),
+    keys = {p.pk: _counts_key(p.pk) for p in member_projects}
+    cached = cache.get_many(keys.values())
+    counts = {pk: cached[key] for pk, key in keys.items() if key in cached}
+    missing = [pk for pk in keys if pk not in counts]
+    if missing:
+        rows = (
+            Report.objects.filter(project_id__in=missing, state__in=OPEN_STATES)
+            .values("project_id")
+            .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(next_due__lt=now)))
         )
+        counted = {row["project_id"]: (row["open"], row["overdue"]) for row in rows}
+        fresh = {pk: counted.get(pk, (0, 0)) for pk in missing}
+        cache.set_many(
+            {keys[pk]: value for pk, value in fresh.items()},
+            timeout=settings.QUEUE_COUNTS_SECONDS,
+        )
+        counts |= fresh
+    return [
+        ProjectCounts(project=p, open=counts[p.pk][0], overdue=counts[p.pk][1])
         for p in member_projects
     ]
+
+
+def forget_queue_counts(project_id):
+    """After the transaction commits, the project's queue counts are counted again (they
+    change with a filing and with any report's state or deadlines)."""
+    transaction.on_commit(lambda: cache.delete(_counts_key(project_id)))
 
 
 def queue_projects(viewer, view):

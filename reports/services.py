@@ -15,7 +15,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -91,6 +91,7 @@ def save_with_deadlines(report):
     sla.apply_deadlines(report)
     report.save()
     reminders.sync(report)
+    selectors.forget_queue_counts(report.project_id)
 
 
 def _score_after_commit(report):
@@ -327,15 +328,24 @@ def unblock_sender(*, project, email, by):
 
 
 def _next_tracking_number(project, year):
-    """Lock the project's counter row for the year: concurrent intakes queue, never collide."""
-    TrackingCounter.objects.get_or_create(project=project, year=year)  # first report of the year
-    counter = TrackingCounter.objects.select_for_update().get(project=project, year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return counter.last
+    """The next number of the project's sequence for the year, in one statement: the first
+    report of the year creates the counter row, later ones increment it. The row stays locked
+    (by the INSERT or the UPDATE) until the filing commits, so concurrent intakes queue on it and
+    never collide, and a filing that fails rolls its number back: no gap. The ORM has no
+    "increment and return" (an upsert there can only write the inserted values).
+    """
+    table = connection.ops.quote_name(TrackingCounter._meta.db_table)  # ours, not input
+    upsert = (
+        f'INSERT INTO {table} ("project_id", "year", "last") VALUES (%s, %s, 1) '  # noqa: S608
+        f'ON CONFLICT ("project_id", "year") DO UPDATE SET "last" = {table}."last" + 1 '
+        'RETURNING "last"'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(upsert, [project.pk, year])
+        return cursor.fetchone()[0]
 
 
-def file_report(*, project, reporter, fields, files=(), credit=None, received=None):
+def file_report(*, project, reporter, fields, files=(), credit=None, received=None, revision=None):
     """File a report under the policy in force; everything or nothing is stored.
 
     `fields` holds the Report field values from the intake form (title, standard fields,
@@ -343,28 +353,36 @@ def file_report(*, project, reporter, fields, files=(), credit=None, received=No
     credited ({display, name, handle}; none: not chosen yet). Attachment files already written
     are removed again when anything fails. `received`: the unsaved mailer.models.InboundEmail
     the report arrived as (the email gateway); it is saved as the start of the report's thread
-    before the acknowledgment is written, so the acknowledgment answers it.
+    before the acknowledgment is written, so the acknowledgment answers it. `revision`: the
+    project's revision in force that the intake form was built and checked against in this
+    request (the report is filed under the rules its fields were validated by); looked up when
+    not given.
     """
+    if revision is not None and revision.project_id != project.pk:
+        raise ValueError("The revision is not one of the project's.")
     if reporter.email and selectors.sender_blocked(project, reporter.email):
         raise ReportError(
             f"{project.name} does not accept reports from {reporter.email}. Nothing was stored."
         )
     with removing_files_on_failure(), transaction.atomic():
         report = _create_report(
-            project=project, reporter=reporter, fields=fields, received=received
+            project=project, reporter=reporter, fields=fields, received=received, revision=revision
         )
         if credit is not None:
-            _store_credit(report, user=reporter, **credit)
+            CreditPreference.objects.create(
+                report=report, user=reporter, **_credit_choice(**credit)
+            )
         _store_attachments(report, by=reporter, files=files)
     return report
 
 
-def _create_report(*, project, reporter, fields, received=None):
+def _create_report(*, project, reporter, fields, received=None, revision=None):
     now = timezone.now()
-    # Lock the project row while the counter row may be created, so two first reports of the
-    # year cannot both insert it.
+    # The project row is locked while the report is filed: the claim of a project nobody holds
+    # (invite_security_contact) is made once, however many reports arrive at the same moment.
     project = Project.objects.select_for_update().get(pk=project.pk, active=True)
-    revision = project.revision_in_force(on=timezone.localdate(now))
+    if revision is None:
+        revision = project.revision_in_force(on=timezone.localdate(now))
     if revision is None:
         raise ReportError(f"{project.name} has no security policy in force; it takes no reports.")
     year = now.year
@@ -386,6 +404,7 @@ def _create_report(*, project, reporter, fields, received=None):
     )
     sla.apply_deadlines(report)
     report.save()
+    selectors.forget_queue_counts(project.pk)
     if received is not None:
         received.about = reference(report)
         received.save()
@@ -400,7 +419,7 @@ def _create_report(*, project, reporter, fields, received=None):
     # What the apps above keep per report exists before anything plans from it.
     for hook in extensions.intake_hooks():
         hook(report)
-    reminders.sync(report)
+    reminders.sync(report, new=True)
     emails.new_report(report, received=received)
     # Nobody holds the project yet: its security contact is invited to claim it.
     invite_security_contact(project=project)
@@ -455,14 +474,19 @@ def removing_files_on_failure():
 
 
 def _store_attachments(report, *, by, files):
-    """Write the files to private storage (inside `removing_files_on_failure`)."""
+    """Write the files to private storage (inside `removing_files_on_failure`), each once, as
+    the upload handler holds it (in memory, or moved from its temporary file), and their rows
+    in one INSERT.
+    """
     stored = _files_written.get()
     _check_quotas(report, by=by, files=files)
+    attachments = []
     for upload in files:
         attachment = Attachment(report=report, uploaded_by=by, name=upload.name, size=upload.size)
         attachment.file.save(upload.name, upload, save=False)
         stored.append(attachment.file)
-        attachment.save()
+        attachments.append(attachment)
+    Attachment.objects.bulk_create(attachments)
 
 
 def add_attachments(*, report, by, files):
@@ -674,20 +698,17 @@ def remove_collaborator(*, report, by, user_id):
 # --- Credit -------------------------------------------------------------------------------------
 
 
-def _store_credit(report, *, user, display, name="", handle=""):
+def _credit_choice(*, display, name="", handle=""):
+    """The CreditPreference values of a choice: the name or handle it credits, checked."""
     if display == CreditDisplay.NAME and not name.strip():
         raise ReportError("Give the name to credit.")
     if display == CreditDisplay.HANDLE and not handle.strip():
         raise ReportError("Give the handle to credit.")
-    CreditPreference.objects.update_or_create(
-        report=report,
-        user=user,
-        defaults={
-            "display": display,
-            "name": name.strip() if display == CreditDisplay.NAME else "",
-            "handle": handle.strip() if display == CreditDisplay.HANDLE else "",
-        },
-    )
+    return {
+        "display": display,
+        "name": name.strip() if display == CreditDisplay.NAME else "",
+        "handle": handle.strip() if display == CreditDisplay.HANDLE else "",
+    }
 
 
 @transaction.atomic
@@ -699,7 +720,11 @@ def set_credit(*, report, by, display, name="", handle=""):
     report = lock_report(report)
     if report.state == State.DISCLOSED:
         raise ReportError("The advisory is published; ask the maintainers to correct its credits.")
-    _store_credit(report, user=by, display=display, name=name, handle=handle)
+    CreditPreference.objects.update_or_create(
+        report=report,
+        user=by,
+        defaults=_credit_choice(display=display, name=name, handle=handle),
+    )
 
 
 # --- CVSS ---------------------------------------------------------------------------------------

@@ -19,6 +19,14 @@ from reports import emails, extensions, reminders, services
 from reports.models import Reminder, ReportEvent, ReportUserObjectPermission, State
 from reports.reminders import Audience
 
+# What a batch reads of each reminder and its report: the emails print a few strings, so the
+# report's texts and the policy revision stay in the database (closing reads the report again).
+BATCH_COLUMNS = (
+    "kind", "due_at", "send_at", "report__tracking_id", "report__title",
+    "report__project__name", "report__project__backup_email", "report__project__security_email",
+    "report__reporter__email",
+)  # fmt: skip
+
 
 def sweep(*, now=None, batch_size=None):
     """Send what is due; returns how many reminders. Safe to run concurrently."""
@@ -39,7 +47,8 @@ def sweep_report_reminders(*, now, batch_size=None):
             batch = list(
                 Reminder.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(sent_at__isnull=True, send_at__lte=now, kind__in=list(kinds))
-                .select_related("report__project", "report__revision", "report__reporter")
+                .select_related("report__project", "report__reporter")
+                .only(*BATCH_COLUMNS)
                 .order_by("send_at", "pk")[:batch_size]
             )
             if not batch:
@@ -67,6 +76,9 @@ def _send(batch, *, kinds, now):
             *(address for addresses in collaborators.values() for address in addresses),
         ]
     )
+    # Each template is rendered once per shape of message in the batch (kind, audience, footer),
+    # and every reminder's own strings are put in: no template rendering per reminder.
+    stencils = outbox.Stencils()
     messages, closing = [], []
     for reminder in batch:
         report, spec = reminder.report, kinds[reminder.kind]
@@ -74,10 +86,11 @@ def _send(batch, *, kinds, now):
             closing.append(reminder)
             continue
         context = {
-            "reminder": reminder,
+            "kind": reminder.kind,
             "label": spec.label,
             "to_reporter": spec.audience == Audience.REPORTER_SIDE,
         }
+        printed = emails.reminder_printed(reminder)
         dedup_key = f"reports.reminder:{reminder.pk}"
         if spec.audience == Audience.REPORTER_SIDE:
             to = [report.reporter.email, *collaborators.get(report.pk, [])]
@@ -87,6 +100,8 @@ def _send(batch, *, kinds, now):
                 subject=spec.label,
                 to=to,
                 context=context,
+                printed=printed,
+                stencils=stencils,
                 dedup_key=dedup_key,
                 accounts=accounts,
             )
@@ -102,6 +117,8 @@ def _send(batch, *, kinds, now):
             members=roles[report.project_id],
             contacts=[report.project.backup_email] if escalating else (),
             context=context,
+            printed=printed,
+            stencils=stencils,
             dedup_key=dedup_key,
             accounts=accounts,
         )

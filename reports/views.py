@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from projects.access import manages_members
 from projects.people import shown_name
-from projects.selectors import public_project
+from projects.selectors import public_project, revision_with_matrix
 from reports import forms, selectors, services
 from reports.access import access_report, can_view_sla
 from reports.models import Severity, State
@@ -20,7 +20,7 @@ from reports.throttles import throttled
 @throttled("file_report")
 def intake(request, slug):
     project = public_project(slug)
-    revision = project.revision_in_force()
+    revision = revision_with_matrix(project=project, on=timezone.localdate())
     if revision is None:
         raise Http404("This project takes no reports yet.")
     form = forms.IntakeForm(request.POST or None, request.FILES or None, revision=revision)
@@ -33,6 +33,7 @@ def intake(request, slug):
                 fields=form.report_fields(),
                 files=form.cleaned_data["attachments"],
                 credit=credit.credit(),
+                revision=revision,
             )
         except services.ReportError as error:
             form.add_error(None, str(error))
@@ -84,6 +85,7 @@ def report_list(request):
             "viewer": viewer,
             "list_view": view,
             "projects": projects,
+            "project_choices": [(p.slug, p.name) for p in projects],
             "counts": view == selectors.QUEUE
             and selectors.queue_counts(viewer=viewer, projects=projects, now=now),
             "member_projects": [p for p in projects if manages_members(viewer.role_in(p.pk))],

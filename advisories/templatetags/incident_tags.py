@@ -48,15 +48,9 @@ def incident_panel(report_access):
 
 @register.simple_tag
 def checklist_progress(reports, viewer):
-    """{report id: (done, total)} for the page's reports in the viewer's own projects (checklist
-    progress is internal): one query per page.
+    """{report id: "3/12"} for the page's reports with a started checklist in the viewer's own
+    projects (checklist progress is internal): one query per page at most.
     """
     mine = [report for report in reports if viewer.role_in(report.project_id)]
-    return selectors.checklist_progress(mine) if mine else {}
-
-
-@register.simple_tag
-def checklist_cell(progress, report):
-    """ "3/12" for a started checklist the viewer may see, else a dash."""
-    done_total = progress.get(report.pk)
-    return f"{done_total[0]}/{done_total[1]}" if done_total else "—"
+    progress = selectors.checklist_progress(mine) if mine else {}
+    return {pk: f"{done}/{total}" for pk, (done, total) in progress.items()}

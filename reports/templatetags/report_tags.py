@@ -1,18 +1,16 @@
+from html import escape
+
 from django import template
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
 
 from projects.people import shown_name
 from reports.access import access_for
+from reports.models import Severity, State
+from reports.selectors import QUEUE
 
 register = template.Library()
-
-
-@register.simple_tag
-def viewer_can(viewer, report, action):
-    """Whether the request's `viewer` (reports.models.Viewer) may take `action` on `report`, by
-    the same table as the report page's `can` (reports.access.ACTIONS), with no query: for the
-    rows of a list, where each report's project decides the viewer's role.
-    """
-    return access_for(viewer, report).allows(action)
 
 
 @register.simple_tag(takes_context=True)
@@ -45,3 +43,90 @@ def span(value):
     if hours < 48:
         return f"{hours:.0f} h"
     return f"{hours / 24:.1f} days"
+
+
+STATE_LABELS = dict(State.choices)
+SEVERITY_LABELS = dict(Severity.choices)
+DASH = "\u2014"
+# Every value in a row goes through `escape` (the standard library's, which Django's own
+# wraps) before it is put in: tests/reports/test_queue.py lists hostile titles and names.
+ROW = (
+    '<tr><td class="text-nowrap"><a href="{url}"><span class="tracking-id">{tracking_id}</span>'
+    '</a></td><td class="text-break">{title}</td><td class="d-none d-md-table-cell">{project}</td>'
+    '<td>{state}</td><td class="d-none d-md-table-cell">{severity}</td>'
+    '<td class="d-none d-lg-table-cell">{cvss}</td>{assignee}'
+    '<td class="d-none d-lg-table-cell">{checklist}</td>'
+    '<td class="d-none d-sm-table-cell text-nowrap">{due}</td></tr>'
+)
+ASSIGNEE = '<td class="d-none d-md-table-cell">{}</td>'
+CVE_BADGE = ' <span class="badge text-bg-danger">CVE</span>'
+PLACEHOLDER = "TRACKING-ID"
+
+
+@register.simple_tag
+def report_rows(reports, *, viewer, now, view, progress):
+    """The rows of the report list (templates/reports/report_list.html), rendered here: through
+    the template engine each row's twenty-odd variables, tags and conditions cost more than the
+    rest of the page. In the queue (`view`) there is an Assignee column, filled for members;
+    `progress`: {report id: "done/total"}, the advisories' checklist column
+    (incident_tags.checklist_progress).
+    """
+    detail = reverse("reports:detail", args=[PLACEHOLDER])  # tracking IDs need no quoting
+    queue = view == QUEUE
+    return mark_safe(  # noqa: S308 - every value escaped in _row
+        "\n".join(_row(r, viewer, now, queue, progress, detail) for r in reports)
+    )
+
+
+def _row(report, viewer, now, queue, progress, detail):
+    internal = access_for(viewer, report).allows("view_internal")
+    assignee = ""
+    if queue:
+        if internal:
+            assignee = escape(shown_name(report.assignee, email=True)) if report.assignee else DASH
+        assignee = ASSIGNEE.format(assignee)
+    return ROW.format(
+        url=escape(detail.replace(PLACEHOLDER, report.tracking_id)),
+        tracking_id=escape(report.tracking_id),
+        title=escape(report.title),
+        project=escape(report.project.name),
+        state=escape(STATE_LABELS.get(report.state, report.state)),
+        severity=escape(SEVERITY_LABELS.get(report.severity) or DASH),
+        cvss=_cvss(report, internal),
+        assignee=assignee,
+        checklist=escape(progress.get(report.pk, DASH)),
+        due=_due(report, now),
+    )
+
+
+def _cvss(report, internal):
+    if report.cvss_score is not None:
+        cve = CVE_BADGE if internal and report.cve_request_needed else ""
+        return f"{escape(str(report.cvss_score))} {escape(report.cvss_severity)}{cve}"
+    if report.reporter_cvss_score is not None:
+        return (
+            '<span class="text-body-secondary" title="reporter\'s suggestion">'
+            f"{escape(str(report.reporter_cvss_score))}?</span>"
+        )
+    return DASH
+
+
+def _due(report, now):
+    if not report.next_due:
+        return DASH
+    shown = localtime(report.next_due).strftime("%Y-%m-%d %H:%M")
+    if report.next_due < now:
+        return f'<span class="text-danger fw-semibold">{shown} (overdue)</span>'
+    return shown
+
+
+@register.simple_tag
+def options(choices, selected):
+    """<option>s of (value, label) `choices`, `selected` marked: the list's filter selects."""
+    return mark_safe(  # noqa: S308 - escaped
+        "".join(
+            f'<option value="{escape(value)}"{" selected" if value == selected else ""}>'
+            f"{escape(label)}</option>"
+            for value, label in choices
+        )
+    )

@@ -120,3 +120,12 @@ def test_a_failing_section_is_recorded_and_shown():
         "sweep": failed,
     }
     assert "| sweep: ERROR | ZeroDivisionError: division by zero |" in run.markdown(results)
+
+
+def test_the_generated_database_can_be_named_for_a_run_of_its_own():
+    assert run.arguments([]).run_database == run.RUN_DATABASE == "disclosure_bench_run"
+    options = run.arguments(["--generate", "300", "--run-database", "disclosure_bench_intake"])
+    assert (options.generate, options.run_database) == (300, "disclosure_bench_intake")
+    # An existing database is named by --database; --run-database is only what --generate builds.
+    with pytest.raises(SystemExit):
+        run.arguments(["--database", "disclosure_bench_gen", "--run-database", "x"])

@@ -303,3 +303,34 @@ def test_the_credit_choice_is_stored_with_the_report(signed_in, seeded, reporter
         "name",
         "Ada Lovelace",
     )
+
+
+@pytest.mark.parametrize(("members", "earlier"), [(1, 0), (6, 2)])
+def test_one_filing_with_an_attachment_takes_a_fixed_number_of_queries(
+    signed_in, seeded, members, earlier, django_assert_num_queries
+):
+    from tests.factories import MembershipFactory
+
+    stalwart = Project.objects.get(slug="stalwart")
+    for _ in range(members):
+        MembershipFactory(project=stalwart)
+    for _ in range(earlier):  # the year's counter row exists, or the filing creates it
+        submit(signed_in, "stalwart", STALWART_REPORT)
+    upload = {"attachments": SimpleUploadedFile("poc.bin", b"x" * 1024 * 1024)}
+    # Request: session, user, roles. View: project, revision in force, its version matrix (the
+    # form's and the service's). file_report: blocked sender; [savepoint: the filing]; project
+    # row locked; tracking number (one upsert); report; "created" event; disclosure (get,
+    # [savepoint], insert, [release], due date); the disclosure date read by its planner;
+    # reminders (one insert); acknowledgment (reporter's verified address, two thread lookups,
+    # insert); news to the members (members, their verified addresses, two thread lookups, one
+    # insert for all); the unclaimed-project check ([savepoint], members exist, [release]);
+    # credit choice (insert); caps (attachments of the report, uploads of the person);
+    # attachment (one insert); [release].
+    # The same with one member and six, and for the first report of the year as for later ones.
+    with django_assert_num_queries(36):
+        response = submit(signed_in, "stalwart", STALWART_REPORT, upload)
+    assert response.status_code == 302
+    report = Report.objects.latest("pk")
+    assert report.sequence == earlier + 1
+    assert [(a.name, a.size) for a in report.attachments.all()] == [("poc.bin", 1024 * 1024)]
+    assert CreditPreference.objects.get(report=report).handle == "@ada"

@@ -240,22 +240,51 @@ def test_project_page_links_member_pages_for_members_only(client, cast, project)
 
 
 def test_queue_query_counts_stay_flat_with_search_sort_and_filters(
-    client, project, reporter, maintainer, django_assert_num_queries
-):
+    client, project, reporter, maintainer, django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
     first = file(reporter, project, title="Relay overflow")
     services.assign(report=first, by=maintainer, assignee=maintainer)
     client.sign_in(maintainer)
     url = "/reports/?view=queue&q=relay&sort=severity&assigned=me&state=open"
     # session, user, roles, filter projects, the exact tracking-ID match (searches only), page
     # of reports (+project, assignee, disclosure with the checklist progress; the queue reads
-    # no shared ids), counts per project
+    # no shared ids), counts per project (not counted yet)
     with django_assert_num_queries(7):
         client.get(url)
-    for _ in range(9):
-        report = file(UserFactory(), project, title="Relay overflow again")
-        services.assign(report=report, by=maintainer, assignee=maintainer)
+    # The counts are kept: the next page costs one query less.
+    with django_assert_num_queries(6):
+        client.get(url)
+    with django_capture_on_commit_callbacks(execute=True):  # filings forget the counts
+        for _ in range(9):
+            report = file(UserFactory(), project, title="Relay overflow again")
+            services.assign(report=report, by=maintainer, assignee=maintainer)
     with django_assert_num_queries(7):
         assert len(listed(client, url[len("/reports/") :])) == 10
+
+
+def test_the_queue_counts_follow_filings_and_transitions_at_once(
+    client, project, reporter, maintainer, django_capture_on_commit_callbacks
+):
+    """Kept counts are forgotten when a report is filed or changes state, so a member who has
+    just acted sees it counted; only "overdue" can lag, as deadlines pass, by at most
+    QUEUE_COUNTS_SECONDS."""
+    client.sign_in(maintainer)
+
+    def open_count():
+        (row,) = client.get("/reports/").context["counts"]
+        return row.open
+
+    assert open_count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        report = file(reporter, project)
+    assert open_count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        services.transition(
+            report=report, by=maintainer, name="close", resolution="informative",
+            message="Not a vulnerability.",
+        )  # fmt: skip
+    assert open_count() == 0
 
 
 def test_the_report_page_leads_back_to_the_list_its_reader_came_from(client, cast, project):
@@ -331,3 +360,43 @@ def test_the_members_roles_are_read_once_per_request(client, project, maintainer
         assert client.get(url).status_code == 200
     roles = [q["sql"] for q in queries.captured_queries if 'FROM "projects_membership"' in q["sql"]]
     assert len(roles) == 1, roles
+
+
+HOSTILE = '<script>alert("x")</script> & co'
+
+
+def test_the_lists_rows_show_each_column_to_whom_it_belongs_and_escape_every_value(
+    client, project, reporter, maintainer
+):
+    """The rows are rendered in Python for speed (report_tags.report_rows): every value is
+    escaped, and members see the assignee and the CVE badge the reporter does not."""
+    from projects.models import Profile
+
+    Profile.objects.update_or_create(user=maintainer, defaults={"display_name": HOSTILE})
+    project.name = HOSTILE
+    project.save(update_fields=["name"])
+    report = file(reporter, project, title=HOSTILE)
+    services.assign(report=report, by=maintainer, assignee=maintainer)
+    Report.objects.filter(pk=report.pk).update(
+        cvss_score="9.8", cvss_severity="Critical", cve_request_needed=True
+    )
+    escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co"
+
+    client.sign_in(maintainer)
+    body = client.get("/reports/?view=queue").content.decode()
+    row = body.split("<tbody>")[-1].split("</tbody>")[0]
+    assert "<script>" not in body
+    assert f'<a href="/reports/{report.tracking_id}/">' in row
+    assert f'<td class="text-break">{escaped}</td>' in row  # title
+    assert f'<td class="d-none d-md-table-cell">{escaped}</td>' in row  # project
+    assert f"{escaped} ({maintainer.email})" in row  # assignee, for members with the address
+    assert '9.8 Critical <span class="badge text-bg-danger">CVE</span>' in row
+    assert "<td>New</td>" in row
+
+    client.sign_in(reporter)
+    row = client.get("/reports/").content.decode().split("<tbody>")[-1].split("</tbody>")[0]
+    assert "<script>" not in row
+    assert f'<td class="text-break">{escaped}</td>' in row
+    assert maintainer.email not in row
+    assert "CVE</span>" not in row
+    assert "9.8 Critical</td>" in row

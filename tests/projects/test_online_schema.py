@@ -1,0 +1,68 @@
+"""Index changes to tables that already hold rows are built online (issue 15): a plain CREATE
+INDEX on a million reports blocks intake, comments and the sweep for minutes. On PostgreSQL they
+run CONCURRENTLY, outside a transaction; on SQLite (the embedded default) as usual.
+"""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.operations import AddIndex, CreateModel, RemoveIndex
+
+from projects.schema import AddIndexOnline, RemoveIndexOnline
+
+OUR_APPS = {"projects", "reports", "advisories", "mailer", "inbox", "disclosure"}
+
+# Released before issue 15, when no instance held large tables; never add to this.
+BUILT_BEFORE_ISSUE_15 = {
+    ("advisories", "0004_fix_review_and_scheduled_publication", "advisory_scheduled_idx"),
+    ("mailer", "0004_outbox_pending_by_id", "outbox_pending_idx"),
+    ("mailer", "0005_outbox_thread_index", "outbox_thread_idx"),
+    ("reports", "0013_queue_sorts_and_assignee", "report_severity_rank_idx"),
+    ("reports", "0013_queue_sorts_and_assignee", "report_created_idx"),
+    ("reports", "0013_queue_sorts_and_assignee", "report_assignee_idx"),
+}
+
+
+def index_changes():
+    """(app, migration, index, operation, migration) for every index added to or removed from a
+    table that an earlier migration created."""
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    for (app, name), migration in sorted(loader.disk_migrations.items()):
+        if app not in OUR_APPS:
+            continue
+        created = {op.name.lower() for op in migration.operations if isinstance(op, CreateModel)}
+        for operation in migration.operations:
+            if isinstance(operation, AddIndex | RemoveIndex):
+                if operation.model_name.lower() in created:
+                    continue
+                index = operation.index.name if isinstance(operation, AddIndex) else operation.name
+                yield app, name, index, operation, migration
+
+
+def test_index_changes_on_existing_tables_are_built_online():
+    offline = [
+        f"{app}.{name}: {index}"
+        for app, name, index, operation, migration in index_changes()
+        if (app, name, index) not in BUILT_BEFORE_ISSUE_15
+        and not (isinstance(operation, AddIndexOnline | RemoveIndexOnline) and not migration.atomic)
+    ]
+    assert offline == [], "use projects.schema.AddIndexOnline/RemoveIndexOnline, atomic = False"
+
+
+@pytest.mark.django_db(transaction=True)  # sqlmigrate of a non-atomic migration
+def test_the_queue_indexes_build_concurrently_on_postgresql_and_plainly_elsewhere():
+    out = io.StringIO()
+    call_command("sqlmigrate", "reports", "0019", stdout=out)
+    sql = out.getvalue()
+    creates = [line for line in sql.splitlines() if line.startswith("CREATE INDEX")]
+    drops = [line for line in sql.splitlines() if line.startswith("DROP INDEX")]
+    assert len(creates) == 5
+    assert len(drops) == 1
+    concurrently = connection.vendor == "postgresql"
+    for statement in creates + drops:
+        assert ("CONCURRENTLY" in statement) == concurrently, statement
+    # The old reporter index goes only after its replacement exists.
+    assert sql.index("report_reporter_due_idx") < sql.index("DROP INDEX")
