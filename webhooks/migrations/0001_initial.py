@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('projects', '0014_project_package_identity'),
-        ('reports', '0019_reportevent_deadline_overdue'),
+        ('reports', '0020_reportevent_deadline_overdue'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0018_comment_inbound_email'),
+        ('reports', '0019_queue_indexes'),
     ]
 
     operations = [
