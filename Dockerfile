@@ -25,6 +25,8 @@ COPY mailer ./mailer
 COPY reports ./reports
 COPY advisories ./advisories
 COPY inbox ./inbox
+COPY api ./api
+COPY webhooks ./webhooks
 RUN pip install .
 COPY manage.py ./
 COPY templates ./templates

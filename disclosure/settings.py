@@ -171,6 +171,7 @@ INSTALLED_APPS = [
     "advisories",
     "inbox",
     "api",
+    "webhooks",
     "disclosure",
 ]
 
@@ -437,6 +438,42 @@ CELERY_BEAT_SCHEDULE["poll-mailboxes"] = {
     "task": "inbox.tasks.poll_mailboxes",
     "schedule": INBOX_IMAP_POLL_SECONDS,
 }
+
+# --- Webhooks (webhooks app) ---------------------------------------------------------------------
+# Beat turns new events into deliveries and sends the due ones this often (webhooks.sweep).
+WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 30)
+CELERY_BEAT_SCHEDULE["sweep-webhooks"] = {
+    "task": "webhooks.tasks.sweep_webhooks",
+    "schedule": WEBHOOK_SWEEP_SECONDS,
+}
+# Targets (webhooks.targets): https only unless this is on (development, tests); internal
+# addresses (loopback, private, link-local...) only if this is on (tests with a local receiver).
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", DEBUG)
+WEBHOOK_ALLOW_INTERNAL_TARGETS = env_bool("WEBHOOK_ALLOW_INTERNAL_TARGETS", False)
+# Connect and read timeout of one attempt, and how much of the answer is read and kept.
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_RESPONSE_EXCERPT_BYTES = env_int("WEBHOOK_RESPONSE_EXCERPT_BYTES", 1024)
+# Retries: the wait doubles from the base up to the maximum; a delivery is given up after
+# WEBHOOK_MAX_ATTEMPTS; a hook is disabled (its admins told) after WEBHOOK_MAX_FAILURES failed
+# attempts in a row over all its deliveries.
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 60)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 6 * 3600)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 10)
+WEBHOOK_MAX_FAILURES = env_int("WEBHOOK_MAX_FAILURES", 20)
+# Deliveries sent per locked batch (the sweep's transaction lasts at most this many timeouts).
+WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 10)
+# Events older than this are taken as committed for good: the cursor moves past them (a younger
+# one is read again by the next sweep; no delivery is stored twice).
+WEBHOOK_EVENT_SETTLE_SECONDS = env_int("WEBHOOK_EVENT_SETTLE_SECONDS", 300)
+WEBHOOK_DELIVERIES_PAGE_SIZE = env_int("WEBHOOK_DELIVERIES_PAGE_SIZE", 50)
+if WEBHOOK_TIMEOUT_SECONDS <= 0 or WEBHOOK_RESPONSE_EXCERPT_BYTES < 0:
+    raise ImproperlyConfigured(
+        "WEBHOOK_TIMEOUT_SECONDS must be positive, WEBHOOK_RESPONSE_EXCERPT_BYTES at least 0"
+    )
+if min(WEBHOOK_MAX_ATTEMPTS, WEBHOOK_MAX_FAILURES, WEBHOOK_BATCH_SIZE) < 1:
+    raise ImproperlyConfigured(
+        "WEBHOOK_MAX_ATTEMPTS, WEBHOOK_MAX_FAILURES and WEBHOOK_BATCH_SIZE must be at least 1"
+    )
 
 # --- CVE export (advisories.exports.cve / cve_cna) ---------------------------------------------
 

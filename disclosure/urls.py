@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("", include("advisories.urls")),
     path("", include("api.urls")),
+    path("", include("webhooks.urls")),
 ]

@@ -531,6 +531,7 @@ class ReportEvent(models.Model):
         ASSIGNMENT = "assignment", "Assignment"
         DISCLOSURE = "disclosure", "Disclosure"
         SENDER_UNBLOCKED = "sender_unblocked", "Sender unblocked"
+        DEADLINE_OVERDUE = "deadline_overdue", "Deadline overdue"
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(

@@ -75,6 +75,9 @@ CLOCKS = {
     "resolve_due": (lambda p: datetime.timedelta(days=p.resolve_days or p.fix_days or 0),
                     Kind.RESOLVE_WARNING, Kind.RESOLVE_OVERDUE),
 }  # fmt: skip
+# The notices that a deadline has passed: the sweep also records each in the audit trail
+# (ReportEvent "deadline_overdue"), where the webhooks read it.
+OVERDUE = {overdue: column for column, (_, _, overdue) in CLOCKS.items()}
 
 
 def _audience(kind):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from mailer import outbox
 from projects.access import member_roles
 from reports import emails, extensions, reminders, services
-from reports.models import Reminder, ReportUserObjectPermission, State
+from reports.models import Reminder, ReportEvent, ReportUserObjectPermission, State
 from reports.reminders import Audience
 
 # What a batch reads of each reminder and its report: the emails print a few strings, so the
@@ -123,12 +123,35 @@ def _send(batch, *, kinds, now):
             accounts=accounts,
         )
     outbox.send(messages)
+    _record_overdue(batch, now=now)
     Reminder.objects.filter(pk__in=[r.pk for r in batch]).update(sent_at=now)
     # Last: closing re-plans the report's reminders, which drops its still-pending ones; the
     # batch's own are marked sent by now and stay as history.
     for reminder in closing:
         _close_unanswered(reminder)
     return len(batch)
+
+
+def _record_overdue(batch, *, now):
+    """A deadline that passed is part of the report's audit trail (members only), written once
+    with its notice in the batch's transaction (one query per batch that has any).
+    """
+    events = [
+        ReportEvent(
+            report=reminder.report,
+            kind=ReportEvent.Kind.DEADLINE_OVERDUE,
+            message=reminders.Kind(reminder.kind).label,
+            public=False,
+            data={
+                "deadline": reminders.OVERDUE[reminder.kind],
+                "due_at": reminder.due_at.isoformat(),
+            },
+            created_at=now,
+        )
+        for reminder in batch
+        if reminder.kind in reminders.OVERDUE
+    ]
+    ReportEvent.objects.bulk_create(events)
 
 
 def _collaborators_by_report(report_ids):

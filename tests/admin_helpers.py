@@ -29,6 +29,9 @@ from tests.factories import (
     UserFactory,
 )
 from tests.signin import enroll_totp
+from webhooks import services as webhook_services
+from webhooks import sweep as webhook_sweep
+from webhooks.models import EventType
 
 PHASES = [{"title": "Triage", "tasks": ["Confirm the bug"], "fields": ["Root cause"]}]
 
@@ -64,6 +67,8 @@ class World:
     mailbox: object  # the project's IMAP mailbox (instance infrastructure)
     blocked_sender: object  # the author of a report marked as spam
     inbound_email: object  # the reporter's reply by email, a comment
+    webhook: object  # the project's webhook (its admins'), and one of its deliveries
+    webhook_delivery: object
 
 
 def build_world(project, *, prefix):
@@ -80,6 +85,13 @@ def build_world(project, *, prefix):
         project=project, effective_from=timezone.localdate() + datetime.timedelta(days=60)
     )
     SupportedVersionFactory(revision=future, series="9.x")
+    webhook = webhook_services.create_webhook(
+        project=project,
+        url=f"https://93.184.215.14/{prefix}",  # a public address: saving resolves nothing
+        events=list(EventType.values),
+        internal=True,
+        by=admin,
+    )
     template = ChecklistTemplate.objects.create(project=project, phases=PHASES)
     report = report_services.file_report(
         project=project,
@@ -130,6 +142,7 @@ def build_world(project, *, prefix):
     )
     enroll_totp(admin)
     report.refresh_from_db()
+    webhook_sweep.collect(now=timezone.now())  # its deliveries (none sent)
     return World(
         project=project,
         admin=admin,
@@ -149,6 +162,8 @@ def build_world(project, *, prefix):
         mailbox=mailbox,
         blocked_sender=BlockedSender.objects.get(project=project),
         inbound_email=reply,
+        webhook=webhook,
+        webhook_delivery=webhook.deliveries.order_by("pk").first(),
     )
 
 

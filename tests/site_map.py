@@ -45,6 +45,9 @@ from reports import services as report_services
 from reports.models import Invitation
 from tests.advisories.publishing import publish_now
 from tests.factories import MembershipFactory, SupportedVersionFactory, UserFactory
+from webhooks import services as webhook_services
+from webhooks import sweep as webhook_sweep
+from webhooks.models import EventType
 
 # Values a client can put where a real one belongs (path parameters, form fields, queries).
 NUL = "nul\x00byte"  # 8 characters or more: long enough for a session key
@@ -134,6 +137,7 @@ class World:
     authenticator_id: int
     membership: object  # a spare member of the project
     project_invitation: object  # pending, to join the project
+    webhook: object  # the project's webhook, with a delivery of each event of the world
 
     def value(self, route, param):
         """The real value of `param` in `route`; KeyError for a parameter nobody filled yet."""
@@ -175,6 +179,8 @@ class World:
             "token": self.invitation.token,
             "invitation_id": self.invitation.pk,
             "membership_id": self.membership.pk,
+            "webhook_id": self.webhook.pk,
+            "delivery_id": self.webhook.deliveries.order_by("pk").values_list("pk", flat=True)[0],
             # allauth's security keys: the reporter's authenticator app (a key of the wrong
             # kind, or someone else's, is 404 there)
             "pk": self.authenticator_id,
@@ -197,6 +203,14 @@ class World:
 def seed_world(*, project, reporter, maintainer, collaborator, other_reporter):
     """Everything a URL parameter can name (attachments go to settings.ATTACHMENT_ROOT)."""
     revision = project.revisions.get()
+    # First, so that it hears of everything below (collected into deliveries at the end).
+    webhook = webhook_services.create_webhook(
+        project=project,
+        url="https://93.184.215.14/hook",  # a public address: saving resolves nothing
+        events=list(EventType.values),
+        internal=True,
+        by=None,
+    )
     # TeamMail's rule and Stalwart's review: dates count from the release, the reporter approves.
     project.revisions.update(disclosure_days_after_release=7, reporter_reviews_fix=True)
     revision.refresh_from_db()
@@ -277,6 +291,7 @@ def seed_world(*, project, reporter, maintainer, collaborator, other_reporter):
     )
 
     report.refresh_from_db()
+    webhook_sweep.collect(now=timezone.now())  # deliveries, not sent
     return World(
         project=project,
         revision=revision,
@@ -292,4 +307,5 @@ def seed_world(*, project, reporter, maintainer, collaborator, other_reporter):
         authenticator_id=authenticator.pk,
         membership=spare,
         project_invitation=joining,
+        webhook=webhook,
     )

@@ -48,6 +48,7 @@ from tests.admin_helpers import (
 )
 from tests.factories import PolicyRevisionFactory, ProjectFactory, UserFactory
 from tests.signin import Client
+from webhooks.models import Webhook, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +79,11 @@ class Target:
     report: object
     victim: object
     joiner: object
+
+
+def hook_of(project):
+    """The id of a webhook of `project` (none: "", the form refuses it then)."""
+    return Webhook.objects.filter(project=project).values_list("pk", flat=True).first() or ""
 
 
 COVERAGE = {
@@ -267,6 +273,42 @@ COVERAGE = {
             "size": 1,
             "received_at_0": TODAY().isoformat(),
             "received_at_1": "10:00:00",
+        },
+    ),
+    # Webhooks change on the project's webhook pages (their URL checked there); the sweep writes
+    # the deliveries: read-only for everyone, shown to the project's admins.
+    Webhook: Case(
+        objects=lambda w: [w.webhook],
+        change={"url": "https://attacker.example/", "internal": "on"},
+        add=lambda t: {
+            "project": t.project.pk,
+            "url": "https://attacker.example/",
+            "events": json.dumps(["report.comment"]),
+            "internal": "on",
+            "active": "on",
+            "failure_count": 0,
+            "created_at_0": TODAY().isoformat(),
+            "created_at_1": "00:00:00",
+        },
+        moves=lambda w, project: [(w.webhook, {"project": project.pk})],
+    ),
+    WebhookDelivery: Case(
+        objects=lambda w: [w.webhook_delivery],
+        change={"status": "pending", "payload": json.dumps({"planted": True})},
+        add=lambda t: {
+            "webhook": Webhook.objects.filter(project=t.project)
+            .values_list("pk", flat=True)
+            .first()
+            or "",
+            "event_id": "3f0c8f62-6a55-4c1e-9d7e-2b1f0e6c9a41",
+            "event_type": "report.filed",
+            "payload": "{}",
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at_0": TODAY().isoformat(),
+            "next_attempt_at_1": "00:00:00",
+            "created_at_0": TODAY().isoformat(),
+            "created_at_1": "00:00:00",
         },
     ),
 }

@@ -31,14 +31,31 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # The first-party packages, whether they exist yet or not; manage.py is the module "manage".
-APP_PACKAGES = ("disclosure", "projects", "mailer", "reports", "advisories", "inbox", "api")
+APP_PACKAGES = (
+    "disclosure",
+    "projects",
+    "mailer",
+    "reports",
+    "advisories",
+    "inbox",
+    "api",
+    "webhooks",
+)
 ENTRY_MODULE = "manage"
 GLUE = "disclosure"
 FIRST_PARTY = frozenset((*APP_PACKAGES, ENTRY_MODULE))
 NOT_ARCHITECTURE = frozenset(("migrations", "tests", "benchmarks", "__pycache__"))
 
-# DESIGN §1: projects, mailer <- reports <- advisories <- inbox, api.
-FLOORS = {"projects": 0, "mailer": 0, "reports": 1, "advisories": 2, "inbox": 3, "api": 3}
+# DESIGN §1: projects, mailer <- reports <- advisories <- inbox, api, webhooks.
+FLOORS = {
+    "projects": 0,
+    "mailer": 0,
+    "reports": 1,
+    "advisories": 2,
+    "inbox": 3,
+    "api": 3,
+    "webhooks": 3,
+}
 # Apps on the same floor stay apart, except: projects sends end-of-support notices through mailer.
 SIDEWAYS_ALLOWED = frozenset({("projects", "mailer")})
 

@@ -33,6 +33,7 @@ IMAGE = (
     "reports",
     "advisories",
     "inbox",
+    "webhooks",
     "manage.py",
     "templates",
     "static",

@@ -41,6 +41,7 @@ from tests.factories import (
 )
 from tests.signin import Client
 from tests.site_map import SIGNS_OUT, routes
+from webhooks import sweep as webhook_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +82,8 @@ MUST_MEASURE = {
     ("maintainer", "advisories:checklist", ""),
     ("maintainer", "advisories:advisory", ""),
     ("project_admin", "projects:members", ""),
+    ("project_admin", "webhooks:list", ""),
+    ("project_admin", "webhooks:detail", ""),
     ("superuser", "reports:list", ""),
     ("superuser", "reports:detail", ""),
     ("superuser", "admin:projects_project_change", ""),
@@ -213,6 +216,8 @@ def grow(world, *, maintainer, project_admin):
         date=timezone.localdate() + datetime.timedelta(days=40),
         reason="Later still.",
     )
+    # The webhook's deliveries log: a delivery of each new event.
+    webhook_sweep.collect(now=timezone.now())
 
 
 def test_every_page_costs_the_same_with_more_rows(

@@ -136,6 +136,14 @@ DENIED = {
     "projects:change_role",
     "projects:remove_member",
     "projects:revoke_invitation",
+    # The project's webhooks (its admins and superusers only): list, settings with the secret,
+    # deliveries log; creating, changing, deleting, redelivering.
+    "webhooks:list",
+    "webhooks:detail",
+    "webhooks:create",
+    "webhooks:update",
+    "webhooks:delete",
+    "webhooks:redeliver",
     # Actions: POST only, and each refused to those who may not take it.
     "projects:markdown_preview",  # renders what it is sent; nothing stored
     "projects:profile_openpgp_key",  # the signed-in person's own key
