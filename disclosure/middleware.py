@@ -11,13 +11,15 @@ from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.core.exceptions import BadRequest
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from api.errors import error_body
 from projects.access import needs_second_factor, remember_roles
 
 NUL = "\x00"
+API_PREFIX = "/api/"  # answers in the API's JSON error shape (api.errors)
 
 
 class RefuseNulBytes:
@@ -31,9 +33,10 @@ class RefuseNulBytes:
     - in a cookie: the cookie is ignored (a session cookie with NUL names no session).
     Form fields are the forms' business: Django's CharField refuses NUL with a form error.
 
-    The cookie check runs before the session middleware reads the cookie; the path and query
-    checks run in process_view, so that the error page passes through every other middleware
-    (security headers, the signed-in navigation) like any page.
+    Under /api/ the answers are the API's JSON errors. The cookie check runs before the session
+    middleware reads the cookie; the path and query checks run in process_view, so that the
+    error page passes through every other middleware (security headers, the signed-in
+    navigation) like any page.
     """
 
     def __init__(self, get_response):
@@ -46,9 +49,15 @@ class RefuseNulBytes:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if NUL in request.path:
+            if request.path.startswith(API_PREFIX):
+                return JsonResponse(error_body("not_found", "Not found."), status=404)
             raise Http404("No address here holds a NUL byte.")
         if any(NUL in key or NUL in "".join(values) for key, values in request.GET.lists()):
+            if request.path.startswith(API_PREFIX):
+                message = "The query string holds a NUL byte."
+                return JsonResponse(error_body("invalid", message), status=400)
             raise BadRequest("The query string holds a NUL byte.")
+        return None
 
 
 # Reachable before the second factor: where it is set up or passed, and what a page needs.

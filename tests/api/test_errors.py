@@ -93,9 +93,13 @@ def test_bad_filters_and_cursors_answer_400(api_world, maintainer):
         error_of(client.get(f"/api/reports/?{query}"), 400)
 
 
-def test_a_nul_byte_in_the_query_is_refused_by_the_site_before_the_api(api_world, maintainer):
-    """disclosure.middleware.RefuseNulBytes answers every such request of the site with 400."""
-    assert client_for(maintainer).get("/api/reports/?project=%00").status_code == 400
+def test_a_nul_byte_is_refused_before_the_api_in_its_error_shape(api_world, maintainer):
+    """disclosure.middleware.RefuseNulBytes refuses NUL for the whole site (PostgreSQL text
+    cannot hold it); under /api/ its answers are the API's JSON errors."""
+    client = client_for(maintainer)
+    assert error_of(client.get("/api/reports/?project=%00"), 400)["code"] == "invalid"
+    assert error_of(client.get("/api/reports/STW%00/"), 404)["code"] == "not_found"
+    assert client.get("/reports/?project=%00").status_code == 400  # the site's own page
 
 
 def test_a_cursor_of_another_sort_is_refused(api_world, maintainer, settings):
