@@ -21,6 +21,7 @@ Used by tests/disclosure/test_fuzz.py (no 500 for any input) and tests/disclosur
 
 import dataclasses
 import datetime
+import functools
 import zlib
 from urllib.parse import quote, unquote, urlsplit
 
@@ -158,6 +159,12 @@ class World:
         """{param: real value} for every parameter of `route`."""
         return {param: self.value(route, param) for param in route.params}
 
+    @functools.cached_property
+    def delivery_id(self):
+        # Read once, at the first URL: a sweep that deletes the hook (the superuser may) takes
+        # its deliveries with it, and later URLs keep naming the one that was (now a 404).
+        return self.webhook.deliveries.order_by("pk").values_list("pk", flat=True)[0]
+
     def values(self):
         unverified = EmailAddress.objects.get_or_create(
             user=self.collaborator, email="second@example.org", defaults={"verified": False}
@@ -180,7 +187,7 @@ class World:
             "invitation_id": self.invitation.pk,
             "membership_id": self.membership.pk,
             "webhook_id": self.webhook.pk,
-            "delivery_id": self.webhook.deliveries.order_by("pk").values_list("pk", flat=True)[0],
+            "delivery_id": self.delivery_id,
             # allauth's security keys: the reporter's authenticator app (a key of the wrong
             # kind, or someone else's, is 404 there)
             "pk": self.authenticator_id,

@@ -33,6 +33,7 @@ IMAGE = (
     "reports",
     "advisories",
     "inbox",
+    "api",
     "webhooks",
     "manage.py",
     "templates",
