@@ -8,6 +8,7 @@ as usual.
 
 from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
 from django.db.migrations.operations import AddIndex, RemoveIndex
+from django.db.migrations.operations.base import Operation
 
 
 def _on_postgres(schema_editor):
@@ -40,3 +41,42 @@ class RemoveIndexOnline(RemoveIndexConcurrently):
         if _on_postgres(schema_editor):
             return super().database_backwards(app_label, schema_editor, from_state, to_state)
         return RemoveIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+class CreateIndexOnline(Operation):
+    """An index on a table no app of ours models (Django's `auth_user`): database only, no model
+    state, built CONCURRENTLY on PostgreSQL (the migration must declare `atomic = False`) and
+    plainly elsewhere. `IF NOT EXISTS` lets an interrupted concurrent build be resumed by
+    dropping its invalid index and migrating again.
+    """
+
+    reversible = True
+
+    def __init__(self, table, name, columns):
+        self.table, self.name, self.columns = table, name, list(columns)
+
+    def deconstruct(self):
+        return self.__class__.__qualname__, [self.table, self.name, self.columns], {}
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def _online(self, schema_editor):
+        return " CONCURRENTLY" if _on_postgres(schema_editor) else ""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        quote = schema_editor.quote_name
+        columns = ", ".join(quote(column) for column in self.columns)
+        schema_editor.execute(
+            f"CREATE INDEX{self._online(schema_editor)} IF NOT EXISTS {quote(self.name)} "
+            f"ON {quote(self.table)} ({columns})"
+        )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        schema_editor.execute(
+            f"DROP INDEX{self._online(schema_editor)} IF EXISTS "
+            f"{schema_editor.quote_name(self.name)}"
+        )
+
+    def describe(self):
+        return f"Create index {self.name} on {self.table} ({', '.join(self.columns)}) online"
