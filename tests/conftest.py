@@ -42,6 +42,18 @@ def missing_pg_tools():
     return [name for name, present in checks if not present]
 
 
+def pytest_collection_modifyitems(items):
+    """The longest tests first (marked `heavy`, then the browser journeys), the rest in file order:
+    the two xdist workers take the long ones while plenty of short ones are left to even out the
+    end, instead of one worker running a minute-long sweep alone after the other has finished.
+    """
+
+    def rank(item):
+        return 0 if item.get_closest_marker("heavy") else 1 if "browser" in item.path.parts else 2
+
+    items.sort(key=rank)
+
+
 def pytest_runtest_setup(item):
     if item.get_closest_marker("imap") is not None and (reason := dovecot_missing()):
         if os.environ.get("CI"):

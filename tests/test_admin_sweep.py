@@ -50,7 +50,7 @@ from tests.factories import PolicyRevisionFactory, ProjectFactory, UserFactory
 from tests.signin import Client
 from webhooks.models import Webhook, WebhookDelivery
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.heavy, pytest.mark.django_db]
 
 User = get_user_model()
 TODAY = timezone.localdate

@@ -145,6 +145,7 @@ def checklist(report_id):
     )
 
 
+@pytest.mark.heavy
 @pytest.mark.django_db(transaction=True)
 def test_an_instance_seeded_before_says_what_the_policies_say():
     try:

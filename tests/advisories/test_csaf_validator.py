@@ -99,6 +99,7 @@ def matrix():
     return [(*row, next(credits), next(lifecycles)) for row in rows]
 
 
+@pytest.mark.heavy
 def test_every_csaf_document_of_the_matrix_passes_bsi_validator(settings):
     # CSAF test 6.2.11 wants the canonical URL on https, as a production SITE_URL is.
     settings.SITE_URL = "https://disclosure.example.org"

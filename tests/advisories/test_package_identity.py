@@ -212,6 +212,7 @@ CSAF_HELPERS = {
 }  # fmt: skip
 
 
+@pytest.mark.heavy
 def test_csaf_products_carry_the_purl_and_cpe_and_pass_bsi_validator(advisories):
     documents = {case: exports.csaf(advisory) for case, advisory in advisories.items()}
 

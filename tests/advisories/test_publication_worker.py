@@ -14,7 +14,7 @@ from advisories.models import Advisory, Credit, Disclosure
 from reports import services, tasks
 from reports.models import Report, ReportEvent, State
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.heavy, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 def scheduled(project, reporter, maintainer, count):

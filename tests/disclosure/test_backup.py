@@ -62,6 +62,7 @@ def _rows(database, table):
         return connection.execute(f'SELECT * FROM "{table}" ORDER BY id').fetchall()  # noqa: S608
 
 
+@pytest.mark.heavy
 @pytest.mark.pg_tools
 @pytest.mark.django_db(transaction=True)
 def test_round_trip_restores_reports_attachments_and_audit_events(

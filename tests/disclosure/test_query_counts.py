@@ -220,6 +220,7 @@ def grow(world, *, maintainer, project_admin):
     webhook_sweep.collect(now=timezone.now())
 
 
+@pytest.mark.heavy
 def test_every_page_costs_the_same_with_more_rows(
     world, reporter, collaborator, maintainer, project_admin, superuser
 ):

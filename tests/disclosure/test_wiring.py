@@ -121,6 +121,7 @@ EMBEDDED = textwrap.dedent(
 )
 
 
+@pytest.mark.heavy
 def test_tasks_started_by_name_run_in_process_without_a_broker(tmp_path):
     """No broker (make run on a bare machine): scoring and delivery, enqueued after commit by task
     name, must still run, in-process. Celery's send_task would ignore eager mode and try to

@@ -285,6 +285,7 @@ def test_a_missing_password_is_a_clear_error(mailbox, imap_server, ingest, monke
     assert imap_server.messages("INBOX") == [message(1)]
 
 
+@pytest.mark.heavy
 def test_superusers_hear_when_a_mailbox_starts_failing_once_per_streak(
     mailbox, imap_server, ingest, monkeypatch
 ):

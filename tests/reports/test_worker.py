@@ -19,7 +19,7 @@ from reports import services, tasks
 from reports.models import Reminder
 from reports.reminders import Kind
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.heavy, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 def due_reminders(project, reporter, count, *, reports=10):

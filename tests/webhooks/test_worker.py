@@ -13,7 +13,7 @@ from tests.webhooks.conftest import make_hook
 from webhooks import tasks
 from webhooks.models import WebhookDelivery
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.heavy, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 WORKER_SETTINGS = {"WEBHOOK_ALLOW_INTERNAL_TARGETS": "1", "WEBHOOK_ALLOW_HTTP": "1"}
 
