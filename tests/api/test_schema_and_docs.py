@@ -3,8 +3,11 @@
 import pytest
 import yaml
 from django.contrib.staticfiles import finders
+from drf_spectacular.generators import SchemaGenerator
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+from api.schema import SchemaView
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +88,22 @@ def test_docs_init_script_is_a_script_pointing_at_the_schema(client):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/javascript")
     assert b'url: "/api/schema/"' in response.content
+
+
+def test_the_document_is_generated_once_and_served_alike_in_each_format(client, monkeypatch):
+    """Generating it costs a quarter of a second of CPU on a public URL: once per process."""
+    SchemaView._documents.clear()
+    calls = []
+    real = SchemaGenerator.get_schema
+    monkeypatch.setattr(
+        SchemaGenerator, "get_schema", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    first, second = schema(client), schema(client)
+    as_yaml = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi")
+    assert as_yaml["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert yaml.safe_load(as_yaml.content) == first == second
+    assert first["info"]["title"].endswith("API")
+    assert len(calls) == 1
+    # ?lang= does not make another document.
+    assert yaml.safe_load(client.get("/api/schema/?lang=de&format=json").content) == first
+    assert len(calls) == 1
