@@ -252,7 +252,10 @@ def new_report(report, *, received=None):
     """
     # A reporter who never signed in (an account the email gateway made) is sent to the page
     # where allauth mails a sign-in code; the code itself expires in minutes, so never in here.
-    send(
+    # One account lookup, one threading lookup and one delivery task for the whole filing.
+    members = member_roles([report.project_id])[report.project_id]
+    accounts = accounts_of([report.reporter.email, *(address for address, _ in members)])
+    acknowledgment = compose(
         "report_received",
         report=report,
         subject="Report received",
@@ -262,15 +265,17 @@ def new_report(report, *, received=None):
             "note": received.detail if received is not None else "",
             "sign_in_url": settings.SITE_URL + reverse("account_request_login_code"),
         },
+        accounts=accounts,
     )
-    outbox.send(
-        for_project(
-            "new_report",
-            report=report,
-            subject=f"New report for {report.project.name}",
-            minimum=TRIAGER,
-        )
+    news = for_project(
+        "new_report",
+        report=report,
+        subject=f"New report for {report.project.name}",
+        minimum=TRIAGER,
+        members=members,
+        accounts=accounts,
     )
+    outbox.send([*acknowledgment, *news])
 
 
 def _transition_subject(entry, *, to_reporter):
