@@ -265,15 +265,19 @@ def get(client, url):
 
 
 def timed_requests(client, url, *, count):
-    """`count` GETs after 3 warm-ups: queries per request, SQL and page times."""
+    """`count` GETs after 3 warm-ups: queries per request, SQL and page times, and the CPU
+    time of this process per request (process_time: the whole request in-process, the test
+    client's share included; it holds up when the shared machine is loaded, wall time does not).
+    """
     timer = SqlTimer()
     for _ in range(3):
         get(client, url)
-    pages, sql, queries = [], [], set()
+    pages, cpu, sql, queries = [], [], [], set()
     for _ in range(count):
         with timer.running():
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             get(client, url)
+            cpu.append(time.process_time() - began_cpu)
             pages.append(time.perf_counter() - began)
         sql.append(timer.seconds)
         queries.add(len(timer.queries))
@@ -284,6 +288,7 @@ def timed_requests(client, url, *, count):
         "sql p50 ms": ms(statistics.median(sql)),
         "page p50 ms": ms(statistics.median(pages)),
         "page p95 ms": ms(percentile(pages, 0.95)),
+        "cpu p50 ms": ms(statistics.median(cpu)),
         "last request's queries": [f"{ms(took)} ms {text[:160]}" for took, text in timer.queries],
     }
 
@@ -549,16 +554,21 @@ def measure_http(*, port, workdir, seconds=10, clients=4, maintainer=MAINTAINER)
 
     session = signed_in_session(get_user_model().objects.get(email=maintainer))
     figures = {"gunicorn workers": 2, "load generator": f"{clients} Python threads, same machine"}
-    with gunicorn(port, workdir / "gunicorn.log"):
+    with gunicorn(port, workdir / "gunicorn.log") as server:
         for name, path, key in (
             ("minimal", "/bench-minimal/", None),
             ("health", "/health/", None),
             ("queue", "/reports/", session),
         ):
             rate(port, path, seconds=1, clients=clients, sent_headers=headers(port, key))  # warm
+            before = sum(cpu_seconds(pid) for pid in process_tree(server.pid))
             figures[name] = {"path": path} | rate(
                 port, path, seconds=seconds, clients=clients, sent_headers=headers(port, key)
             )
+            # gunicorn's CPU per request (master and workers, from /proc): the server's cost,
+            # whatever else the shared machine runs.
+            used = sum(cpu_seconds(pid) for pid in process_tree(server.pid)) - before
+            figures[name]["server cpu ms per request"] = ms(used / figures[name]["requests"])
     figures["queue / minimal"] = round(figures["queue"]["per s"] / figures["minimal"]["per s"], 3)
     figures["health / minimal"] = round(figures["health"]["per s"] / figures["minimal"]["per s"], 3)
     return figures
@@ -899,6 +909,7 @@ def markdown(results):
             row(f"{name}: queries per page ({deep['depth (pages)']} pages deep)", deep["queries"])
         row(f"{name}: SQL p50 ms", first["sql p50 ms"], TARGETS["sql p50 ms"])
         row(f"{name}: page p95 ms", first["page p95 ms"], TARGETS["page p95 ms"])
+        row(f"{name}: CPU ms per page (p50, in-process)", first.get("cpu p50 ms"))
         row(
             f"{name}: guardian / ours (selector SQL p50: {figures['guardian sql p50 ms']} / "
             f"{figures['selector sql p50 ms']} ms)",
@@ -914,7 +925,11 @@ def markdown(results):
     http = results.get("http", {})
     if "queue / minimal" in http:
         for name in ("minimal", "health", "queue"):
-            row(f"HTTP {http[name]['path']} requests/s", http[name]["per s"])
+            row(
+                f"HTTP {http[name]['path']} requests/s (gunicorn CPU ms per request "
+                f"{http[name].get('server cpu ms per request')})",
+                http[name]["per s"],
+            )
         row("HTTP queue / minimal", http["queue / minimal"], TARGETS["queue / minimal (HTTP)"])
     sweep = results.get("sweep", {})
     if "seconds" in sweep:
