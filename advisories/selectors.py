@@ -6,7 +6,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 
 from advisories.models import Advisory, AdvisoryRevision, Credit, Disclosure
-from reports.models import Report
+from reports.selectors import QueueRow
 
 
 def published_for_project(project):
@@ -93,15 +93,15 @@ def disclosure_of(report):
 
 
 def checklist_progress(reports):
-    """{report id: (done, total)} of the reports' started checklists: from the disclosures
-    loaded with the reports (the queue joins them), else one query for a page.
+    """{report id: (done, total)} of the reports' started checklists: from the rows of the list
+    (reports.selectors.QueueRow: the queue joins the disclosures' columns), else one query for
+    a page.
     """
-    if all(Report.disclosure.is_cached(report) for report in reports):
-        disclosures = (getattr(report, "disclosure", None) for report in reports)
+    if all(isinstance(report, QueueRow) for report in reports):
         return {
-            d.pk: (d.checklist_done, d.checklist_total)
-            for d in disclosures
-            if d is not None and d.checklist_total > 0
+            row.pk: (row.checklist_done, row.checklist_total)
+            for row in reports
+            if row.checklist_total  # None without a disclosure row, 0 before a checklist
         }
     return {
         report_id: (done, total)

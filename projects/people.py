@@ -32,8 +32,15 @@ def shown_name(user, *, email=False, fallback=NEUTRAL):
     """
     name = display_name(user)
     if user is not None and email:
-        return f"{name} ({user.email})" if name else user.email
+        return named(name, user.email)
     return name or fallback
+
+
+def named(name, address):
+    """A person shown with their address (shown_name with `email`), from the two strings: for
+    lists that read them as columns (reports.selectors.QueueRow) rather than as users.
+    """
+    return f"{name} ({address})" if name else address
 
 
 def user_display(user):

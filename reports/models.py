@@ -140,7 +140,39 @@ class ReportQuerySet(models.QuerySet):
                 self.annotate(shared_with_viewer=Exists(permission)),
                 Q(shared_with_viewer=True),
             )
-        return reports.filter(Q(reporter=user) | Q(project_id__in=list(viewer.roles)) | shared)
+        return reports.filter(Q(reporter=user) | _of_projects(viewer) | shared)
+
+    # The two lists of `/reports/` and the API, each one side of visible_to's rule and nothing
+    # else: their rows are visible to the viewer by that side alone, so neither needs the whole
+    # OR (nor, for the queue, the EXISTS on the collaborator permission).
+
+    def of_viewers_projects(self, viewer):
+        """The queue: the reports of the projects where the viewer is a member (any role), every
+        report for superusers. visible_to's member rule alone: one `project_id IN (…)`.
+        """
+        user = viewer.user
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if viewer.sees_everything:
+            return self.all()
+        return self.filter(_of_projects(viewer))
+
+    def filed_by_or_shared_with(self, viewer):
+        """My reports: those the viewer filed or that are shared with them (collaborators).
+        visible_to's reporter and collaborator rules, ids first: the viewer must carry its
+        `shared_ids` (Viewer.of(user), not shared=False).
+        """
+        user = viewer.user
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if viewer.shared_ids is None:
+            raise ValueError("My reports lists by the shared ids: read them (Viewer.of(user)).")
+        return self.filter(Q(reporter=user) | Q(pk__in=viewer.shared_ids))
+
+
+def _of_projects(viewer):
+    """visible_to's member rule: the report's project is one of the viewer's (any role)."""
+    return Q(project_id__in=list(viewer.roles))
 
 
 class Report(models.Model):

@@ -3,6 +3,7 @@
 import dataclasses
 import datetime
 import statistics
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -109,10 +110,60 @@ def decode_cursor(cursor, sort):
 
 QUEUE, MINE = "queue", "mine"
 
-# What a row of the list uses (templates/reports/report_list.html, the row's access check
-# reports.access.access_for, the page link encode_cursor), and nothing else: a page of 25 rows
-# must not carry every report's Markdown bodies nor every project's policy texts.
-QUEUE_COLUMNS = (
+
+class RowProject(NamedTuple):
+    """A row's project: what the list prints of it (one per project, shared by its rows)."""
+
+    pk: int
+    slug: str
+    name: str
+
+
+class RowPerson(NamedTuple):
+    """A row's assignee: what the list prints of them (one per person, shared by their rows)."""
+
+    pk: int
+    email: str
+    display_name: str  # "" without a profile or a chosen name (projects.people)
+
+
+class QueueRow(NamedTuple):
+    """A row of the queue or of My reports: exactly the columns the list prints (the page
+    templates/reports/report_list.html with report_tags.report_rows, the API's
+    ReportRowSerializer), its row's access (project, reporter: reports.access) and its page
+    link (encode_cursor), read as tuples rather than model instances: a page of 25 Report
+    instances with their related rows and deferred fields cost more than its query.
+    `project` and `assignee` read like the report's (`row.project.name`,
+    `row.assignee.email`). Collaborator sharing is not part of a row: the list's only
+    member-side column, the assignee, goes by the viewer's role in the project.
+    """
+
+    pk: int
+    tracking_id: str
+    title: str
+    state: str
+    severity: str
+    severity_rank: int
+    cvss_score: object  # Decimal or None
+    cvss_severity: str
+    cve_request_needed: bool
+    reporter_cvss_score: object  # Decimal or None
+    next_due: datetime.datetime | None
+    created_at: datetime.datetime
+    project_id: int
+    reporter_id: int
+    assignee_id: int | None
+    checklist_done: int | None  # the advisory's incident checklist (None: no disclosure row)
+    checklist_total: int | None
+    project: RowProject
+    assignee: RowPerson | None
+
+
+# What QueueRow is read from: its own columns in order, then the project's and the assignee's.
+# The checklist columns (advisories' incident tags) come by a join on the report's key rather
+# than a query of their own.
+ROW_COLUMNS = (
+    "pk",
     "tracking_id",
     "title",
     "state",
@@ -124,18 +175,36 @@ QUEUE_COLUMNS = (
     "reporter_cvss_score",
     "next_due",
     "created_at",
-    "project",
-    "reporter",
-    "assignee",
+    "project_id",
+    "reporter_id",
+    "assignee_id",
+    "disclosure__checklist_done",
+    "disclosure__checklist_total",
     "project__slug",
     "project__name",
     "assignee__email",
     "assignee__profile__display_name",
-    # The checklist progress column (advisories' incident tags), joined on the report's key
-    # rather than read by a query of its own.
-    "disclosure__checklist_done",
-    "disclosure__checklist_total",
 )
+OWN_COLUMNS = len(QueueRow._fields) - 2
+
+
+def queue_rows(reports):
+    """QueueRow of each of `reports` (a queryset, ordered and sliced), one query."""
+    projects, people, rows = {}, {}, []
+    for values in reports.values_list(*ROW_COLUMNS):
+        own = values[:OWN_COLUMNS]
+        slug, name, email, display_name = values[OWN_COLUMNS:]
+        project_id, assignee_id = own[12], own[14]
+        project = projects.get(project_id)
+        if project is None:
+            project = projects[project_id] = RowProject(project_id, slug, name)
+        assignee = None
+        if assignee_id is not None:
+            assignee = people.get(assignee_id)
+            if assignee is None:
+                assignee = people[assignee_id] = RowPerson(assignee_id, email, display_name or "")
+        rows.append(QueueRow(*own, project, assignee))
+    return rows
 
 
 def queue_view(viewer, asked):
@@ -149,8 +218,8 @@ def queue_view(viewer, asked):
 
 def list_viewer(user, asked):
     """(viewer, view) of `/reports/`. Only My reports lists by the reports shared with the user,
-    so only it reads their ids; the queue's rows are its projects' reports, and a row's sharing
-    comes with the row (ReportQuerySet.visible_to, `shared_with_viewer`): one query less.
+    so only it reads their ids; the queue's rows are its projects' reports
+    (ReportQuerySet.of_viewers_projects): one query less.
     """
     viewer = Viewer.of(user, shared=False)
     view = queue_view(viewer, asked)
@@ -160,23 +229,22 @@ def list_viewer(user, asked):
 def report_queue(*, user, now, viewer=None, view=QUEUE, project=None, state="", severity="",
                  overdue=False, assigned_to_me=False, search="", sort=DEFAULT_SORT, cursor=None,
                  page_size=25):  # fmt: skip
-    """A page of the reports `user` sees, in the `sort` order (SORTS), filtered.
+    """A page of the reports `user` sees, in the `sort` order (SORTS), filtered, as QueueRows.
 
     `view`: QUEUE, the reports of the user's projects (all for superusers); MINE, those they
-    filed or were invited to follow. Keyset pagination on (sort column, id): each page is one
-    indexed range scan, however deep. `search` (reports.search): an exact tracking-ID match is
-    shown first, on the first page, and the other matches follow in the sort order.
+    filed or were invited to follow (Report.objects' of_viewers_projects and
+    filed_by_or_shared_with: each one side of visible_to). Keyset pagination on (sort column,
+    id): each page is one indexed range scan, however deep. `search` (reports.search): an exact
+    tracking-ID match is shown first, on the first page, and the other matches follow in the
+    sort order.
     """
-    viewer = viewer or Viewer.of(user)
-    reports = (
-        Report.objects.visible_to(user, viewer=viewer)
-        .select_related("project", "assignee__profile", "disclosure")
-        .only(*QUEUE_COLUMNS)
-    )
     if view == MINE:
-        reports = reports.filter(Q(reporter=user) | Q(pk__in=viewer.shared_ids or ()))
-    elif not viewer.sees_everything:
-        reports = reports.filter(project_id__in=list(viewer.roles))
+        if viewer is None or viewer.shared_ids is None:
+            viewer = Viewer.of(user)
+        reports = Report.objects.filed_by_or_shared_with(viewer)
+    else:
+        viewer = viewer or Viewer.of(user, shared=False)
+        reports = Report.objects.of_viewers_projects(viewer)
     if project is not None:
         reports = reports.filter(project=project)
     if state == "open":
@@ -194,12 +262,12 @@ def report_queue(*, user, now, viewer=None, view=QUEUE, project=None, state="", 
         reports = search_reports.matching(reports, text=search, viewer=viewer)
         exact = Q(tracking_id=search_reports.tracking_id_of(search))
         if not cursor:
-            pinned = list(reports.filter(exact))
+            pinned = queue_rows(reports.filter(exact))
         reports = reports.exclude(exact)
     order = SORTS[sort]
     if cursor:
         reports = reports.filter(order.after(*decode_cursor(cursor, sort)))
-    rows = list(reports.order_by(*order.order_by())[: page_size + 1])
+    rows = queue_rows(reports.order_by(*order.order_by())[: page_size + 1])
     next_cursor = encode_cursor(sort, rows[page_size - 1]) if len(rows) > page_size else None
     return QueuePage(reports=pinned + rows[:page_size], next_cursor=next_cursor)
 

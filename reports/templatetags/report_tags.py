@@ -5,8 +5,8 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 
-from projects.people import shown_name
-from reports.access import access_for
+from projects.people import named, shown_name
+from reports.access import member_may
 from reports.models import Severity, State
 from reports.selectors import QUEUE
 
@@ -67,23 +67,29 @@ PLACEHOLDER = "TRACKING-ID"
 def report_rows(reports, *, viewer, now, view, progress):
     """The rows of the report list (templates/reports/report_list.html), rendered here: through
     the template engine each row's twenty-odd variables, tags and conditions cost more than the
-    rest of the page. In the queue (`view`) there is an Assignee column, filled for members;
-    `progress`: {report id: "done/total"}, the advisories' checklist column
-    (incident_tags.checklist_progress).
+    rest of the page. `reports`: reports.selectors.QueueRow. In the queue (`view`) there is an
+    Assignee column, filled for those of the project's members who see its internals (the
+    access rule `view_internal`, by the viewer's role there); `progress`: {report id:
+    "done/total"}, the advisories' checklist column (incident_tags.checklist_progress).
     """
     detail = reverse("reports:detail", args=[PLACEHOLDER])  # tracking IDs need no quoting
     queue = view == QUEUE
+    internal = {}  # project id: whether the viewer's role there sees internals
+    for row in reports:
+        if row.project_id not in internal:
+            role = viewer.role_in(row.project_id)
+            internal[row.project_id] = role is not None and member_may("view_internal", role)
     return mark_safe(  # noqa: S308 - every value escaped in _row
-        "\n".join(_row(r, viewer, now, queue, progress, detail) for r in reports)
+        "\n".join(_row(r, internal[r.project_id], now, queue, progress, detail) for r in reports)
     )
 
 
-def _row(report, viewer, now, queue, progress, detail):
-    internal = access_for(viewer, report).allows("view_internal")
+def _row(report, internal, now, queue, progress, detail):
     assignee = ""
     if queue:
         if internal:
-            assignee = escape(shown_name(report.assignee, email=True)) if report.assignee else DASH
+            person = report.assignee
+            assignee = escape(named(person.display_name, person.email)) if person else DASH
         assignee = ASSIGNEE.format(assignee)
     return ROW.format(
         url=escape(detail.replace(PLACEHOLDER, report.tracking_id)),

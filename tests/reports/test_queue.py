@@ -312,7 +312,7 @@ def test_the_queue_filters_by_the_members_projects_and_my_reports_by_theirs_too(
 
 def selected_columns(sql, table):
     """The columns of `table` a SELECT reads (its select list, before its own FROM: not one
-    inside a subquery of the list, such as the queue's EXISTS of the row's sharing)."""
+    inside a subquery of the list)."""
     depth = 0
     for at, char in enumerate(sql):
         depth += {"(": 1, ")": -1}.get(char, 0)
@@ -347,6 +347,27 @@ def test_the_list_reads_only_the_columns_its_rows_show(client, project, maintain
     assert not reports & long_text_columns(Report), reports & long_text_columns(Report)
     assert not projects & long_text_columns(Project), projects & long_text_columns(Project)
     assert long_text_columns(Report) >= {"description", "steps_to_reproduce", "impact"}
+
+
+def test_the_queues_page_is_its_projects_reports_without_the_sharing_check(
+    client, project, other_project, maintainer, reporter, stranger
+):
+    """A member's queue holds their projects' reports, each visible to them as a member: its
+    page query filters by those projects alone, without visible_to's OR and its EXISTS on the
+    collaborator permission (a report shared with them elsewhere is in My reports, not here).
+    """
+    PolicyRevisionFactory(project=other_project)
+    theirs = file(reporter, project)
+    elsewhere = file(stranger, other_project)
+    share(elsewhere, by=stranger, with_user=maintainer)
+    client.sign_in(maintainer)
+    with CaptureQueriesContext(connection) as queries:
+        assert listed(client, "?view=queue") == [theirs.tracking_id]
+    page = [q["sql"] for q in queries.captured_queries if '"reports_report"."title"' in q["sql"]]
+    assert len(page) == 1
+    assert "reportuserobjectpermission" not in page[0]
+    assert " OR " not in page[0].split(" WHERE ", 1)[1]
+    assert listed(client, "?view=mine") == [elsewhere.tracking_id]
 
 
 @pytest.mark.parametrize(
