@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 import traceback
+from importlib import import_module
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit, urlunsplit
@@ -322,11 +323,10 @@ def signed_in_session(user):
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
 
     if not Authenticator.objects.filter(user=user).exists():
         TOTP.activate(user, generate_totp_secret())  # enrolled, as every member must be
-    session = SessionStore()
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()

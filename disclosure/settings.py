@@ -236,6 +236,13 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Sessions are read from the cache and written through to the database: a signed-in request
+# reads no session row once its session is cached (a cache miss or eviction reads the row, so
+# nobody is signed out by a cache restart). Signing out (flush) deletes both. Nothing here
+# deletes session rows behind Django's back: a changed password ends other sessions by the
+# session hash every request checks, a deactivated account by the auth backend's is_active.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # --- Celery (DESIGN §5) -----------------------------------------------------------------------
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
