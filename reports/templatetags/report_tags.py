@@ -3,7 +3,7 @@ from html import escape
 from django import template
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.utils.timezone import localtime
+from django.utils.timezone import get_current_timezone
 
 from projects.people import named, shown_name
 from reports.access import member_may
@@ -45,9 +45,10 @@ def span(value):
     return f"{hours / 24:.1f} days"
 
 
-STATE_LABELS = dict(State.choices)
-SEVERITY_LABELS = dict(Severity.choices)
 DASH = "\u2014"
+# The labels, escaped once (they are ours, but escaped all the same, like every other value).
+STATE_LABELS = {value: escape(label) for value, label in State.choices}
+SEVERITY_LABELS = {value: escape(label) for value, label in Severity.choices}
 # Every value in a row goes through `escape` (the standard library's, which Django's own
 # wraps) before it is put in: tests/reports/test_queue.py lists hostile titles and names.
 ROW = (
@@ -74,34 +75,41 @@ def report_rows(reports, *, viewer, now, view, progress):
     """
     detail = reverse("reports:detail", args=[PLACEHOLDER])  # tracking IDs need no quoting
     queue = view == QUEUE
-    internal = {}  # project id: whether the viewer's role there sees internals
+    zone = get_current_timezone()
+    projects = {}  # project id: (its name escaped, whether the viewer's role sees internals)
     for row in reports:
-        if row.project_id not in internal:
+        if row.project_id not in projects:
             role = viewer.role_in(row.project_id)
-            internal[row.project_id] = role is not None and member_may("view_internal", role)
+            projects[row.project_id] = (
+                escape(row.project.name),
+                role is not None and member_may("view_internal", role),
+            )
     return mark_safe(  # noqa: S308 - every value escaped in _row
-        "\n".join(_row(r, internal[r.project_id], now, queue, progress, detail) for r in reports)
+        "\n".join(
+            _row(r, *projects[r.project_id], now, zone, queue, progress, detail) for r in reports
+        )
     )
 
 
-def _row(report, internal, now, queue, progress, detail):
+def _row(report, project, internal, now, zone, queue, progress, detail):
     assignee = ""
     if queue:
         if internal:
             person = report.assignee
             assignee = escape(named(person.display_name, person.email)) if person else DASH
         assignee = ASSIGNEE.format(assignee)
+    tracking_id = escape(report.tracking_id)
     return ROW.format(
-        url=escape(detail.replace(PLACEHOLDER, report.tracking_id)),
-        tracking_id=escape(report.tracking_id),
+        url=detail.replace(PLACEHOLDER, tracking_id),
+        tracking_id=tracking_id,
         title=escape(report.title),
-        project=escape(report.project.name),
-        state=escape(STATE_LABELS.get(report.state, report.state)),
-        severity=escape(SEVERITY_LABELS.get(report.severity) or DASH),
+        project=project,
+        state=STATE_LABELS.get(report.state) or escape(report.state),
+        severity=SEVERITY_LABELS.get(report.severity) or DASH,
         cvss=_cvss(report, internal),
         assignee=assignee,
         checklist=escape(progress.get(report.pk, DASH)),
-        due=_due(report, now),
+        due=_due(report, now, zone),
     )
 
 
@@ -117,10 +125,10 @@ def _cvss(report, internal):
     return DASH
 
 
-def _due(report, now):
+def _due(report, now, zone):
     if not report.next_due:
         return DASH
-    shown = localtime(report.next_due).strftime("%Y-%m-%d %H:%M")
+    shown = report.next_due.astimezone(zone).strftime("%Y-%m-%d %H:%M")
     if report.next_due < now:
         return f'<span class="text-danger fw-semibold">{shown} (overdue)</span>'
     return shown
