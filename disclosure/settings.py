@@ -242,7 +242,8 @@ else:
 # nobody is signed out by a cache restart). Signing out (flush) deletes both. Nothing here
 # deletes session rows behind Django's back: a changed password ends other sessions by the
 # session hash every request checks, a deactivated account by the auth backend's is_active.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# disclosure/sessions.py: cached_db, refusing cookie values that are no key Django issues.
+SESSION_ENGINE = "disclosure.sessions"
 
 # --- Celery (DESIGN §5) -----------------------------------------------------------------------
 
