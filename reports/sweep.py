@@ -79,6 +79,7 @@ def _send(batch, *, kinds, now):
     # Each template is rendered once per shape of message in the batch (kind, audience, footer),
     # and every reminder's own strings are put in: no template rendering per reminder.
     stencils = outbox.Stencils()
+    urls = emails.report_urls(r.report for r in batch)
     messages, closing = [], []
     for reminder in batch:
         report, spec = reminder.report, kinds[reminder.kind]
@@ -90,7 +91,7 @@ def _send(batch, *, kinds, now):
             "label": spec.label,
             "to_reporter": spec.audience == Audience.REPORTER_SIDE,
         }
-        printed = emails.reminder_printed(reminder)
+        printed = {**emails.reminder_printed(reminder), "url": urls[report.pk]}
         dedup_key = f"reports.reminder:{reminder.pk}"
         if spec.audience == Audience.REPORTER_SIDE:
             to = [report.reporter.email, *collaborators.get(report.pk, [])]
