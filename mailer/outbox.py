@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.template.loader import render_to_string
@@ -267,22 +267,17 @@ def send(messages):
 # From this many rows on, PostgreSQL gets the rows by COPY (`_copy`): a sweep writes tens of
 # thousands (issue 15), and building a parametrised INSERT of them, field by field through the
 # ORM and then quoted by the driver, cost more than the server's work. Below it, one INSERT
-# costs fewer round trips than the staging table.
+# costs fewer statements.
 COPY_MIN_ROWS = 100
 _STAGE = "mailer_outbox_stage"
 
 
 def _copy(messages):
-    """`bulk_create(messages, ignore_conflicts=True)` by COPY, in three statements whatever the
-    number of rows: COPY into a temporary staging table (created for the call, dropped after),
-    then one INSERT ... SELECT ... ON CONFLICT DO NOTHING into the outbox, in the order of
-    `messages`. Conflicts (a dedup key already stored, by this call or by a concurrent
-    transaction) skip the row as bulk_create's ON CONFLICT DO NOTHING does, which COPY itself
-    cannot: it fails on the first one.
-
-    The staging statements run on the driver's cursor, the INSERT on Django's: Django's query
-    log (and the pinned query counts of tests/reports/test_reminders.py) sees one INSERT per
-    call, as with bulk_create.
+    """`bulk_create(messages, ignore_conflicts=True)` by COPY: straight into the outbox, in a
+    savepoint, in the order of `messages`. COPY cannot skip a conflicting row; when a dedup key
+    is already stored (or given twice), the savepoint rolls back and `_copy_skipping_conflicts`
+    writes the rows as bulk_create would have. Either way errors are Django's (IntegrityError,
+    DataError), as with bulk_create.
     """
     created = OutboundEmail._meta.get_field("created_at")
     fields = [
@@ -291,33 +286,58 @@ def _copy(messages):
         if not field.primary_key and field is not created
     ]
     now = created.pre_save(messages[0], add=True)  # auto_now_add: the time of the write
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in [*fields, created])
-    definitions = ", ".join(
-        f"{quote(field.column)} {field.db_type(connection)}" for field in [*fields, created]
-    )
     values_of = attrgetter(*(field.attname for field in fields))
-    # Errors of the driver's own statements are Django's (DataError, IntegrityError) as with
-    # bulk_create; one rolls the caller's transaction (or savepoint) back, the table with it.
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        driver = cursor.cursor
-        driver.execute(f"CREATE TEMPORARY TABLE {_STAGE} (n integer, {definitions})")
-        with driver.copy(f"COPY {_STAGE} (n, {columns}) FROM STDIN") as copy:
-            for n, message in enumerate(messages):
-                message.created_at = now
-                values = values_of(message)
-                if not _AS_IS.issuperset(map(type, values)):
-                    values = [
-                        field.get_db_prep_save(value, connection)
-                        for field, value in zip(fields, values, strict=True)
-                    ]
-                copy.write_row((n, *values, now))
-        table = quote(OutboundEmail._meta.db_table)
+    rows = []
+    for message in messages:
+        message.created_at = now
+        values = values_of(message)
+        if not _AS_IS.issuperset(map(type, values)):
+            values = [
+                field.get_db_prep_save(value, connection)
+                for field, value in zip(fields, values, strict=True)
+            ]
+        rows.append((*values, now))
+    fields.append(created)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    table = quote(OutboundEmail._meta.db_table)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            _copy_rows(cursor, f"COPY {table} ({columns}) FROM STDIN", rows)
+    except IntegrityError:
+        _copy_skipping_conflicts(rows, fields=fields, table=table, columns=columns)
+    for message in messages:  # as bulk_create leaves them
+        message._state.adding, message._state.db = False, connection.alias
+
+
+def _copy_rows(cursor, statement, rows):
+    with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _copy_skipping_conflicts(rows, *, fields, table, columns):
+    """COPY into a temporary staging table, then INSERT ... SELECT ... ON CONFLICT DO NOTHING
+    into the outbox in the rows' order: the first row with a dedup key is stored, unless the
+    outbox had it already.
+    """
+    quote = connection.ops.quote_name
+    definitions = ", ".join(
+        f"{quote(field.column)} {field.db_type(connection)}" for field in fields
+    )
+    with connection.cursor() as cursor:
+        # An error rolls the caller's transaction (or savepoint) back, the table with it.
+        cursor.execute(f"CREATE TEMPORARY TABLE {_STAGE} ({definitions}, n integer)")
+        _copy_rows(
+            cursor,
+            f"COPY {_STAGE} ({columns}, n) FROM STDIN",
+            ((*row, n) for n, row in enumerate(rows)),
+        )
         cursor.execute(
             f"INSERT INTO {table} ({columns}) "  # noqa: S608 - names from the model's meta
             f"SELECT {columns} FROM {_STAGE} ORDER BY n ON CONFLICT DO NOTHING"
         )
-        driver.execute(f"DROP TABLE {_STAGE}")
+        cursor.execute(f"DROP TABLE {_STAGE}")
 
 
 # Values the driver writes as the ORM would: anything else (a lazy string, a naive datetime)
