@@ -163,6 +163,7 @@ def _nested(printed):
 # value holds, around the value's name and a "<" that tells whether the template escaped it.
 SLOT_MARK = "\x1e"
 SLOT = re.compile(r"\x1e([\w.]+)(<|&lt;)\x1e")
+ESCAPED_KEPT = 10_000  # escaped values a Stencils keeps at most (see Stencils._escape)
 
 
 class Stencils:
@@ -179,19 +180,21 @@ class Stencils:
     hashable; `printed` maps names to strings the template only prints as `{{ name }}`
     (dotted names reach into dicts: "report.title"), never tests, compares or filters. An empty
     string is no value to print: it joins the shape. One stencil per (template, context, names
-    printed), kept for the life of this object (one batch). The result is what rendering with the
+    printed), kept for the life of this object (one sweep). The result is what rendering with the
     values gives (tests/reports/test_sweep_emails.py, tests/mailer/test_stencils.py); a filter
     that changes a stand-in is an error, not a wrong email.
     """
 
     def __init__(self):
         self._stencils = {}
-        self._escaped = {}  # printed value -> its HTML-escaped form, for the whole batch
+        # printed value -> its HTML-escaped form: the recipients of one message share most
+        # values; emptied now and then so that a long sweep does not keep them all.
+        self._escaped = {}
 
     def render(self, template, *, context, printed):
         """(text, HTML) of `template` with `context` and the `printed` values."""
-        empty = [name for name, value in printed.items() if value == ""]
-        if empty:
+        if "" in printed.values():
+            empty = [name for name, value in printed.items() if value == ""]
             context = {**context, **dict.fromkeys(empty, "")}
             printed = {name: value for name, value in printed.items() if value != ""}
         key = (template, tuple(sorted(context.items())), tuple(sorted(printed)))
@@ -199,9 +202,8 @@ class Stencils:
         if stencil is None:
             stencil = self._stencils[key] = self._make(template, context, printed)
         text, html, slots = stencil
-        values = [
-            self._escape(printed[name]) if escaped else printed[name] for name, escaped in slots
-        ]
+        escape = self._escape
+        values = [escape(printed[name]) if escaped else printed[name] for name, escaped in slots]
         return text.format(*values), html.format(*values)
 
     def _escape(self, value):
@@ -210,6 +212,8 @@ class Stencils:
             return conditional_escape(value)
         escaped = self._escaped.get(value)
         if escaped is None:
+            if len(self._escaped) >= ESCAPED_KEPT:
+                self._escaped.clear()
             # What conditional_escape gives for a plain string, without its lazy wrappers.
             escaped = self._escaped[value] = escape_html(value)
         return escaped
