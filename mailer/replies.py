@@ -71,15 +71,30 @@ def reply_address(about, user_id, *, internal=False):
     address for internal notes. `about` must be lower-case "app_label.model:pk" (as
     mailer.models.reference makes it, with an integer or slug-like pk).
     """
+    return reply_addresses(about)(user_id, internal=internal)
+
+
+def reply_addresses(about):
+    """`reply_address` of `about` for many users (the recipients of one message): the
+    reference is checked and the settings are read once. Returns f(user_id, internal=False).
+    """
     match = ABOUT.match(about)
     if match is None:
         raise ValueError(f"not a reference a reply address can carry: {about!r}")
     label, pk = match.groups()
-    user_id = int(user_id)
-    marker = INTERNAL_MARKER if internal else ""
     local, domain = _inbox()
-    token = f"{marker}{label}.{pk}.{user_id}.{_signature(about, user_id, internal)}"
-    return f"{local}+{token}@{domain}"
+    signer = _signer(settings.SECRET_KEY)
+
+    def address(user_id, *, internal=False):
+        user_id = int(user_id)
+        value = f"{about}|{user_id}|{'internal' if internal else 'public'}"
+        signature = signer.copy()
+        signature.update(value.encode())
+        marker = INTERNAL_MARKER if internal else ""
+        token = f"{marker}{label}.{pk}.{user_id}.{signature.hexdigest()[:SIGNATURE_LENGTH]}"
+        return f"{local}+{token}@{domain}"
+
+    return address
 
 
 def read_reply_address(address):

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from mailer import outbox
 from mailer.models import reference
-from mailer.replies import reply_address
+from mailer.replies import reply_addresses
 from projects.access import TRIAGER, member_roles, who_hears
 from projects.people import display_name
 from reports.models import CLOSURES, ReportEvent, ReportUserObjectPermission, State
@@ -107,16 +107,16 @@ def reply_routes(report, *, to, members=(), accounts_by_address=None):
     """
     if accounts_by_address is None:
         accounts_by_address = accounts_of(to)
-    about, members = reference(report), set(members)
+    address_of, members = reply_addresses(reference(report)), set(members)
     reply_to, extra = {}, {}
     for address in to:
         user_id = accounts_by_address.get(address)
         if user_id is None:
             continue
-        reply_to[address] = reply_address(about, user_id)
+        reply_to[address] = address_of(user_id)
         extra[address] = {"reply_by_email": True}
         if address in members:
-            internal = reply_address(about, user_id, internal=True)
+            internal = address_of(user_id, internal=True)
             extra[address]["internal_reply_address"] = internal
     return reply_to, extra
 
