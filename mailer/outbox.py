@@ -261,7 +261,11 @@ def send(messages):
     if not messages:
         return
     thread(messages)
-    if connection.vendor == "postgresql" and len(messages) >= COPY_MIN_ROWS:
+    if (
+        connection.vendor == "postgresql"
+        and len(messages) >= COPY_MIN_ROWS
+        and all(message.pk is None for message in messages)  # COPY leaves ids to the sequence
+    ):
         _copy(messages)
     else:
         OutboundEmail.objects.bulk_create(messages, ignore_conflicts=True)
