@@ -207,7 +207,7 @@ class Stencils:
         return text.format(*values), html.format(*values)
 
     def _escape(self, value):
-        """conditional_escape(value), once per distinct plain string of the batch."""
+        """conditional_escape(value), computed once per distinct plain string (see ESCAPED_KEPT)."""
         if value.__class__ is not str:  # SafeString and the like: equal to a str, not the same
             return conditional_escape(value)
         escaped = self._escaped.get(value)
