@@ -132,3 +132,25 @@ def test_a_failed_large_send_leaves_nothing_behind():
         outbox.send([message(n, subject="x" * (n + 250)) for n in range(LARGE)])
     outbox.send([message(n) for n in range(LARGE)])
     assert OutboundEmail.objects.count() == LARGE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_send_outside_a_transaction_skips_conflicts_too():
+    """Callers outside any transaction (autocommit): the COPY's own transaction rolls back on
+    the conflict, and the staging table lives for the session until it is dropped.
+    """
+    outbox.send([message(1, subject="the first one")])
+    messages = [message(n) for n in range(LARGE)]
+    given = as_given(messages)
+
+    outbox.send(messages)
+
+    assert [row[3] for row in as_given(stored())] == [
+        "the first one",
+        *(row[3] for row in given if row[1] != "test.copy:1"),
+    ]
+    # The staging table again (every dedup key conflicts now): none was left behind.
+    again = [message(n) for n in range(LARGE)]
+    before = OutboundEmail.objects.count()
+    outbox.send(again)
+    assert OutboundEmail.objects.count() == before + sum(m.dedup_key is None for m in again)
