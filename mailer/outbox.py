@@ -11,13 +11,16 @@ says it was generated (RFC 3834 Auto-Submitted, and Exchange's X-Auto-Response-S
 that out-of-office replies are not sent back to us, and so that the gateway drops our own mail.
 """
 
+import functools
 import logging
 import re
+from html import escape as escape_html
+from operator import attrgetter
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.template.loader import render_to_string
@@ -92,17 +95,51 @@ def compose(
                 )
         body, html = rendered[key]
         rows.append(
-            OutboundEmail(
-                about=about,
-                dedup_key=f"{dedup_key}:{address}" if dedup_key else None,
-                to=address,
-                subject=subject,
-                body=body,
-                html=html,
-                reply_to=reply_to.get(address, ""),
+            _outbound(
+                about,
+                f"{dedup_key}:{address}" if dedup_key else None,
+                address,
+                subject,
+                body,
+                html,
+                reply_to.get(address, ""),
             )
         )
     return rows
+
+
+# The fields `_outbound` sets, in OutboundEmail's order; the others keep their defaults.
+_COMPOSED = ("about", "dedup_key", "to", "subject", "body", "html", "reply_to")
+
+
+def _outbound(*values):
+    """OutboundEmail(**dict(zip(_COMPOSED, values))), built from positional arguments: Django
+    then assigns every field in order instead of looking each one up in the keywords and
+    asking the others for their defaults, a third of the time (a sweep makes tens of
+    thousands).
+    """
+    at, defaults, made = _positions()
+    row = list(defaults)
+    for position, value in zip(at, values, strict=True):
+        row[position] = value
+    for position, field in made:
+        row[position] = field.get_default()
+    return OutboundEmail(*row)
+
+
+@functools.cache
+def _positions():
+    """(positions of _COMPOSED, every field's default, (position, field) of the defaults made
+    anew for each row: a callable's)."""
+    fields = OutboundEmail._meta.concrete_fields
+    names = [field.attname for field in fields]
+    made = [
+        (at, field)
+        for at, field in enumerate(fields)
+        if field.has_default() and callable(field.default) and field.attname not in _COMPOSED
+    ]
+    defaults = [field.get_default() for field in fields]
+    return [names.index(name) for name in _COMPOSED], defaults, made
 
 
 def _prints(value):
@@ -126,6 +163,7 @@ def _nested(printed):
 # value holds, around the value's name and a "<" that tells whether the template escaped it.
 SLOT_MARK = "\x1e"
 SLOT = re.compile(r"\x1e([\w.]+)(<|&lt;)\x1e")
+ESCAPED_KEPT = 10_000  # escaped values a Stencils keeps at most (see Stencils._escape)
 
 
 class Stencils:
@@ -142,74 +180,177 @@ class Stencils:
     hashable; `printed` maps names to strings the template only prints as `{{ name }}`
     (dotted names reach into dicts: "report.title"), never tests, compares or filters. An empty
     string is no value to print: it joins the shape. One stencil per (template, context, names
-    printed), kept for the life of this object (one batch). The result is what rendering with the
+    printed), kept for the life of this object (one sweep). The result is what rendering with the
     values gives (tests/reports/test_sweep_emails.py, tests/mailer/test_stencils.py); a filter
     that changes a stand-in is an error, not a wrong email.
     """
 
     def __init__(self):
         self._stencils = {}
+        # printed value -> its HTML-escaped form: the recipients of one message share most
+        # values; emptied now and then so that a long sweep does not keep them all.
+        self._escaped = {}
 
     def render(self, template, *, context, printed):
         """(text, HTML) of `template` with `context` and the `printed` values."""
-        shape = {**context, **{name: "" for name, value in printed.items() if value == ""}}
-        printed = {name: value for name, value in printed.items() if value != ""}
-        key = (template, tuple(sorted(shape.items())), tuple(sorted(printed)))
+        if "" in printed.values():
+            empty = [name for name, value in printed.items() if value == ""]
+            context = {**context, **dict.fromkeys(empty, "")}
+            printed = {name: value for name, value in printed.items() if value != ""}
+        key = (template, tuple(sorted(context.items())), tuple(sorted(printed)))
         stencil = self._stencils.get(key)
         if stencil is None:
-            stencil = self._stencils[key] = self._make(template, shape, printed)
-        escaped = {}
-        return tuple(self._fill(parts, printed, escaped) for parts in stencil)
+            stencil = self._stencils[key] = self._make(template, context, printed)
+        text, html, slots = stencil
+        escape = self._escape
+        values = [escape(printed[name]) if escaped else printed[name] for name, escaped in slots]
+        return text.format(*values), html.format(*values)
+
+    def _escape(self, value):
+        """conditional_escape(value), computed once per distinct plain string (see ESCAPED_KEPT)."""
+        if value.__class__ is not str:  # SafeString and the like: equal to a str, not the same
+            return conditional_escape(value)
+        escaped = self._escaped.get(value)
+        if escaped is None:
+            if len(self._escaped) >= ESCAPED_KEPT:
+                self._escaped.clear()
+            # What conditional_escape gives for a plain string, without its lazy wrappers.
+            escaped = self._escaped[value] = escape_html(value)
+        return escaped
 
     @staticmethod
     def _make(template, shape, names):
-        slots = {name: f"{SLOT_MARK}{name}<{SLOT_MARK}" for name in names}
-        full = {**shape, **_nested(slots)}
-        stencil = []
+        """(text, HTML, slots): each rendering as a format string whose fields are positions in
+        `slots`, the (name, escaped) stand-ins the two renderings hold.
+        """
+        stand_ins = {name: f"{SLOT_MARK}{name}<{SLOT_MARK}" for name in names}
+        full = {**shape, **_nested(stand_ins)}
+        slots, formats = {}, []
         for suffix in ("txt", "html"):
-            text = render_to_string(f"emails/{template}.{suffix}", full)
-            # [literal, (name, escaped), literal, (name, escaped), ..., literal]
-            pieces = SLOT.split(text)
-            parts = [pieces[0]]
-            for at in range(1, len(pieces), 3):
-                name, mark, literal = pieces[at : at + 3]
-                parts += [(name, mark != "<"), literal]
-            literals, slots = parts[0::2], parts[1::2]
-            if any(SLOT_MARK in part for part in literals) or {n for n, _ in slots} - set(names):
+            rendered = render_to_string(f"emails/{template}.{suffix}", full)
+            # [literal, name, mark, literal, name, mark, ..., literal]
+            pieces = SLOT.split(rendered)
+            literals = pieces[0::3]
+            found = [
+                (name, mark != "<") for name, mark in zip(pieces[1::3], pieces[2::3], strict=True)
+            ]
+            if any(SLOT_MARK in part for part in literals) or {n for n, _ in found} - set(names):
                 raise ValueError(
                     f"emails/{template}.{suffix} filters a printed value; give it the value "
                     "as the template prints it"
                 )
-            stencil.append(parts)
-        return stencil
+            parts = [_literal(literals[0])]
+            for slot, literal in zip(found, literals[1:], strict=True):
+                parts += [f"{{{slots.setdefault(slot, len(slots))}}}", _literal(literal)]
+            formats.append("".join(parts))
+        return (*formats, list(slots))
 
-    @staticmethod
-    def _fill(parts, printed, escaped):
-        out = []
-        for part in parts:
-            if isinstance(part, str):
-                out.append(part)
-            elif part[1]:
-                name = part[0]
-                if name not in escaped:
-                    escaped[name] = conditional_escape(printed[name])
-                out.append(escaped[name])
-            else:
-                out.append(printed[part[0]])
-        return "".join(out)
+
+def _literal(text):
+    """`text` as a literal of a format string."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def send(messages):
     """Store `messages` in the caller's transaction and have them delivered after commit.
 
     Each message about something is threaded first (`thread`). A message whose dedup key is
-    already in the outbox is not stored again.
+    already in the outbox (or earlier in `messages`) is not stored again. Rows get ids in the
+    order of `messages`; their primary keys are not set on the instances.
     """
     if not messages:
         return
     thread(messages)
-    OutboundEmail.objects.bulk_create(messages, ignore_conflicts=True)
+    if (
+        connection.vendor == "postgresql"
+        and len(messages) >= COPY_MIN_ROWS
+        and all(message.pk is None for message in messages)  # COPY leaves ids to the sequence
+    ):
+        _copy(messages)
+    else:
+        OutboundEmail.objects.bulk_create(messages, ignore_conflicts=True)
     deliver_after_commit()
+
+
+# From this many rows on, PostgreSQL gets the rows by COPY (`_copy`): a sweep writes tens of
+# thousands (issue 15), and building a parametrised INSERT of them, field by field through the
+# ORM and then quoted by the driver, cost more than the server's work. Below it, one INSERT
+# costs fewer statements.
+COPY_MIN_ROWS = 100
+_STAGE = "mailer_outbox_stage"
+
+
+def _copy(messages):
+    """`bulk_create(messages, ignore_conflicts=True)` by COPY: straight into the outbox, in a
+    savepoint, in the order of `messages`. COPY cannot skip a conflicting row; when a dedup key
+    is already stored (or given twice), the savepoint rolls back and `_copy_skipping_conflicts`
+    writes the rows as bulk_create would have. Either way errors are Django's (IntegrityError,
+    DataError), as with bulk_create.
+    """
+    created = OutboundEmail._meta.get_field("created_at")
+    fields = [
+        field
+        for field in OutboundEmail._meta.concrete_fields
+        if not field.primary_key and field is not created
+    ]
+    now = created.pre_save(messages[0], add=True)  # auto_now_add: the time of the write
+    values_of = attrgetter(*(field.attname for field in fields))
+    rows = []
+    for message in messages:
+        message.created_at = now
+        values = values_of(message)
+        if not _AS_IS.issuperset(map(type, values)):
+            values = [
+                field.get_db_prep_save(value, connection)
+                for field, value in zip(fields, values, strict=True)
+            ]
+        rows.append((*values, now))
+    fields.append(created)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    table = quote(OutboundEmail._meta.db_table)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            _copy_rows(cursor, f"COPY {table} ({columns}) FROM STDIN", rows)
+    except IntegrityError:
+        _copy_skipping_conflicts(rows, fields=fields, table=table, columns=columns)
+    for message in messages:  # as bulk_create leaves them
+        message._state.adding, message._state.db = False, connection.alias
+
+
+def _copy_rows(cursor, statement, rows):
+    with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _copy_skipping_conflicts(rows, *, fields, table, columns):
+    """COPY into a temporary staging table, then INSERT ... SELECT ... ON CONFLICT DO NOTHING
+    into the outbox in the rows' order: the first row with a dedup key is stored, unless the
+    outbox had it already.
+    """
+    quote = connection.ops.quote_name
+    definitions = ", ".join(
+        f"{quote(field.column)} {field.db_type(connection)}" for field in fields
+    )
+    with connection.cursor() as cursor:
+        # An error rolls the caller's transaction (or savepoint) back, the table with it.
+        cursor.execute(f"CREATE TEMPORARY TABLE {_STAGE} ({definitions}, n integer)")
+        _copy_rows(
+            cursor,
+            f"COPY {_STAGE} ({columns}, n) FROM STDIN",
+            ((*row, n) for n, row in enumerate(rows)),
+        )
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608 - names from the model's meta
+            f"SELECT {columns} FROM {_STAGE} ORDER BY n ON CONFLICT DO NOTHING"
+        )
+        cursor.execute(f"DROP TABLE {_STAGE}")
+
+
+# Values the driver writes as the ORM would: anything else (a lazy string, a naive datetime)
+# goes through the field's get_db_prep_save first.
+_AS_IS = {str, int, type(None)}
 
 
 def deliver_after_commit():

@@ -20,6 +20,8 @@ nothing is sent for work that rolled back, and nothing decided is lost when the 
 down. Each function here is called by a service inside its transaction.
 """
 
+import re
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
@@ -27,7 +29,7 @@ from django.utils import timezone
 
 from mailer import outbox
 from mailer.models import reference
-from mailer.replies import reply_address
+from mailer.replies import reply_addresses
 from projects.access import TRIAGER, member_roles, who_hears
 from projects.people import display_name
 from reports.models import CLOSURES, ReportEvent, ReportUserObjectPermission, State
@@ -37,6 +39,28 @@ Kind = ReportEvent.Kind
 
 def report_url(report):
     return settings.SITE_URL + reverse("reports:detail", args=[report.tracking_id])
+
+
+# Characters that `reverse` (urllib's quote) writes into a path as they are.
+AS_IS_IN_URL = re.compile(r"[A-Za-z0-9_.~-]+")
+
+
+def report_urls(reports):
+    """{pk: report_url(report)} of many reports, `reverse` run about once (a sweep links
+    thousands): the URL of a tracking ID written as it is in a path is a first such URL with
+    its ID replaced.
+    """
+    urls, around = {}, None
+    for report in reports:
+        tracking_id = report.tracking_id
+        as_is = AS_IS_IN_URL.fullmatch(tracking_id) is not None
+        if around is not None and as_is:
+            urls[report.pk] = tracking_id.join(around)
+            continue
+        urls[report.pk] = url = report_url(report)
+        if as_is and url.count(tracking_id) == 1:
+            around = url.split(tracking_id)
+    return urls
 
 
 def reporter_side(report):
@@ -83,16 +107,16 @@ def reply_routes(report, *, to, members=(), accounts_by_address=None):
     """
     if accounts_by_address is None:
         accounts_by_address = accounts_of(to)
-    about, members = reference(report), set(members)
+    address_of, members = reply_addresses(reference(report)), set(members)
     reply_to, extra = {}, {}
     for address in to:
         user_id = accounts_by_address.get(address)
         if user_id is None:
             continue
-        reply_to[address] = reply_address(about, user_id)
+        reply_to[address] = address_of(user_id)
         extra[address] = {"reply_by_email": True}
         if address in members:
-            internal = reply_address(about, user_id, internal=True)
+            internal = address_of(user_id, internal=True)
             extra[address]["internal_reply_address"] = internal
     return reply_to, extra
 
@@ -127,7 +151,7 @@ def compose(
     )
     if printed is None:
         context = {"report": report, "url": report_url(report), **(context or {})}
-    else:
+    elif "url" not in printed:
         printed = {"url": report_url(report), **printed}
     return outbox.compose(
         template,
@@ -144,12 +168,13 @@ def compose(
     )
 
 
-def contact_notice(*, report, what, to, exclude=None, dedup_key=None, stencils=None):
+def contact_notice(*, report, what, to, exclude=None, dedup_key=None, stencils=None, url=None):
     """Unsaved outbox rows telling contact addresses that `what` happened to the report.
 
     Content-free by construction: the template is given the project's name, the tracking ID,
-    the generic phrase `what` and the link, never the report, so no edit of the template can
-    put its title, text, comments or reporter in a contact's mailbox.
+    the generic phrase `what` and the link (`url`: report_url(report) when the caller has it
+    already), never the report, so no edit of the template can put its title, text, comments
+    or reporter in a contact's mailbox.
     """
     return outbox.compose(
         "contact_notice",
@@ -159,7 +184,7 @@ def contact_notice(*, report, what, to, exclude=None, dedup_key=None, stencils=N
         printed={
             "project_name": report.project.name,
             "tracking_id": report.tracking_id,
-            "url": report_url(report),
+            "url": url or report_url(report),
         },
         stencils=stencils,
         about=reference(report),
@@ -221,6 +246,7 @@ def for_project(
         exclude=exclude,
         dedup_key=dedup_key,
         stencils=stencils,
+        url=(printed or {}).get("url"),
     )
 
 

@@ -41,6 +41,9 @@ def sweep(*, now=None, batch_size=None):
 def sweep_report_reminders(*, now, batch_size=None):
     batch_size = batch_size or settings.REMINDER_BATCH_SIZE
     kinds = reminders.kinds()
+    # Each template is rendered once per shape of message (kind, audience, footer) for the
+    # whole sweep, and every reminder's own strings are put in: no rendering per reminder.
+    stencils = outbox.Stencils()
     total = 0
     while True:
         with transaction.atomic():
@@ -53,13 +56,13 @@ def sweep_report_reminders(*, now, batch_size=None):
             )
             if not batch:
                 break
-            total += _send(batch, kinds=kinds, now=now)
+            total += _send(batch, kinds=kinds, now=now, stencils=stencils)
     if total:
         outbox.deliver_after_commit()  # one delivery run for the whole sweep
     return total
 
 
-def _send(batch, *, kinds, now):
+def _send(batch, *, kinds, now, stencils):
     """Emails of one locked batch in the outbox, reminders marked sent: a constant number of
     queries per batch (closures aside, which run the withdraw transition).
     """
@@ -76,9 +79,7 @@ def _send(batch, *, kinds, now):
             *(address for addresses in collaborators.values() for address in addresses),
         ]
     )
-    # Each template is rendered once per shape of message in the batch (kind, audience, footer),
-    # and every reminder's own strings are put in: no template rendering per reminder.
-    stencils = outbox.Stencils()
+    urls = emails.report_urls(r.report for r in batch)
     messages, closing = [], []
     for reminder in batch:
         report, spec = reminder.report, kinds[reminder.kind]
@@ -90,7 +91,7 @@ def _send(batch, *, kinds, now):
             "label": spec.label,
             "to_reporter": spec.audience == Audience.REPORTER_SIDE,
         }
-        printed = emails.reminder_printed(reminder)
+        printed = {**emails.reminder_printed(reminder), "url": urls[report.pk]}
         dedup_key = f"reports.reminder:{reminder.pk}"
         if spec.audience == Audience.REPORTER_SIDE:
             to = [report.reporter.email, *collaborators.get(report.pk, [])]

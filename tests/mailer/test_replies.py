@@ -5,8 +5,9 @@ address signed for one report *and* one user, with the members' internal marker 
 import re
 
 import pytest
+from django.utils.crypto import salted_hmac
 
-from mailer.replies import ReplyTarget, read_reply_address, reply_address
+from mailer.replies import SALT, ReplyTarget, read_reply_address, reply_address
 
 ABOUT = "reports.report:42"
 
@@ -29,6 +30,18 @@ def test_the_internal_address_reads_back_as_internal():
     assert address.startswith("reply+internal-")
     assert read_reply_address(address) == ReplyTarget(about=ABOUT, user_id=7, internal=True)
     assert address != reply_address(ABOUT, 7)
+
+
+def test_addresses_handed_out_before_stay_the_same():
+    """The signature is salted_hmac's (SHA-256, SECRET_KEY, the module's salt), however it is
+    computed: replies to mail sent by an earlier release keep arriving.
+    """
+    for user_id, internal, marker in ((7, False, ""), (123456, True, "internal-")):
+        value = f"{ABOUT}|{user_id}|{'internal' if internal else 'public'}"
+        signature = salted_hmac(SALT, value, algorithm="sha256").hexdigest()[:20]
+        assert reply_address(ABOUT, user_id, internal=internal) == (
+            f"reply+{marker}reports.report.42.{user_id}.{signature}@disclosure.example.org"
+        )
 
 
 def test_the_address_is_a_short_lower_case_unquoted_local_part():

@@ -331,3 +331,16 @@ class BrokenBackend:
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("mail server down")
+
+
+@pytest.mark.parametrize("site_url", [SITE, "https://reports.example.org/STW-2026-0001"])
+def test_the_links_of_many_reports_are_each_reports_own(settings, site_url):
+    """reports.emails.report_urls (the sweep links thousands of reports at once) gives what
+    report_url gives each, tracking IDs that a path quotes and a site URL holding an ID included.
+    """
+    settings.SITE_URL = site_url
+    tracking_ids = ["STW-2026-0001", "STW-2026-0002", "Ä B%1", "ACME-2026-0001", "x~y_z.1"]
+    reports = [Report(pk=n, tracking_id=value) for n, value in enumerate(tracking_ids, start=1)]
+    urls = emails.report_urls(reports)
+    assert urls == {report.pk: emails.report_url(report) for report in reports}
+    assert urls[4] == f"{site_url}/reports/ACME-2026-0001/"
