@@ -83,15 +83,11 @@ def reply_addresses(about):
         raise ValueError(f"not a reference a reply address can carry: {about!r}")
     label, pk = match.groups()
     local, domain = _inbox()
-    signer = _signer(settings.SECRET_KEY)
 
     def address(user_id, *, internal=False):
         user_id = int(user_id)
-        value = f"{about}|{user_id}|{'internal' if internal else 'public'}"
-        signature = signer.copy()
-        signature.update(value.encode())
         marker = INTERNAL_MARKER if internal else ""
-        token = f"{marker}{label}.{pk}.{user_id}.{signature.hexdigest()[:SIGNATURE_LENGTH]}"
+        token = f"{marker}{label}.{pk}.{user_id}.{_signature(about, user_id, internal)}"
         return f"{local}+{token}@{domain}"
 
     return address
