@@ -11,6 +11,7 @@ nobody answered is a transition.
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from mailer import outbox
@@ -44,12 +45,12 @@ def sweep_report_reminders(*, now, batch_size=None):
     # Each template is rendered once per shape of message (kind, audience, footer) for the
     # whole sweep, and every reminder's own strings are put in: no rendering per reminder.
     stencils = outbox.Stencils()
-    total = 0
+    total, after = 0, Q()
     while True:
         with transaction.atomic():
             batch = list(
                 Reminder.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(sent_at__isnull=True, send_at__lte=now, kind__in=list(kinds))
+                .filter(after, sent_at__isnull=True, send_at__lte=now, kind__in=list(kinds))
                 .select_related("report__project", "report__reporter")
                 .only(*BATCH_COLUMNS)
                 .order_by("send_at", "pk")[:batch_size]
@@ -57,6 +58,11 @@ def sweep_report_reminders(*, now, batch_size=None):
             if not batch:
                 break
             total += _send(batch, kinds=kinds, now=now, stencils=stencils)
+        # The next batch starts after this one in the pending index: the sent reminders' old
+        # entries stay in it until vacuum (and, in one enclosing transaction, stay unmarked),
+        # so starting from the top again would step over all of them once per batch.
+        last = batch[-1]
+        after = Q(send_at__gt=last.send_at) | Q(send_at=last.send_at, pk__gt=last.pk)
     if total:
         outbox.deliver_after_commit()  # one delivery run for the whole sweep
     return total
