@@ -36,6 +36,11 @@ class Receiver:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
+                if len(body) < length:
+                    # The sender died mid-request (a worker killed by a test): a server gets no
+                    # request out of that, only a broken connection.
+                    self.close_connection = True
+                    return
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 with receiver.lock:
