@@ -55,23 +55,27 @@ def errors(*codes):
 # --- Access ---------------------------------------------------------------------------------------
 
 
+def within_token_project(request, project_id):
+    """404 unless `project_id` is the project the request's token is restricted to (if any):
+    outside it, the token sees nothing, as if it did not exist."""
+    restricted = restricted_project_id(request)
+    if restricted is not None and project_id != restricted:
+        raise Http404
+
+
 def report_access(request, tracking_id):
     """The report as the token's owner may see it (reports.access), within the token's project:
     404 for anything else.
     """
     access = access_report(request.user, tracking_id)
-    restricted = restricted_project_id(request)
-    if restricted is not None and access.report.project_id != restricted:
-        raise Http404
+    within_token_project(request, access.report.project_id)
     return access
 
 
 def members_access(request, slug):
     """The project whose members the token's owner manages (projects.access), or 404."""
     project = access_members(request.user, slug)
-    restricted = restricted_project_id(request)
-    if restricted is not None and project.pk != restricted:
-        raise Http404
+    within_token_project(request, project.pk)
     return project
 
 
