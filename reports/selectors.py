@@ -187,6 +187,10 @@ ROW_COLUMNS = (
     "assignee__profile__display_name",
 )
 OWN_COLUMNS = len(QueueRow._fields) - 2
+PROJECT_ID, ASSIGNEE_ID = (
+    QueueRow._fields.index("project_id"),
+    QueueRow._fields.index("assignee_id"),
+)
 
 
 @functools.cache
@@ -204,7 +208,7 @@ def queue_rows(reports):
     for values in reports:
         own = values[:OWN_COLUMNS]
         slug, name, email, display_name = values[OWN_COLUMNS:]
-        project_id, assignee_id = own[12], own[14]
+        project_id, assignee_id = own[PROJECT_ID], own[ASSIGNEE_ID]
         project = projects.get(project_id)
         if project is None:
             project = projects[project_id] = RowProject(project_id, slug, name)
