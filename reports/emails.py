@@ -20,8 +20,6 @@ nothing is sent for work that rolled back, and nothing decided is lost when the 
 down. Each function here is called by a service inside its transaction.
 """
 
-import re
-
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
@@ -32,6 +30,7 @@ from mailer.models import reference
 from mailer.replies import reply_addresses
 from projects.access import TRIAGER, member_roles, who_hears
 from projects.people import display_name
+from reports.links import detail_paths
 from reports.models import CLOSURES, ReportEvent, ReportUserObjectPermission, State
 
 Kind = ReportEvent.Kind
@@ -41,26 +40,12 @@ def report_url(report):
     return settings.SITE_URL + reverse("reports:detail", args=[report.tracking_id])
 
 
-# Characters that `reverse` (urllib's quote) writes into a path as they are.
-AS_IS_IN_URL = re.compile(r"[A-Za-z0-9_.~-]+")
-
-
 def report_urls(reports):
     """{pk: report_url(report)} of many reports, `reverse` run about once (a sweep links
-    thousands): the URL of a tracking ID written as it is in a path is a first such URL with
-    its ID replaced.
+    thousands).
     """
-    urls, around = {}, None
-    for report in reports:
-        tracking_id = report.tracking_id
-        as_is = AS_IS_IN_URL.fullmatch(tracking_id) is not None
-        if around is not None and as_is:
-            urls[report.pk] = tracking_id.join(around)
-            continue
-        urls[report.pk] = url = report_url(report)
-        if as_is and url.count(tracking_id) == 1:
-            around = url.split(tracking_id)
-    return urls
+    path = detail_paths()
+    return {report.pk: settings.SITE_URL + path(report.tracking_id) for report in reports}
 
 
 def reporter_side(report):

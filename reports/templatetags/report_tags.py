@@ -1,12 +1,12 @@
 from html import escape
 
 from django import template
-from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.timezone import get_current_timezone
 
 from projects.people import named, shown_name
 from reports.access import member_may
+from reports.links import detail_paths
 from reports.models import Severity, State
 from reports.selectors import QUEUE
 
@@ -61,7 +61,6 @@ ROW = (
 )
 ASSIGNEE = '<td class="d-none d-md-table-cell">{}</td>'
 CVE_BADGE = ' <span class="badge text-bg-danger">CVE</span>'
-PLACEHOLDER = "TRACKING-ID"
 
 
 @register.simple_tag
@@ -73,7 +72,7 @@ def report_rows(reports, *, viewer, now, view, progress):
     access rule `view_internal`, by the viewer's role there); `progress`: {report id:
     "done/total"}, the advisories' checklist column (incident_tags.checklist_progress).
     """
-    detail = reverse("reports:detail", args=[PLACEHOLDER])  # tracking IDs need no quoting
+    detail = detail_paths()
     queue = view == QUEUE
     zone = get_current_timezone()
     projects = {}  # project id: (its name escaped, whether the viewer's role sees internals)
@@ -100,7 +99,7 @@ def _row(report, project, internal, now, zone, queue, progress, detail):
         assignee = ASSIGNEE.format(assignee)
     tracking_id = escape(report.tracking_id)
     return ROW.format(
-        url=detail.replace(PLACEHOLDER, tracking_id),
+        url=escape(detail(report.tracking_id)),
         tracking_id=tracking_id,
         title=escape(report.title),
         project=project,
