@@ -25,7 +25,7 @@ def start_of_day(day):
 class Disclosure(models.Model):
     """When a report's vulnerability becomes public, and the incident work towards it.
 
-    One per report, opened in the transaction that files it (advisories.services.open_disclosure,
+    One per report, opened in the transaction that files it (advisories.services.start_disclosure,
     registered as an intake hook by the glue).
     """
 

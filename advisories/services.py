@@ -45,8 +45,17 @@ def _event(report, *, by, message, public):
 # --- Disclosure ---------------------------------------------------------------------------------
 
 
+def start_disclosure(report):
+    """A new report's Disclosure, with the policy's date, in one INSERT (intake hook: called in
+    the transaction that files the report)."""
+    disclosure = Disclosure(report=report)
+    disclosure.due = disclosure.compute_due()
+    disclosure.save(force_insert=True)
+    return disclosure
+
+
 def open_disclosure(report):
-    """The report's Disclosure, with the policy's date (intake hook: called as it is filed)."""
+    """The report's Disclosure, with the policy's date (opened now if the report has none)."""
     disclosure, created = Disclosure.objects.get_or_create(report=report)
     disclosure.report = report  # the caller's (locked) instance, revision loaded
     if created:

@@ -25,7 +25,7 @@ class DisclosureConfig(AppConfig):
         # Scheduled advisories are published by the same sweep, on their disclosure date.
         extensions.register_reminders(publication.SCHEDULED_PUBLICATIONS)
         # What the apps above reports keep per report exists from the moment it is filed.
-        extensions.register_intake(advisory_services.open_disclosure)
+        extensions.register_intake(advisory_services.start_disclosure)
         # Register every app's tasks now, so services can start them by name (including in
         # eager mode, where nothing else imports the task modules).
         app.autodiscover_tasks(force=True)

@@ -372,7 +372,7 @@ def file_report(*, project, reporter, fields, files=(), credit=None, received=No
             CreditPreference.objects.create(
                 report=report, user=reporter, **_credit_choice(**credit)
             )
-        _store_attachments(report, by=reporter, files=files)
+        _store_attachments(report, by=reporter, files=files, new=True)
     return report
 
 
@@ -428,13 +428,15 @@ def _create_report(*, project, reporter, fields, received=None, revision=None):
     return report
 
 
-def _check_quotas(report, *, by, files):
+def _check_quotas(report, *, by, files, new=False):
     """At most ATTACHMENTS_PER_REPORT files on a report, at most ATTACHMENT_QUOTA_BYTES stored by
-    one person over all reports (the form caps each upload; these cap what piles up).
+    one person over all reports (the form caps each upload; these cap what piles up). `new`: the
+    report is being filed and holds none yet.
     """
     if not files:
         return
-    if report.attachments.count() + len(files) > settings.ATTACHMENTS_PER_REPORT:
+    held = 0 if new else report.attachments.count()
+    if held + len(files) > settings.ATTACHMENTS_PER_REPORT:
         raise ReportError(
             f"A report holds at most {settings.ATTACHMENTS_PER_REPORT} attachments; "
             "nothing was uploaded."
@@ -473,13 +475,13 @@ def removing_files_on_failure():
         enclosing.extend(written)
 
 
-def _store_attachments(report, *, by, files):
+def _store_attachments(report, *, by, files, new=False):
     """Write the files to private storage (inside `removing_files_on_failure`), each once, as
     the upload handler holds it (in memory, or moved from its temporary file), and their rows
-    in one INSERT.
+    in one INSERT. `new`: see `_check_quotas`.
     """
     stored = _files_written.get()
-    _check_quotas(report, by=by, files=files)
+    _check_quotas(report, by=by, files=files, new=new)
     attachments = []
     for upload in files:
         attachment = Attachment(report=report, uploaded_by=by, name=upload.name, size=upload.size)

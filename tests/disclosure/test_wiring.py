@@ -73,7 +73,7 @@ def test_the_glue_registers_every_apps_reminders_and_the_disclosure_intake_hook(
         project_reminders.END_OF_SUPPORT,
         publication.SCHEDULED_PUBLICATIONS,
     )
-    assert extensions.intake_hooks() == (advisory_services.open_disclosure,)
+    assert extensions.intake_hooks() == (advisory_services.start_disclosure,)
     kinds = report_reminders.kinds()
     assert set(report_reminders.Kind) | set(advisory_reminders.Kind) == set(kinds)
 

@@ -96,8 +96,8 @@ def test_database_failure_after_the_files_were_written_removes_them(seeded, monk
     store = services._store_attachments
     written = []
 
-    def store_then_fail(report, *, by, files):
-        store(report, by=by, files=files)
+    def store_then_fail(report, *, by, files, **kwargs):
+        store(report, by=by, files=files, **kwargs)
         written.extend(stored_files(settings))
         raise OperationalError("the connection dropped after the files were written")
 

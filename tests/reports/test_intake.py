@@ -320,14 +320,14 @@ def test_one_filing_with_an_attachment_takes_a_fixed_number_of_queries(
     # Request: user, roles (the session comes from the cache). View: project, revision in
     # force, its version matrix (the form's and the service's). file_report: blocked sender;
     # [savepoint: the filing]; project row locked; tracking number (one upsert); report;
-    # "created" event; disclosure (get, [savepoint], insert, [release], due date); the
+    # "created" event; disclosure (one insert, its date computed first); the
     # disclosure date read by its planner; reminders (one insert); the emails, acknowledgment
     # and news to the members together (members, the accounts of the reporter's and the
     # members' addresses, two thread lookups, one insert for all); the unclaimed-project check
-    # ([savepoint], members exist, [release]); credit choice (insert); caps (attachments of the
-    # report, uploads of the person); attachment (one insert); [release].
+    # ([savepoint], members exist, [release]); credit choice (insert); cap (uploads of the person:
+    # the new report holds none); attachment (one insert); [release].
     # The same with one member and six, and for the first report of the year as for later ones.
-    with django_assert_num_queries(31):
+    with django_assert_num_queries(26):
         response = submit(signed_in, "stalwart", STALWART_REPORT, upload)
     assert response.status_code == 302
     report = Report.objects.latest("pk")

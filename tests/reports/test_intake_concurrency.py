@@ -170,7 +170,7 @@ def test_sequential_reports_get_consecutive_ids_and_a_new_year_starts_at_one(
 
 @pytest.mark.django_db
 def test_a_failed_filing_leaves_no_gap(project, reporter, monkeypatch):
-    def broken_storage(report, *, by, files):
+    def broken_storage(report, *, by, files, **kwargs):
         raise OSError("disk full")
 
     with time_machine.travel(dt.datetime(2026, 3, 1, tzinfo=dt.UTC), tick=False):
