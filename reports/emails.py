@@ -266,6 +266,9 @@ def new_report(report, *, received=None):
     # One account lookup, one threading lookup and one delivery task for the whole filing.
     members = member_roles([report.project_id])[report.project_id]
     accounts = accounts_of([report.reporter.email, *(address for address, _ in members)])
+    # The members' messages differ only in the reply addresses of their footers: rendered
+    # once, the addresses put in (outbox.Stencils), not once per member.
+    stencils = outbox.Stencils()
     acknowledgment = compose(
         "report_received",
         report=report,
@@ -277,6 +280,7 @@ def new_report(report, *, received=None):
             "sign_in_url": settings.SITE_URL + reverse("account_request_login_code"),
         },
         accounts=accounts,
+        stencils=stencils,
     )
     news = for_project(
         "new_report",
@@ -285,6 +289,7 @@ def new_report(report, *, received=None):
         minimum=TRIAGER,
         members=members,
         accounts=accounts,
+        stencils=stencils,
     )
     outbox.send([*acknowledgment, *news])
 

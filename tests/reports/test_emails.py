@@ -344,3 +344,48 @@ def test_the_links_of_many_reports_are_each_reports_own(settings, site_url):
     urls = emails.report_urls(reports)
     assert urls == {report.pk: emails.report_url(report) for report in reports}
     assert urls[4] == f"{site_url}/reports/ACME-2026-0001/"
+
+
+def test_a_filings_emails_are_each_what_its_own_rendering_gives(
+    project, reporter, maintainer, triager, project_admin, version, monkeypatch
+):
+    """new_report renders the members' message once and puts each member's reply addresses in
+    (outbox.Stencils); every message must be byte for byte what rendering it alone gives."""
+    from django.template.loader import render_to_string
+
+    from mailer import outbox
+
+    class RenderingEach:  # the templates rendered for every message, as before stencils
+        def render(self, template, *, context, printed):
+            full = {**context, **outbox._nested(printed)}
+            return tuple(
+                render_to_string(f"emails/{template}.{suffix}", full) for suffix in ("txt", "html")
+            )
+
+    report = file(
+        reporter,
+        project,
+        title="<Heap> & overflow",
+        affected_version="2.1",
+        affected_versions=["2.x"],
+    )
+    sent, renders = [], []
+
+    def counted(name, context):
+        renders.append(name)
+        return render_to_string(name, context)
+
+    monkeypatch.setattr(outbox, "send", sent.append)
+    monkeypatch.setattr(outbox, "render_to_string", counted)
+    emails.new_report(report)
+    # Two renderings (text, HTML) per shape: the acknowledgment, the members' news.
+    assert len(renders) == 4
+    monkeypatch.setattr(outbox, "Stencils", RenderingEach)
+    emails.new_report(report)
+    stenciled, each = (
+        [(m.to, m.subject, m.body, m.html, m.reply_to) for m in rows] for rows in sent
+    )
+    assert stenciled == each
+    assert len(stenciled) == 4  # the reporter and three members, each with their own address
+    assert len({reply_to for *_, reply_to in stenciled}) == 4
+    assert all("&lt;Heap&gt; &amp; overflow" in html for _, _, _, html, _ in stenciled)
