@@ -5,6 +5,8 @@ rows: triager < maintainer < admin. Superusers act as admins of every project. T
 keep their own action tables (reports.access, advisories.access) built on these roles.
 """
 
+import functools
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -58,12 +60,54 @@ def roles_of(user):
     return dict(Membership.objects.filter(user=user).values_list("project_id", "role"))
 
 
+# Beside them, the same query's slug and name of those projects: the queue's project filter and
+# counts name them on every page, and read them here rather than in a query of their own.
+PROJECTS_MEMO = "_member_projects"
+PROJECT_FIELDS = ("id", "slug", "name")  # in the order of Project's fields (Model.from_db)
+
+
 def remember_roles(user):
-    """Read the user's roles once for the whole request (the request's gate calls this)."""
-    roles = roles_of(user)
-    if user.is_authenticated:
-        setattr(user, ROLES_MEMO, roles)
+    """Read the user's roles once for the whole request (the request's gate calls this), and in
+    the same query the slug and name of their projects (`member_projects`).
+    """
+    if not user.is_authenticated or not user.is_active:
+        return {}
+    memo = getattr(user, ROLES_MEMO, None)
+    if memo is not None:
+        return memo
+    rows = _membership_rows().filter(user_id=user.pk)
+    roles, projects = {}, []
+    for project_id, role, slug, name in rows:
+        roles[project_id] = role
+        projects.append(Project.from_db(rows.db, PROJECT_FIELDS, (project_id, slug, name)))
+    setattr(user, ROLES_MEMO, roles)
+    setattr(user, PROJECTS_MEMO, projects)
     return roles
+
+
+@functools.cache
+def _membership_rows():
+    """remember_roles' query without its user, its columns and join resolved once per process (a
+    request clones it and adds the user: half the cost of building it). Never evaluated itself.
+    """
+    return Membership.objects.order_by("project__name", "project_id").values_list(
+        "project_id", "role", "project__slug", "project__name"
+    )
+
+
+def member_projects(user):
+    """The projects where the user holds a role, by name, with only their slug and name loaded
+    (superusers: only those where they hold one). Read with the request's roles (the gate's
+    `remember_roles`), else in one query.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return []
+    memo = getattr(user, PROJECTS_MEMO, None)
+    if memo is not None:
+        return memo
+    return list(
+        Project.objects.only("slug", "name").filter(memberships__user=user).order_by("name", "pk")
+    )
 
 
 def needs_second_factor(user, roles=None):
