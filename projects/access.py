@@ -7,6 +7,7 @@ keep their own action tables (reports.access, advisories.access) built on these 
 
 import functools
 
+from django.db import connections, router
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -75,24 +76,35 @@ def remember_roles(user):
     memo = getattr(user, ROLES_MEMO, None)
     if memo is not None:
         return memo
-    rows = _membership_rows().filter(user_id=user.pk)
+    alias = router.db_for_read(Membership)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_membership_sql(alias), [user.pk])
+        rows = cursor.fetchall()
     roles, projects = {}, []
     for project_id, role, slug, name in rows:
         roles[project_id] = role
-        projects.append(Project.from_db(rows.db, PROJECT_FIELDS, (project_id, slug, name)))
+        projects.append(Project.from_db(alias, PROJECT_FIELDS, (project_id, slug, name)))
     setattr(user, ROLES_MEMO, roles)
     setattr(user, PROJECTS_MEMO, projects)
     return roles
 
 
 @functools.cache
-def _membership_rows():
-    """remember_roles' query without its user, its columns and join resolved once per process (a
-    request clones it and adds the user: half the cost of building it). Never evaluated itself.
+def _membership_sql(alias):
+    """remember_roles' query, as the ORM writes it, with the user's id its one parameter: written
+    once per process rather than on every request (building it cost more than running it).
     """
-    return Membership.objects.order_by("project__name", "project_id").values_list(
-        "project_id", "role", "project__slug", "project__name"
+    query = (
+        Membership.objects.using(alias)
+        .filter(user_id=0)
+        .order_by("project__name", "project_id")
+        .values_list("project_id", "role", "project__slug", "project__name")
+        .query
     )
+    sql, params = query.get_compiler(alias).as_sql()
+    if tuple(params) != (0,):
+        raise RuntimeError(f"expected the user's id as the only parameter, not {params!r}")
+    return sql
 
 
 def member_projects(user):
