@@ -5,6 +5,9 @@ rows: triager < maintainer < admin. Superusers act as admins of every project. T
 keep their own action tables (reports.access, advisories.access) built on these roles.
 """
 
+import functools
+
+from django.db import connections, router
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -58,12 +61,70 @@ def roles_of(user):
     return dict(Membership.objects.filter(user=user).values_list("project_id", "role"))
 
 
+# Beside them, the same query's slug and name of those projects: the queue's project filter and
+# counts name them on every page, and read them here rather than in a query of their own.
+PROJECTS_MEMO = "_member_projects"
+PROJECT_FIELDS = ("id", "slug", "name")  # in the order of Project's fields (Model.from_db)
+
+
 def remember_roles(user):
-    """Read the user's roles once for the whole request (the request's gate calls this)."""
-    roles = roles_of(user)
-    if user.is_authenticated:
-        setattr(user, ROLES_MEMO, roles)
+    """Read the user's roles once for the whole request (the request's gate calls this), and in
+    the same query the slug and name of their projects (`member_projects`).
+    """
+    if not user.is_authenticated or not user.is_active:
+        return {}
+    memo = getattr(user, ROLES_MEMO, None)
+    if memo is not None:
+        return memo
+    alias = router.db_for_read(Membership)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_membership_sql(alias), [user.pk])
+        rows = cursor.fetchall()
+    roles, projects = {}, []
+    for project_id, role, slug, name in rows:
+        roles[project_id] = role
+        projects.append(Project.from_db(alias, PROJECT_FIELDS, (project_id, slug, name)))
+    setattr(user, ROLES_MEMO, roles)
+    setattr(user, PROJECTS_MEMO, projects)
     return roles
+
+
+@functools.cache
+def _membership_sql(alias):
+    """remember_roles' query, as the ORM writes it, with the user's id its one parameter: written
+    once per process rather than on every request (building it cost more than running it).
+    """
+    query = (
+        Membership.objects.using(alias)
+        .filter(user_id=0)
+        .order_by("project__name", "project_id")
+        .values_list("project_id", "role", "project__slug", "project__name")
+        .query
+    )
+    sql, params = query.get_compiler(alias).as_sql()
+    if tuple(params) != (0,):
+        raise RuntimeError(f"expected the user's id as the only parameter, not {params!r}")
+    return sql
+
+
+def remembered_projects(user):
+    """member_projects as the request's gate read them with the roles, or None if it did not."""
+    return getattr(user, PROJECTS_MEMO, None)
+
+
+def member_projects(user):
+    """The projects where the user holds a role, by name, with only their slug and name loaded
+    (superusers: only those where they hold one). Read with the request's roles (the gate's
+    `remember_roles`), else in one query.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return []
+    memo = remembered_projects(user)
+    if memo is not None:
+        return memo
+    return list(
+        Project.objects.only("slug", "name").filter(memberships__user=user).order_by("name", "pk")
+    )
 
 
 def needs_second_factor(user, roles=None):

@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
 
+from projects.access import member_projects, remembered_projects
 from projects.models import Project
 from reports import search as search_reports
 from reports.models import (
@@ -162,7 +163,8 @@ class QueueRow(NamedTuple):
 
 # What QueueRow is read from: its own columns in order, then the project's and the assignee's.
 # The checklist columns (advisories' incident tags) come by a join on the report's key rather
-# than a query of their own.
+# than a query of their own. The project's columns are left out where the request knows the
+# projects already (a member's queue: `_known_projects`): one join less to plan on every page.
 ROW_COLUMNS = (
     "pk",
     "tracking_id",
@@ -186,6 +188,7 @@ ROW_COLUMNS = (
     "assignee__email",
     "assignee__profile__display_name",
 )
+PROJECT_COLUMNS = ("project__slug", "project__name")
 OWN_COLUMNS = len(QueueRow._fields) - 2
 PROJECT_ID, ASSIGNEE_ID = (
     QueueRow._fields.index("project_id"),
@@ -194,24 +197,35 @@ PROJECT_ID, ASSIGNEE_ID = (
 
 
 @functools.cache
-def row_query():
+def row_query(*, with_project=True):
     """Report.objects.values_list(*ROW_COLUMNS), resolved once per process: a page clones it
     and adds its filters, rather than resolving the columns and their joins again (half of
-    building the page's query). Never evaluated itself.
+    building the page's query). Never evaluated itself. Without the project's columns (and
+    join) for callers that know the rows' projects (queue_rows' `projects`).
     """
-    return Report.objects.values_list(*ROW_COLUMNS)
+    if with_project:
+        return Report.objects.values_list(*ROW_COLUMNS)
+    return Report.objects.values_list(*(c for c in ROW_COLUMNS if c not in PROJECT_COLUMNS))
 
 
-def queue_rows(reports):
-    """QueueRow of each of `reports` (row_query() filtered, ordered and sliced), one query."""
-    projects, people, rows = {}, {}, []
+def queue_rows(reports, *, projects=None):
+    """QueueRow of each of `reports` (row_query() filtered, ordered and sliced), one query.
+    `projects`: {id: RowProject} of every project the rows can belong to, when they were read
+    without their project's columns (row_query(with_project=False)).
+    """
+    known = projects is not None
+    projects, people, rows = dict(projects or {}), {}, []
     for values in reports:
         own = values[:OWN_COLUMNS]
-        slug, name, email, display_name = values[OWN_COLUMNS:]
         project_id, assignee_id = own[PROJECT_ID], own[ASSIGNEE_ID]
-        project = projects.get(project_id)
-        if project is None:
-            project = projects[project_id] = RowProject(project_id, slug, name)
+        if known:
+            email, display_name = values[OWN_COLUMNS:]
+            project = projects[project_id]
+        else:
+            slug, name, email, display_name = values[OWN_COLUMNS:]
+            project = projects.get(project_id)
+            if project is None:
+                project = projects[project_id] = RowProject(project_id, slug, name)
         assignee = None
         if assignee_id is not None:
             assignee = people.get(assignee_id)
@@ -256,9 +270,11 @@ def report_queue(*, user, now, viewer=None, view=QUEUE, project=None, state="", 
         if viewer is None or viewer.shared_ids is None:
             viewer = Viewer.of(user)
         reports = row_query().filed_by_or_shared_with(viewer)
+        known = None
     else:
         viewer = viewer or Viewer.of(user, shared=False)
-        reports = row_query().of_viewers_projects(viewer)
+        known = _known_projects(viewer)
+        reports = row_query(with_project=known is None).of_viewers_projects(viewer)
     if project is not None:
         reports = reports.filter(project=project)
     if state == "open":
@@ -276,14 +292,28 @@ def report_queue(*, user, now, viewer=None, view=QUEUE, project=None, state="", 
         reports = search_reports.matching(reports, text=search, viewer=viewer)
         exact = Q(tracking_id=search_reports.tracking_id_of(search))
         if not cursor:
-            pinned = queue_rows(reports.filter(exact))
+            pinned = queue_rows(reports.filter(exact), projects=known)
         reports = reports.exclude(exact)
     order = SORTS[sort]
     if cursor:
         reports = reports.filter(order.after(*decode_cursor(cursor, sort)))
-    rows = queue_rows(reports.order_by(*order.order_by())[: page_size + 1])
+    rows = queue_rows(reports.order_by(*order.order_by())[: page_size + 1], projects=known)
     next_cursor = encode_cursor(sort, rows[page_size - 1]) if len(rows) > page_size else None
     return QueuePage(reports=pinned + rows[:page_size], next_cursor=next_cursor)
+
+
+def _known_projects(viewer):
+    """{id: RowProject} of the projects of a member's queue when the request read them with the
+    roles (projects.access.remember_roles), so that its rows need not join them; else None
+    (superusers' queue holds every project).
+    """
+    if viewer.sees_everything:
+        return None
+    remembered = remembered_projects(viewer.user)
+    if remembered is None:
+        return None
+    known = {p.pk: RowProject(p.pk, p.slug, p.name) for p in remembered}
+    return known if known.keys() >= viewer.roles.keys() else None
 
 
 @dataclasses.dataclass
@@ -335,6 +365,16 @@ def forget_queue_counts(project_id):
     """After the transaction commits, the project's queue counts are counted again (they
     change with a filing and with any report's state or deadlines)."""
     transaction.on_commit(lambda: cache.delete(_counts_key(project_id)))
+
+
+def list_projects(viewer, view):
+    """queue_projects as a list, for the site's list page. The queue's are those where the
+    viewer holds a role, read with the request's roles (projects.access.member_projects): no
+    query of their own.
+    """
+    if view == QUEUE and not viewer.sees_everything:
+        return member_projects(viewer.user)
+    return list(queue_projects(viewer, view))
 
 
 def queue_projects(viewer, view):

@@ -61,7 +61,7 @@ def report_list(request):
     follows), with search, filters, sorts and keyset pages.
     """
     viewer, view = selectors.list_viewer(request.user, request.GET.get("view", ""))
-    projects = list(selectors.queue_projects(viewer, view))
+    projects = selectors.list_projects(viewer, view)
     filters = forms.queue_filters(
         request.GET, projects=projects, sorts=selectors.SORTS, default_sort=selectors.DEFAULT_SORT
     )

@@ -51,6 +51,7 @@ def checklist_progress(reports, viewer):
     """{report id: "3/12"} for the page's reports with a started checklist in the viewer's own
     projects (checklist progress is internal): one query per page at most.
     """
-    mine = [report for report in reports if viewer.role_in(report.project_id)]
+    members_of = {pk for pk in {report.project_id for report in reports} if viewer.role_in(pk)}
+    mine = [report for report in reports if report.project_id in members_of]
     progress = selectors.checklist_progress(mine) if mine else {}
     return {pk: f"{done}/{total}" for pk, (done, total) in progress.items()}
