@@ -17,11 +17,13 @@ class OutboundEmail(models.Model):
         blank=True,
         help_text='What the message is about, as "app.model:pk" (e.g. "reports.report:42").',
     )
-    dedup_key = models.CharField(
+    # Unique by a constraint of Meta rather than unique=True: on PostgreSQL the field's flag also
+    # makes a second index for LIKE queries, which nothing runs, and every row (a sweep writes
+    # tens of thousands) paid for keeping it. NULL, not "": most rows have no key, and unique.
+    dedup_key = models.CharField(  # noqa: DJ001
         max_length=255,
         null=True,
         blank=True,
-        unique=True,
         help_text="Set where a message must never be made twice (one reminder, one address).",
     )
     to = models.EmailField()
@@ -52,12 +54,18 @@ class OutboundEmail(models.Model):
                 condition=Q(sent_at__isnull=True),
                 name="outbox_pending_idx",
             ),
-            # "Which emails went out about this report": the audit view and support questions.
-            models.Index(fields=["about", "created_at"], name="outbox_about_idx"),
             # Threading (mailer.outbox.thread): the latest message about A to each recipient,
             # the highest id (ids grow with time). Received mail is threaded on InboundEmail's
             # (about, received_at): one report's inbound messages are few enough to read them all.
+            # Also "which emails went out about this report" (about = A, in id order): a second
+            # index on (about, created_at) for that cost every row written its upkeep.
             models.Index(fields=["about", "to", "id"], name="outbox_thread_idx"),
+        ]
+        constraints = [
+            # The name the field's former unique=True gave it: the constraint stays as it was.
+            models.UniqueConstraint(
+                fields=["dedup_key"], name="mailer_outboundemail_dedup_key_key"
+            ),
         ]
 
     def __str__(self):

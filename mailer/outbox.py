@@ -311,15 +311,22 @@ def _copy(messages):
     table = quote(OutboundEmail._meta.db_table)
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            _copy_rows(cursor, f"COPY {table} ({columns}) FROM STDIN", rows)
+            _copy_rows(cursor, table, columns, fields, rows)
     except IntegrityError:
         _copy_skipping_conflicts(rows, fields=fields, table=table, columns=columns)
     for message in messages:  # as bulk_create leaves them
         message._state.adding, message._state.db = False, connection.alias
 
 
-def _copy_rows(cursor, statement, rows):
+def _copy_rows(cursor, table, columns, fields, rows, *, types=()):
+    """COPY `rows` into `table` in binary: the text format has the driver escape every body
+    in Python (a sweep's 48k rows: 0.3 s of its CPU; binary 0.07 s). Binary values must be of
+    the columns' types exactly: the fields' (and `types`, of the columns after theirs).
+    """
+    statement = f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
     with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
+        # "varchar(100)" -> "varchar": the driver knows types by name, without modifiers.
+        copy.set_types([*(field.db_type(connection).split("(")[0] for field in fields), *types])
         for row in rows:
             copy.write_row(row)
 
@@ -338,8 +345,11 @@ def _copy_skipping_conflicts(rows, *, fields, table, columns):
         cursor.execute(f"CREATE TEMPORARY TABLE {_STAGE} ({definitions}, n integer)")
         _copy_rows(
             cursor,
-            f"COPY {_STAGE} ({columns}, n) FROM STDIN",
+            _STAGE,
+            f"{columns}, n",
+            fields,
             ((*row, n) for n, row in enumerate(rows)),
+            types=["integer"],
         )
         cursor.execute(
             f"INSERT INTO {table} ({columns}) "  # noqa: S608 - names from the model's meta
