@@ -214,13 +214,15 @@ def queue_rows(reports, *, projects=None):
     without their project's columns (row_query(with_project=False)).
     """
     known = projects is not None
-    projects, people, rows = dict(projects or {}), {}, []
+    projects, people, rows, unknown = dict(projects or {}), {}, [], set()
     for values in reports:
         own = values[:OWN_COLUMNS]
         project_id, assignee_id = own[PROJECT_ID], own[ASSIGNEE_ID]
         if known:
             email, display_name = values[OWN_COLUMNS:]
-            project = projects[project_id]
+            project = projects.get(project_id)
+            if project is None:  # a report filed since the caller read the projects
+                unknown.add(project_id)
         else:
             slug, name, email, display_name = values[OWN_COLUMNS:]
             project = projects.get(project_id)
@@ -232,6 +234,12 @@ def queue_rows(reports, *, projects=None):
             if assignee is None:
                 assignee = people[assignee_id] = RowPerson(assignee_id, email, display_name or "")
         rows.append(QueueRow(*own, project, assignee))
+    if unknown:
+        for pk, slug, name in Project.objects.filter(pk__in=unknown).values_list(
+            "pk", "slug", "name"
+        ):
+            projects[pk] = RowProject(pk, slug, name)
+        rows = [row._replace(project=projects[row.project_id]) for row in rows]
     return rows
 
 
@@ -256,7 +264,7 @@ def list_viewer(user, asked):
 
 def report_queue(*, user, now, viewer=None, view=QUEUE, project=None, state="", severity="",
                  overdue=False, assigned_to_me=False, search="", sort=DEFAULT_SORT, cursor=None,
-                 page_size=25):  # fmt: skip
+                 page_size=25, projects=None):  # fmt: skip
     """A page of the reports `user` sees, in the `sort` order (SORTS), filtered, as QueueRows.
 
     `view`: QUEUE, the reports of the user's projects (all for superusers); MINE, those they
@@ -264,13 +272,16 @@ def report_queue(*, user, now, viewer=None, view=QUEUE, project=None, state="", 
     filed_by_or_shared_with: each one side of visible_to). Keyset pagination on (sort column,
     id): each page is one indexed range scan, however deep. `search` (reports.search): an exact
     tracking-ID match is shown first, on the first page, and the other matches follow in the
-    sort order.
+    sort order. `projects`: My reports' filter projects (list_projects) as the caller read
+    them, so that the rows need not join their projects.
     """
     if view == MINE:
         if viewer is None or viewer.shared_ids is None:
             viewer = Viewer.of(user)
-        reports = row_query().filed_by_or_shared_with(viewer)
-        known = None
+        known = (
+            None if projects is None else {p.pk: RowProject(p.pk, p.slug, p.name) for p in projects}
+        )
+        reports = row_query(with_project=known is None).filed_by_or_shared_with(viewer)
     else:
         viewer = viewer or Viewer.of(user, shared=False)
         known = _known_projects(viewer)
@@ -379,15 +390,18 @@ def list_projects(viewer, view):
 
 def queue_projects(viewer, view):
     """Projects to filter the list by: in the queue, those the user is a member of; in My
-    reports, also those they have reported to. Only what the list uses of them (slug, name):
-    not their descriptions and policy texts.
+    reports, also those of the reports they filed or follow (every project of its rows). Only
+    what the list uses of them (slug, name): not their descriptions and policy texts.
     """
     projects = Project.objects.only("slug", "name").order_by("name")
     if viewer.sees_everything:
         return projects
     mine = Q(pk__in=list(viewer.roles))
     if view == MINE:
-        mine |= Q(pk__in=Report.objects.filter(reporter=viewer.user).values("project_id"))
+        followed = Q(reporter=viewer.user)
+        if viewer.shared_ids:
+            followed |= Q(pk__in=viewer.shared_ids)
+        mine |= Q(pk__in=Report.objects.filter(followed).values("project_id"))
     return projects.filter(mine)
 
 

@@ -423,3 +423,56 @@ def test_the_lists_rows_show_each_column_to_whom_it_belongs_and_escape_every_val
     assert maintainer.email not in row
     assert "CVE</span>" not in row
     assert "9.8 Critical</td>" in row
+
+
+@pytest.mark.parametrize("view", ["queue", "mine"])
+def test_the_page_query_takes_its_projects_names_from_the_request(
+    client, project, other_project, maintainer, stranger, view
+):
+    """The rows' project names come from the projects the request read already (a member's with
+    the roles, My reports' for its filter): the page's query joins no projects table."""
+    PolicyRevisionFactory(project=other_project)
+    file(maintainer if view == "mine" else stranger, project)  # in the list `view` shows
+    client.sign_in(maintainer)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/reports/?view={view}")
+    page = [q["sql"] for q in queries.captured_queries if '"reports_report"."title"' in q["sql"]]
+    assert len(page) == 1
+    assert '"projects_project"' not in page[0]
+    assert [row.project.name for row in response.context["page"].reports] == ["Acme"]
+    assert ">Acme</" in response.content.decode()
+
+
+def test_my_reports_filter_offers_the_projects_of_the_reports_shared_with_me(
+    client, project, other_project, stranger, collaborator
+):
+    """A collaborator who is no member anywhere follows a report of Other: My reports lists it
+    under its project and can be filtered by it."""
+    PolicyRevisionFactory(project=other_project)
+    shared = file(stranger, other_project)
+    share(shared, by=stranger, with_user=collaborator)
+    file(stranger, project)  # not theirs
+    client.sign_in(collaborator)
+    response = client.get("/reports/?view=mine")
+    assert {p.slug for p in response.context["projects"]} == {"other"}
+    assert [(r.tracking_id, r.project.name) for r in response.context["page"].reports] == [
+        (shared.tracking_id, "Other")
+    ]
+    assert listed(client, "?view=mine&project=other") == [shared.tracking_id]
+
+
+def test_a_report_of_a_project_the_caller_did_not_read_still_shows_its_project(
+    project, other_project, reporter, django_assert_num_queries
+):
+    """Filed between the filter's projects query and the page's (another tab): its project is
+    read in one more query rather than failing the page."""
+    PolicyRevisionFactory(project=other_project)
+    file(reporter, project)
+    file(reporter, other_project)
+    read_before = [Project.objects.only("slug", "name").get(slug="acme")]
+    viewer = selectors.Viewer.of(reporter)
+    with django_assert_num_queries(2):  # the page, the project it did not know
+        page = selectors.report_queue(
+            user=reporter, viewer=viewer, now=T0, view=selectors.MINE, projects=read_before
+        )
+    assert sorted(r.project.name for r in page.reports) == ["Acme", "Other"]
