@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from mailer import outbox
+from mailer.bulk import copy_rows
 from projects.access import member_roles
 from reports import emails, extensions, reminders, services
 from reports.models import Reminder, ReportEvent, ReportUserObjectPermission, State
@@ -163,23 +164,14 @@ def _record_overdue(batch, *, now):
     if connection.vendor != "postgresql":
         ReportEvent.objects.bulk_create(events)
         return
-    # COPY, as the outbox writes a sweep's emails: bulk_create's INSERT of thousands of rows,
-    # its parameters quoted one by one by the driver, cost more than the server's work.
+    # COPY, as the outbox writes a sweep's emails (mailer.bulk).
     fields = [field for field in ReportEvent._meta.concrete_fields if not field.primary_key]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    statement = f"COPY {quote(ReportEvent._meta.db_table)} ({columns}) FROM STDIN"
     rows = [
         [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
         for event in events
     ]
-    with (
-        connection.cursor() as cursor,
-        connection.wrap_database_errors,
-        cursor.cursor.copy(statement) as copy,
-    ):
-        for row in rows:
-            copy.write_row(row)
+    with connection.cursor() as cursor:
+        copy_rows(cursor, ReportEvent._meta.db_table, fields, rows)
 
 
 def _collaborators_by_report(report_ids):
