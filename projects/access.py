@@ -107,11 +107,6 @@ def _membership_sql(alias):
     return sql
 
 
-def remembered_projects(user):
-    """member_projects as the request's gate read them with the roles, or None if it did not."""
-    return getattr(user, PROJECTS_MEMO, None)
-
-
 def member_projects(user):
     """The projects where the user holds a role, by name, with only their slug and name loaded
     (superusers: only those where they hold one). Read with the request's roles (the gate's
@@ -119,7 +114,7 @@ def member_projects(user):
     """
     if not user.is_authenticated or not user.is_active:
         return []
-    memo = remembered_projects(user)
+    memo = getattr(user, PROJECTS_MEMO, None)
     if memo is not None:
         return memo
     return list(

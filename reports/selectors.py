@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
 
-from projects.access import member_projects, remembered_projects
+from projects.access import member_projects
 from projects.models import Project
 from reports import search as search_reports
 from reports.models import (
@@ -164,7 +164,7 @@ class QueueRow(NamedTuple):
 # What QueueRow is read from: its own columns in order, then the project's and the assignee's.
 # The checklist columns (advisories' incident tags) come by a join on the report's key rather
 # than a query of their own. The project's columns are left out where the request knows the
-# projects already (a member's queue: `_known_projects`): one join less to plan on every page.
+# projects already (report_queue's `projects`): one join less to plan on every page.
 ROW_COLUMNS = (
     "pk",
     "tracking_id",
@@ -272,20 +272,18 @@ def report_queue(*, user, now, viewer=None, view=QUEUE, project=None, state="", 
     filed_by_or_shared_with: each one side of visible_to). Keyset pagination on (sort column,
     id): each page is one indexed range scan, however deep. `search` (reports.search): an exact
     tracking-ID match is shown first, on the first page, and the other matches follow in the
-    sort order. `projects`: My reports' filter projects (list_projects) as the caller read
-    them, so that the rows need not join their projects.
+    sort order. `projects`: the list's filter projects (list_projects) as the caller read
+    them, so that the rows need not join their projects (one join less to plan on every page).
     """
+    known = None if projects is None else {p.pk: RowProject(p.pk, p.slug, p.name) for p in projects}
+    rows_of = row_query(with_project=known is None)
     if view == MINE:
         if viewer is None or viewer.shared_ids is None:
             viewer = Viewer.of(user)
-        known = (
-            None if projects is None else {p.pk: RowProject(p.pk, p.slug, p.name) for p in projects}
-        )
-        reports = row_query(with_project=known is None).filed_by_or_shared_with(viewer)
+        reports = rows_of.filed_by_or_shared_with(viewer)
     else:
         viewer = viewer or Viewer.of(user, shared=False)
-        known = _known_projects(viewer)
-        reports = row_query(with_project=known is None).of_viewers_projects(viewer)
+        reports = rows_of.of_viewers_projects(viewer)
     if project is not None:
         reports = reports.filter(project=project)
     if state == "open":
@@ -311,20 +309,6 @@ def report_queue(*, user, now, viewer=None, view=QUEUE, project=None, state="", 
     rows = queue_rows(reports.order_by(*order.order_by())[: page_size + 1], projects=known)
     next_cursor = encode_cursor(sort, rows[page_size - 1]) if len(rows) > page_size else None
     return QueuePage(reports=pinned + rows[:page_size], next_cursor=next_cursor)
-
-
-def _known_projects(viewer):
-    """{id: RowProject} of the projects of a member's queue when the request read them with the
-    roles (projects.access.remember_roles), so that its rows need not join them; else None
-    (superusers' queue holds every project).
-    """
-    if viewer.sees_everything:
-        return None
-    remembered = remembered_projects(viewer.user)
-    if remembered is None:
-        return None
-    known = {p.pk: RowProject(p.pk, p.slug, p.name) for p in remembered}
-    return known if known.keys() >= viewer.roles.keys() else None
 
 
 @dataclasses.dataclass

@@ -71,7 +71,7 @@ def report_list(request):
     try:
         page = selectors.report_queue(
             user=request.user, viewer=viewer, now=now, page_size=settings.REPORTS_PAGE_SIZE,
-            projects=projects if view == selectors.MINE else None, **filters,
+            projects=projects, **filters,
         )  # fmt: skip
     except selectors.BadCursorError as error:
         return render(request, "400.html", {"message": str(error)}, status=400)
