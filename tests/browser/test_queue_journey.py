@@ -137,3 +137,36 @@ def test_the_queue_fits_a_390px_phone(page, live_server, maintainer, reports):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "queue-390.png"), full_page=True)
+
+
+def test_a_collaborator_filters_my_reports_by_the_project_of_a_report_shared_with_them(
+    page, live_server, stalwart, reports
+):
+    """Someone who is no member anywhere follows a Stalwart report and files one of their own
+    elsewhere: My reports offers both projects and filters by the shared report's."""
+    from tests.reports.conftest import share
+
+    relay = reports["SMTP smuggling in the relay"]
+    collaborator = UserFactory(email="collaborator@example.org")
+    share(relay, by=relay.reporter, with_user=collaborator)
+    elsewhere = ProjectFactory(slug="teammail", name="TeamMail", tracking_prefix="TM")
+    PolicyRevisionFactory(project=elsewhere)
+    own = services.file_report(
+        project=elsewhere,
+        reporter=collaborator,
+        fields={"title": "Token leak", "steps_to_reproduce": "See.", "impact": "Leak."},
+    )
+    sign_in(page, live_server, collaborator)
+    follow_nav(page, "My reports")
+    rows = page.locator("table.table-hover tbody tr")
+    expect(rows).to_have_count(2)
+    page.get_by_label("Project").select_option(label="Stalwart")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_label("Project")).to_have_value("stalwart")
+    expect(rows).to_have_count(1)
+    assert queue_ids(page) == [relay.tracking_id]
+    expect(rows.first.get_by_text("Stalwart", exact=True)).to_be_visible()
+    page.get_by_label("Project").select_option(label="TeamMail")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("link", name=own.tracking_id)).to_be_visible()
+    assert queue_ids(page) == [own.tracking_id]
