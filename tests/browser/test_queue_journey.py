@@ -170,3 +170,20 @@ def test_a_collaborator_filters_my_reports_by_the_project_of_a_report_shared_wit
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("link", name=own.tracking_id)).to_be_visible()
     assert queue_ids(page) == [own.tracking_id]
+
+
+def test_an_admin_follows_the_queues_counts_to_the_open_list_sla_and_members(
+    page, live_server, stalwart, reports
+):
+    admin = member_of(stalwart, "admin@example.org", role="admin")
+    sign_in(page, live_server, admin)
+    follow_nav(page, QUEUE_NAV)
+    counts = page.get_by_role("table", name="Open reports by project")
+    counts.get_by_role("link", name="Open reports of Stalwart").click()
+    expect(page.get_by_label("State")).to_have_value("open")
+    expect(page.locator("table.table-hover tbody tr")).to_have_count(4)
+    counts.get_by_role("link", name="SLA dashboard of Stalwart").click()
+    expect(page.get_by_role("heading", name="Stalwart: response commitments")).to_be_visible()
+    page.go_back()
+    counts.get_by_role("link", name="Members of Stalwart").click()
+    expect(page.get_by_role("heading", name="Members of Stalwart")).to_be_visible()
