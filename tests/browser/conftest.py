@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from django.db import connections
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 # Playwright's sync API drives the browser from an asyncio loop in the main thread (in a
 # greenlet), and the loop stays current for the rest of the worker's session. Django then takes
@@ -44,9 +44,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# Long enough for a cold live server on a busy 2-core machine, short enough that a wrong locator
-# fails fast instead of eating the time budget.
-TIMEOUT_MS = 5_000
+# Long enough for a cold live server on a busy 2-core machine (CI runs the browser journeys
+# beside the fuzz and query-count sweeps; one sign-out there took over 5 s to answer), short
+# enough that a wrong locator fails fast instead of eating the time budget. Actions and `expect`
+# share it.
+TIMEOUT_MS = 10_000
 # The page reports CSP violations itself, on top of Chromium's own console error: the event also
 # names the directive and the blocked resource.
 CSP_VIOLATION_PREFIX = "CSP violation:"
@@ -82,6 +84,7 @@ def browser():
     # switch is out of reach on the other and never closed: PostgreSQL then keeps an idle session
     # that blocks the worker tests (they wait for no other session) and dropping the test database.
     connections.close_all()
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS

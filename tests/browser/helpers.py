@@ -206,6 +206,9 @@ def unfold_nav(page):
     if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
         toggle.click()
         expect(toggle).to_have_attribute("aria-expanded", "true")
+        # Bootstrap marks the toggle at once but slides the menu open for 350 ms ("collapsing");
+        # a click on a busy machine could land while its buttons are still moving.
+        expect(page.locator("#main-nav")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
 
 
 def follow_nav(page, name):
