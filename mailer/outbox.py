@@ -15,7 +15,7 @@ import functools
 import logging
 import re
 from html import escape as escape_html
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -87,26 +87,79 @@ def compose(
                 rendered[key] = (
                     render_to_string(f"emails/{template}.txt", full),
                     render_to_string(f"emails/{template}.html", full),
+                    None,
                 )
             else:
-                rendered[key] = stencils.render(
+                rendered[key] = stencils.fill(
                     template,
                     context={**context, **{k: v for k, v in extra.items() if not _prints(v)}},
                     printed={**printed, **{k: v for k, v in extra.items() if _prints(v)}},
                 )
-        body, html = rendered[key]
         rows.append(
-            _outbound(
+            Message(
                 about,
                 f"{dedup_key}:{address}" if dedup_key else None,
                 address,
                 subject,
-                body,
-                html,
                 reply_to.get(address, ""),
+                rendered[key],
             )
         )
     return rows
+
+
+class Message:
+    """An outbox row as `compose` makes it, not stored yet: what `send` stores.
+
+    Its text and HTML are put together from their stencil (`Stencils.fill`) when the row is
+    written, not when it is composed: a large send streams each row into PostgreSQL's COPY as
+    it is put together, so the server writes the rows while the next ones are made (a sweep
+    writes tens of thousands, issue 15), and no model instance is made per row.
+    """
+
+    __slots__ = (
+        "_parts",
+        "about",
+        "dedup_key",
+        "in_reply_to",
+        "references",
+        "reply_to",
+        "subject",
+        "to",
+    )
+    pk = None  # never stored through this object: `send` leaves ids to the database
+
+    def __init__(self, about, dedup_key, to, subject, reply_to, parts):
+        self.about, self.dedup_key, self.to, self.subject = about, dedup_key, to, subject
+        self.reply_to, self.in_reply_to, self.references = reply_to, "", ""
+        # (text, HTML, None), or (text format, HTML format, values) of a stencil
+        self._parts = parts
+
+    def texts(self):
+        """(text, HTML) of the message."""
+        text, html, values = self._parts
+        if values is None:
+            return text, html
+        return text.format(*values), html.format(*values)
+
+    @property
+    def body(self):
+        return self.texts()[0]
+
+    @property
+    def html(self):
+        return self.texts()[1]
+
+    def outbound(self):
+        """The OutboundEmail of this message, unsaved."""
+        row = _outbound(
+            self.about, self.dedup_key, self.to, self.subject, *self.texts(), self.reply_to
+        )
+        row.in_reply_to, row.references = self.in_reply_to, self.references
+        return row
+
+    def __repr__(self):
+        return f"<Message {self.subject!r} to {self.to}>"
 
 
 # The fields `_outbound` sets, in OutboundEmail's order; the others keep their defaults.
@@ -194,6 +247,13 @@ class Stencils:
 
     def render(self, template, *, context, printed):
         """(text, HTML) of `template` with `context` and the `printed` values."""
+        text, html, values = self.fill(template, context=context, printed=printed)
+        return text.format(*values), html.format(*values)
+
+    def fill(self, template, *, context, printed):
+        """`render`, left to be put together: (text format, HTML format, values), each format
+        string's fields the positions in `values` (str.format(*values) gives the rendering).
+        """
         if "" in printed.values():
             empty = [name for name, value in printed.items() if value == ""]
             context = {**context, **dict.fromkeys(empty, "")}
@@ -205,7 +265,7 @@ class Stencils:
         text, html, slots = stencil
         escape = self._escape
         values = [escape(printed[name]) if escaped else printed[name] for name, escaped in slots]
-        return text.format(*values), html.format(*values)
+        return text, html, values
 
     def _escape(self, value):
         """conditional_escape(value), computed once per distinct plain string (see ESCAPED_KEPT)."""
@@ -255,9 +315,10 @@ def _literal(text):
 def send(messages):
     """Store `messages` in the caller's transaction and have them delivered after commit.
 
-    Each message about something is threaded first (`thread`). A message whose dedup key is
-    already in the outbox (or earlier in `messages`) is not stored again. Rows get ids in the
-    order of `messages`; their primary keys are not set on the instances.
+    `messages`: `compose`'s Messages, or unsaved OutboundEmail rows. Each message about
+    something is threaded first (`thread`). A message whose dedup key is already in the outbox
+    (or earlier in `messages`) is not stored again. Rows get ids in the order of `messages`;
+    their primary keys are not set on the instances.
     """
     if not messages:
         return
@@ -269,7 +330,10 @@ def send(messages):
     ):
         _copy(messages)
     else:
-        OutboundEmail.objects.bulk_create(messages, ignore_conflicts=True)
+        OutboundEmail.objects.bulk_create(
+            [m.outbound() if m.__class__ is Message else m for m in messages],
+            ignore_conflicts=True,
+        )
     deliver_after_commit()
 
 
@@ -283,10 +347,63 @@ _STAGE = "mailer_outbox_stage"
 
 def _copy(messages):
     """`bulk_create(messages, ignore_conflicts=True)` by COPY: straight into the outbox, in a
-    savepoint, in the order of `messages`. COPY cannot skip a conflicting row; when a dedup key
-    is already stored (or given twice), the savepoint rolls back and `_copy_skipping_conflicts`
-    writes the rows as bulk_create would have. Either way errors are Django's (IntegrityError,
-    DataError), as with bulk_create.
+    savepoint, in the order of `messages`. Each Message's text and HTML are put together as its
+    row goes into the COPY, which sends the rows as it goes: PostgreSQL writes them while the
+    next ones are made. COPY cannot skip a conflicting row; when a dedup key is already stored
+    (or given twice), the savepoint rolls back and `_copy_skipping_conflicts` writes the rows as
+    bulk_create would have. Either way errors are Django's (IntegrityError, DataError), as with
+    bulk_create.
+    """
+    fields, row_of, values_of = _copy_columns()
+    now = timezone.now()  # created_at, auto_now_add: the time of the write
+    rows = []  # kept for the staging table, should a dedup key conflict
+
+    def made():
+        for message in messages:
+            if message.__class__ is Message:
+                values = row_of((message.about, message.dedup_key, message.to, message.subject,
+                                 *message.texts(), message.reply_to, message.in_reply_to,
+                                 message.references, now))  # fmt: skip
+            else:
+                message.created_at = now
+                values = values_of(message)
+            # created_at (last) is `now`, as the ORM writes it; the rest may need preparing.
+            if not _AS_IS.issuperset(map(type, values[:-1])):
+                values = tuple(
+                    field.get_db_prep_save(value, connection)
+                    for field, value in zip(fields, values, strict=True)
+                )
+            rows.append(values)
+            yield values
+
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    table = quote(OutboundEmail._meta.db_table)
+    stream = made()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            copy_rows(cursor, OutboundEmail._meta.db_table, fields, stream)
+    except IntegrityError:
+        rows.extend(stream)  # the rows the failed COPY had not taken yet (if any)
+        _copy_skipping_conflicts(rows, fields=fields, table=table, columns=columns)
+    for message in messages:  # as bulk_create leaves them
+        if message.__class__ is not Message:
+            message._state.adding, message._state.db = False, connection.alias
+
+
+# A Message's values in this order, then the write's time: `_copy_columns` puts them in the
+# outbox's column order, with the other columns' defaults.
+_MESSAGE_VALUES = (
+    "about", "dedup_key", "to", "subject", "body", "html", "reply_to", "in_reply_to",
+    "references", "created_at",
+)  # fmt: skip
+
+
+@functools.cache
+def _copy_columns():
+    """(the fields `_copy` writes, in COPY's order: created_at last; f(values) -> row, f taking
+    the _MESSAGE_VALUES and giving the row, the other fields at their (constant) defaults;
+    g(OutboundEmail) -> row).
     """
     created = OutboundEmail._meta.get_field("created_at")
     fields = [
@@ -294,29 +411,23 @@ def _copy(messages):
         for field in OutboundEmail._meta.concrete_fields
         if not field.primary_key and field is not created
     ]
-    now = created.pre_save(messages[0], add=True)  # auto_now_add: the time of the write
-    values_of = attrgetter(*(field.attname for field in fields))
-    rows = []
-    for message in messages:
-        message.created_at = now
-        values = values_of(message)
-        if not _AS_IS.issuperset(map(type, values)):
-            values = [
-                field.get_db_prep_save(value, connection)
-                for field, value in zip(fields, values, strict=True)
-            ]
-        rows.append((*values, now))
     fields.append(created)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    table = quote(OutboundEmail._meta.db_table)
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            copy_rows(cursor, OutboundEmail._meta.db_table, fields, rows)
-    except IntegrityError:
-        _copy_skipping_conflicts(rows, fields=fields, table=table, columns=columns)
-    for message in messages:  # as bulk_create leaves them
-        message._state.adding, message._state.db = False, connection.alias
+    given = len(_MESSAGE_VALUES)
+    positions, defaults = [], []
+    for field in fields:
+        if field.attname in _MESSAGE_VALUES:
+            positions.append(_MESSAGE_VALUES.index(field.attname))
+        else:
+            if field.has_default() and callable(field.default):
+                raise ValueError(f"the outbox's COPY has no default made per row for {field}")
+            positions.append(given + len(defaults))
+            defaults.append(field.get_default())
+    pick, defaults = itemgetter(*positions), tuple(defaults)
+    return (
+        fields,
+        lambda values: pick((*values, *defaults)),
+        attrgetter(*(field.attname for field in fields)),
+    )
 
 
 def _copy_skipping_conflicts(rows, *, fields, table, columns):
@@ -358,7 +469,11 @@ def message_id(email):
     """Stable per outbox row: a redelivery after a crash is the same message to mail clients.
     The gateway uses it to recognise answers to our mail (`outbound_pk`).
     """
-    return f"<outbound-{email.pk}@{urlsplit(settings.SITE_URL).hostname}>"
+    return _message_id(email.pk)
+
+
+def _message_id(pk, host=None):
+    return f"<outbound-{pk}@{host or urlsplit(settings.SITE_URL).hostname}>"
 
 
 def outbound_pk(value):
@@ -407,10 +522,15 @@ LATEST_SENT_SQL = """
 
 
 def _latest_sent(pairs):
-    """The latest outbox row of each (about, address) pair, in one query."""
+    """The latest outbox row of each (about, address) pair, in one query: (id, about, to,
+    created_at, references) tuples (a sweep threads tens of thousands of messages: no model
+    instance per row).
+    """
     if connection.vendor == "postgresql":
         abouts, addresses = zip(*sorted(pairs), strict=True)
-        return OutboundEmail.objects.raw(LATEST_SENT_SQL, [list(abouts), list(addresses)])
+        with connection.cursor() as cursor:
+            cursor.execute(LATEST_SENT_SQL, [list(abouts), list(addresses)])
+            return cursor.fetchall()
     # Elsewhere (SQLite, development): no LATERAL; the window reads the pairs' rows.
     return _latest(
         OutboundEmail.objects.filter(
@@ -418,7 +538,7 @@ def _latest_sent(pairs):
         ),
         person="to",
         when="pk",
-    ).only("pk", "about", "to", "created_at", "references")
+    ).values_list("pk", "about", "to", "created_at", "references")
 
 
 def thread(messages):
@@ -443,8 +563,11 @@ def thread(messages):
         if key not in parents or when > parents[key][0]:
             parents[key] = (when, parent_id, references)
 
-    for email in _latest_sent({(m.about, m.to) for m in open_messages}):
-        offer(email.about, email.to, email.created_at, message_id(email), email.references)
+    host = urlsplit(settings.SITE_URL).hostname
+    for pk, about, to, created_at, references in _latest_sent(
+        {(m.about, m.to) for m in open_messages}
+    ):
+        offer(about, to, created_at, _message_id(pk, host), references)
     received = _latest(
         InboundEmail.objects.filter(
             about__in=abouts, sender__in={address.lower() for address in addresses}
