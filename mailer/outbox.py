@@ -80,21 +80,33 @@ def compose(
     rows = []
     for address in recipients:
         extra = recipient_context.get(address, {})
-        key = tuple(sorted(extra.items()))
-        if key not in rendered:
-            if stencils is None:
+        if stencils is None:
+            key = tuple(sorted(extra.items()))
+            if key not in rendered:
                 full = {**context, **_nested(printed), **extra}
                 rendered[key] = (
                     render_to_string(f"emails/{template}.txt", full),
                     render_to_string(f"emails/{template}.html", full),
                     None,
                 )
-            else:
-                rendered[key] = stencils.fill(
-                    template,
-                    context={**context, **{k: v for k, v in extra.items() if not _prints(v)}},
-                    printed={**printed, **{k: v for k, v in extra.items() if _prints(v)}},
+            parts = rendered[key]
+        else:
+            # Recipients whose extra context tests the same and prints the same names share a
+            # filler: their reply addresses are all that is put in per recipient.
+            shape = tuple(sorted((k, _PRINTED if _prints(v) else v) for k, v in extra.items()))
+            if shape not in rendered:
+                names = [k for k, v in shape if v is _PRINTED]
+                rendered[shape] = (
+                    names,
+                    stencils.filler(
+                        template,
+                        context={**context, **{k: v for k, v in shape if v is not _PRINTED}},
+                        printed=printed,
+                        names=names,
+                    ),
                 )
+            names, fill = rendered[shape]
+            parts = fill(*[extra[name] for name in names])
         rows.append(
             Message(
                 about,
@@ -102,10 +114,13 @@ def compose(
                 address,
                 subject,
                 reply_to.get(address, ""),
-                rendered[key],
+                parts,
             )
         )
     return rows
+
+
+_PRINTED = object()  # in a recipient's shape: a value printed, not tested
 
 
 class Message:
@@ -254,18 +269,41 @@ class Stencils:
         """`render`, left to be put together: (text format, HTML format, values), each format
         string's fields the positions in `values` (str.format(*values) gives the rendering).
         """
+        return self.filler(template, context=context, printed=printed, names=())()
+
+    def filler(self, template, *, context, printed, names):
+        """f(*strings) -> `fill(template, context=context, printed={**printed, **names with
+        the strings})`: for the recipients of one message, who differ only in a few printed
+        strings (their reply addresses), the stencil is looked up and the message's own values
+        escaped once, not once per recipient. The strings must not be empty (see the class).
+        """
         if "" in printed.values():
             empty = [name for name, value in printed.items() if value == ""]
             context = {**context, **dict.fromkeys(empty, "")}
             printed = {name: value for name, value in printed.items() if value != ""}
-        key = (template, tuple(sorted(context.items())), tuple(sorted(printed)))
+        key = (template, tuple(sorted(context.items())), tuple(sorted([*printed, *names])))
         stencil = self._stencils.get(key)
         if stencil is None:
-            stencil = self._stencils[key] = self._make(template, context, printed)
+            stencil = self._stencils[key] = self._make(template, context, [*printed, *names])
         text, html, slots = stencil
         escape = self._escape
-        values = [escape(printed[name]) if escaped else printed[name] for name, escaped in slots]
-        return text, html, values
+        values, own = [], []  # own: (position in values, position in the strings, escaped)
+        for at, (name, escaped) in enumerate(slots):
+            if name in printed:
+                values.append(escape(printed[name]) if escaped else printed[name])
+            else:
+                values.append(None)
+                own.append((at, names.index(name), escaped))
+        if not own:
+            return lambda: (text, html, values)
+
+        def fill(*strings):
+            filled = values.copy()
+            for at, given, escaped in own:
+                filled[at] = escape(strings[given]) if escaped else strings[given]
+            return text, html, filled
+
+        return fill
 
     def _escape(self, value):
         """conditional_escape(value), computed once per distinct plain string (see ESCAPED_KEPT)."""
