@@ -60,6 +60,7 @@ def compose(
     exclude=None,
     reply_to=None,
     recipient_context=None,
+    routes=None,
 ):
     """Unsaved outbox rows: one message per distinct recipient, text and HTML rendered from
     templates/emails/<template>.txt and .html. `exclude` drops one address (the actor's own).
@@ -67,56 +68,69 @@ def compose(
 
     `reply_to`: {address: the Reply-To of that recipient's message}; `recipient_context`:
     {address: extra template context of that recipient} (a footer naming their own address).
-    Recipients with the same extra context share one rendering.
+    Recipients with the same extra context share one rendering. Or `routes`: f(address) ->
+    (its Reply-To, its extra context), asked when the message is put together.
 
     `printed`: strings the template only prints, by (dotted) name; `stencils`: a `Stencils` of
     the caller's batch, which renders the template once per shape of message and puts each
-    message's `printed` values (and its recipients' strings) in (see `Stencils`).
+    message's `printed` values (and its recipients' strings) in (see `Stencils`). With
+    stencils, each message is put together (its route asked, its stencil filled) when it is
+    stored, not now: see `Message`.
     """
     recipients = sorted({address for address in to if address and address != exclude})
-    reply_to, recipient_context = reply_to or {}, recipient_context or {}
+    if routes is None:
+        reply_to, recipient_context = reply_to or {}, recipient_context or {}
+
+        def routes(address):
+            return reply_to.get(address, ""), recipient_context.get(address, {})
+
     context, printed = {"site_name": settings.SITE_NAME, **context}, printed or {}
     rendered = {}
-    rows = []
-    for address in recipients:
-        extra = recipient_context.get(address, {})
-        if stencils is None:
-            key = tuple(sorted(extra.items()))
-            if key not in rendered:
-                full = {**context, **_nested(printed), **extra}
-                rendered[key] = (
-                    render_to_string(f"emails/{template}.txt", full),
-                    render_to_string(f"emails/{template}.html", full),
-                    None,
-                )
-            parts = rendered[key]
-        else:
-            # Recipients whose extra context tests the same and prints the same names share a
-            # filler: their reply addresses are all that is put in per recipient.
-            shape = tuple(sorted((k, _PRINTED if _prints(v) else v) for k, v in extra.items()))
-            if shape not in rendered:
-                names = [k for k, v in shape if v is _PRINTED]
-                rendered[shape] = (
-                    names,
-                    stencils.filler(
-                        template,
-                        context={**context, **{k: v for k, v in shape if v is not _PRINTED}},
-                        printed=printed,
-                        names=names,
-                    ),
-                )
-            names, fill = rendered[shape]
-            parts = fill(*[extra[name] for name in names])
-        rows.append(
-            Message(
-                about,
-                f"{dedup_key}:{address}" if dedup_key else None,
-                address,
-                subject,
-                reply_to.get(address, ""),
-                parts,
+
+    def rendering(address):
+        answer_to, extra = routes(address)
+        key = tuple(sorted(extra.items()))
+        if key not in rendered:
+            full = {**context, **_nested(printed), **extra}
+            rendered[key] = (
+                render_to_string(f"emails/{template}.txt", full),
+                render_to_string(f"emails/{template}.html", full),
+                None,
             )
+        return answer_to, rendered[key]
+
+    def filled(address):
+        answer_to, extra = routes(address)
+        # Recipients whose extra context tests the same and prints the same names share a
+        # filler: their reply addresses are all that is put in per recipient.
+        shape = tuple(sorted((k, _PRINTED if _prints(v) else v) for k, v in extra.items()))
+        if shape not in rendered:
+            names = [k for k, v in shape if v is _PRINTED]
+            rendered[shape] = (
+                names,
+                stencils.filler(
+                    template,
+                    context={**context, **{k: v for k, v in shape if v is not _PRINTED}},
+                    printed=printed,
+                    names=names,
+                ),
+            )
+        names, fill = rendered[shape]
+        return answer_to, fill(*[extra[name] for name in names])
+
+    rows = [
+        Message(
+            about,
+            f"{dedup_key}:{address}" if dedup_key else None,
+            address,
+            subject,
+            rendering if stencils is None else filled,
         )
+        for address in recipients
+    ]
+    if stencils is None:  # rendered now: the context may hold objects that change later
+        for row in rows:
+            row.texts()
     return rows
 
 
@@ -126,32 +140,40 @@ _PRINTED = object()  # in a recipient's shape: a value printed, not tested
 class Message:
     """An outbox row as `compose` makes it, not stored yet: what `send` stores.
 
-    Its text and HTML are put together from their stencil (`Stencils.fill`) when the row is
-    written, not when it is composed: a large send streams each row into PostgreSQL's COPY as
-    it is put together, so the server writes the rows while the next ones are made (a sweep
-    writes tens of thousands, issue 15), and no model instance is made per row.
+    A message with stencils is put together (its recipient's reply address signed, its stencil
+    filled) when it is first read, which is when it is stored: a large send streams each row
+    into PostgreSQL's COPY as it is put together, so the server writes the rows while Python
+    makes the next ones (a sweep writes tens of thousands, issue 15). Its strings are those
+    given to `compose`, which are not objects that could change in between. No model instance
+    is made per row.
     """
 
     __slots__ = (
-        "_parts",
-        "about",
-        "dedup_key",
-        "in_reply_to",
-        "references",
-        "reply_to",
-        "subject",
-        "to",
-    )
+        "_made", "_parts", "_reply_to", "about", "dedup_key", "in_reply_to", "references",
+        "subject", "to",
+    )  # fmt: skip
     pk = None  # never stored through this object: `send` leaves ids to the database
 
-    def __init__(self, about, dedup_key, to, subject, reply_to, parts):
+    def __init__(self, about, dedup_key, to, subject, made):
         self.about, self.dedup_key, self.to, self.subject = about, dedup_key, to, subject
-        self.reply_to, self.in_reply_to, self.references = reply_to, "", ""
-        # (text, HTML, None), or (text format, HTML format, values) of a stencil
-        self._parts = parts
+        self.in_reply_to, self.references = "", ""
+        # made(to) -> (Reply-To, parts); parts: (text, HTML, None), or (text format, HTML
+        # format, values) of a stencil.
+        self._made, self._parts, self._reply_to = made, None, ""
+
+    def _put_together(self):
+        if self._parts is None:
+            self._reply_to, self._parts = self._made(self.to)
+            self._made = None
+
+    @property
+    def reply_to(self):
+        self._put_together()
+        return self._reply_to
 
     def texts(self):
         """(text, HTML) of the message."""
+        self._put_together()
         text, html, values = self._parts
         if values is None:
             return text, html
@@ -399,8 +421,9 @@ def _copy(messages):
     def made():
         for message in messages:
             if message.__class__ is Message:
+                text, html = message.texts()  # put together now (see Message)
                 values = row_of((message.about, message.dedup_key, message.to, message.subject,
-                                 *message.texts(), message.reply_to, message.in_reply_to,
+                                 text, html, message._reply_to, message.in_reply_to,
                                  message.references, now))  # fmt: skip
             else:
                 message.created_at = now
