@@ -6,6 +6,7 @@ Time is frozen; the sweep runs in-process (no worker: see test_worker.py for the
 """
 
 import datetime as dt
+import gc
 import io
 import math
 import re
@@ -576,6 +577,25 @@ def outbox_inserts(rows):
     """
     fields = [field for field in OutboundEmail._meta.concrete_fields if not field.primary_key]
     return math.ceil(rows / connection.ops.bulk_batch_size(fields, [None] * rows))
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_sweep_pauses_the_garbage_collector_and_leaves_it_as_it_was(
+    enabled, filed, clock, monkeypatch
+):
+    during = []
+    send = sweep._send
+    monkeypatch.setattr(
+        sweep, "_send", lambda *a, **k: during.append(gc.isenabled()) or send(*a, **k)
+    )
+    (gc.enable if enabled else gc.disable)()
+    try:
+        clock.move_to(T0 + 49 * H)
+        assert sweep.sweep() > 0
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+    assert during == [False]
 
 
 def test_nothing_listens_to_the_initialisation_of_the_sweeps_instances():
