@@ -10,10 +10,11 @@ nobody answered is a transition.
 
 import contextlib
 import gc
+from operator import attrgetter
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Q
 from django.db.models.base import ModelState
 from django.utils import timezone
@@ -243,14 +244,22 @@ def _record_overdue(batch, *, now):
     if connection.vendor != "postgresql":
         ReportEvent.objects.bulk_create(events)
         return
-    # COPY, as the outbox writes a sweep's emails (mailer.bulk).
+    # COPY, as the outbox writes a sweep's emails (mailer.bulk). Strings, numbers and flags go
+    # as they are; the others (the data's JSON, the time) through their field.
     fields = [field for field in ReportEvent._meta.concrete_fields if not field.primary_key]
+    database = connections[connection.alias]  # the proxy would cost a lookup per value
     rows = [
-        [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
-        for event in events
+        [
+            value if value.__class__ in _AS_IS else field.get_db_prep_save(value, database)
+            for field, value in zip(fields, values, strict=True)
+        ]
+        for values in map(attrgetter(*(field.attname for field in fields)), events)
     ]
     with connection.cursor() as cursor:
         copy_rows(cursor, ReportEvent._meta.db_table, fields, rows)
+
+
+_AS_IS = {str, int, bool, type(None)}
 
 
 def _collaborators_by_report(report_ids):
