@@ -284,20 +284,16 @@ class Stencils:
 
     def render(self, template, *, context, printed):
         """(text, HTML) of `template` with `context` and the `printed` values."""
-        text, html, values = self.fill(template, context=context, printed=printed)
+        text, html, values = self.filler(template, context=context, printed=printed, names=())()
         return text.format(*values), html.format(*values)
 
-    def fill(self, template, *, context, printed):
-        """`render`, left to be put together: (text format, HTML format, values), each format
-        string's fields the positions in `values` (str.format(*values) gives the rendering).
-        """
-        return self.filler(template, context=context, printed=printed, names=())()
-
     def filler(self, template, *, context, printed, names):
-        """f(*strings) -> `fill(template, context=context, printed={**printed, **names with
-        the strings})`: for the recipients of one message, who differ only in a few printed
-        strings (their reply addresses), the stencil is looked up and the message's own values
-        escaped once, not once per recipient. The strings must not be empty (see the class).
+        """f(*strings) -> (text format, HTML format, values) of `template` with `context` and
+        `printed` plus `names` printed as the strings: each format string's fields are
+        positions in `values`, and str.format(*values) gives what `render` gives. For the
+        recipients of one message, who differ only in a few printed strings (their reply
+        addresses), the stencil is looked up and the message's own values escaped once, not
+        once per recipient. The strings must not be empty (see the class).
         """
         if "" in printed.values():
             empty = [name for name, value in printed.items() if value == ""]
