@@ -15,7 +15,7 @@ import functools
 import logging
 import re
 from html import escape as escape_html
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -60,6 +60,7 @@ def compose(
     exclude=None,
     reply_to=None,
     recipient_context=None,
+    routes=None,
 ):
     """Unsaved outbox rows: one message per distinct recipient, text and HTML rendered from
     templates/emails/<template>.txt and .html. `exclude` drops one address (the actor's own).
@@ -67,46 +68,135 @@ def compose(
 
     `reply_to`: {address: the Reply-To of that recipient's message}; `recipient_context`:
     {address: extra template context of that recipient} (a footer naming their own address).
-    Recipients with the same extra context share one rendering.
+    Recipients with the same extra context share one rendering. Or `routes`: f(address) ->
+    (its Reply-To, its extra context), asked when the message is put together.
 
     `printed`: strings the template only prints, by (dotted) name; `stencils`: a `Stencils` of
     the caller's batch, which renders the template once per shape of message and puts each
-    message's `printed` values (and its recipients' strings) in (see `Stencils`).
+    message's `printed` values (and its recipients' strings) in (see `Stencils`). With
+    stencils, each message is put together (its route asked, its stencil filled) when it is
+    stored, not now: see `Message`.
     """
     recipients = sorted({address for address in to if address and address != exclude})
-    reply_to, recipient_context = reply_to or {}, recipient_context or {}
+    if routes is None:
+        reply_to, recipient_context = reply_to or {}, recipient_context or {}
+
+        def routes(address):
+            return reply_to.get(address, ""), recipient_context.get(address, {})
+
     context, printed = {"site_name": settings.SITE_NAME, **context}, printed or {}
     rendered = {}
-    rows = []
-    for address in recipients:
-        extra = recipient_context.get(address, {})
+
+    def rendering(address):
+        answer_to, extra = routes(address)
         key = tuple(sorted(extra.items()))
         if key not in rendered:
-            if stencils is None:
-                full = {**context, **_nested(printed), **extra}
-                rendered[key] = (
-                    render_to_string(f"emails/{template}.txt", full),
-                    render_to_string(f"emails/{template}.html", full),
-                )
-            else:
-                rendered[key] = stencils.render(
-                    template,
-                    context={**context, **{k: v for k, v in extra.items() if not _prints(v)}},
-                    printed={**printed, **{k: v for k, v in extra.items() if _prints(v)}},
-                )
-        body, html = rendered[key]
-        rows.append(
-            _outbound(
-                about,
-                f"{dedup_key}:{address}" if dedup_key else None,
-                address,
-                subject,
-                body,
-                html,
-                reply_to.get(address, ""),
+            full = {**context, **_nested(printed), **extra}
+            rendered[key] = (
+                render_to_string(f"emails/{template}.txt", full),
+                render_to_string(f"emails/{template}.html", full),
+                None,
             )
+        return answer_to, rendered[key]
+
+    def filled(address):
+        answer_to, extra = routes(address)
+        # Recipients whose extra context tests the same and prints the same names share a
+        # filler: their reply addresses are all that is put in per recipient.
+        shape = tuple(sorted((k, _PRINTED if _prints(v) else v) for k, v in extra.items()))
+        if shape not in rendered:
+            names = [k for k, v in shape if v is _PRINTED]
+            rendered[shape] = (
+                names,
+                stencils.filler(
+                    template,
+                    context={**context, **{k: v for k, v in shape if v is not _PRINTED}},
+                    printed=printed,
+                    names=names,
+                ),
+            )
+        names, fill = rendered[shape]
+        return answer_to, fill(*[extra[name] for name in names])
+
+    rows = [
+        Message(
+            about,
+            f"{dedup_key}:{address}" if dedup_key else None,
+            address,
+            subject,
+            rendering if stencils is None else filled,
         )
+        for address in recipients
+    ]
+    if stencils is None:  # rendered now: the context may hold objects that change later
+        for row in rows:
+            row.texts()
     return rows
+
+
+_PRINTED = object()  # in a recipient's shape: a value printed, not tested
+
+
+class Message:
+    """An outbox row as `compose` makes it, not stored yet: what `send` stores.
+
+    A message with stencils is put together (its recipient's reply address signed, its stencil
+    filled) when it is first read, which is when it is stored: a large send streams each row
+    into PostgreSQL's COPY as it is put together, so the server writes the rows while Python
+    makes the next ones (a sweep writes tens of thousands, issue 15). Its strings are those
+    given to `compose`, which are not objects that could change in between. No model instance
+    is made per row.
+    """
+
+    __slots__ = (
+        "_made", "_parts", "_reply_to", "about", "dedup_key", "in_reply_to", "references",
+        "subject", "to",
+    )  # fmt: skip
+    pk = None  # never stored through this object: `send` leaves ids to the database
+
+    def __init__(self, about, dedup_key, to, subject, made):
+        self.about, self.dedup_key, self.to, self.subject = about, dedup_key, to, subject
+        self.in_reply_to, self.references = "", ""
+        # made(to) -> (Reply-To, parts); parts: (text, HTML, None), or (text format, HTML
+        # format, values) of a stencil.
+        self._made, self._parts, self._reply_to = made, None, ""
+
+    def _put_together(self):
+        if self._parts is None:
+            self._reply_to, self._parts = self._made(self.to)
+            self._made = None
+
+    @property
+    def reply_to(self):
+        self._put_together()
+        return self._reply_to
+
+    def texts(self):
+        """(text, HTML) of the message."""
+        self._put_together()
+        text, html, values = self._parts
+        if values is None:
+            return text, html
+        return text.format(*values), html.format(*values)
+
+    @property
+    def body(self):
+        return self.texts()[0]
+
+    @property
+    def html(self):
+        return self.texts()[1]
+
+    def outbound(self):
+        """The OutboundEmail of this message, unsaved."""
+        row = _outbound(
+            self.about, self.dedup_key, self.to, self.subject, *self.texts(), self.reply_to
+        )
+        row.in_reply_to, row.references = self.in_reply_to, self.references
+        return row
+
+    def __repr__(self):
+        return f"<Message {self.subject!r} to {self.to}>"
 
 
 # The fields `_outbound` sets, in OutboundEmail's order; the others keep their defaults.
@@ -194,18 +284,44 @@ class Stencils:
 
     def render(self, template, *, context, printed):
         """(text, HTML) of `template` with `context` and the `printed` values."""
+        text, html, values = self.filler(template, context=context, printed=printed, names=())()
+        return text.format(*values), html.format(*values)
+
+    def filler(self, template, *, context, printed, names):
+        """f(*strings) -> (text format, HTML format, values) of `template` with `context` and
+        `printed` plus `names` printed as the strings: each format string's fields are
+        positions in `values`, and str.format(*values) gives what `render` gives. For the
+        recipients of one message, who differ only in a few printed strings (their reply
+        addresses), the stencil is looked up and the message's own values escaped once, not
+        once per recipient. The strings must not be empty (see the class).
+        """
         if "" in printed.values():
             empty = [name for name, value in printed.items() if value == ""]
             context = {**context, **dict.fromkeys(empty, "")}
             printed = {name: value for name, value in printed.items() if value != ""}
-        key = (template, tuple(sorted(context.items())), tuple(sorted(printed)))
+        key = (template, tuple(sorted(context.items())), tuple(sorted([*printed, *names])))
         stencil = self._stencils.get(key)
         if stencil is None:
-            stencil = self._stencils[key] = self._make(template, context, printed)
+            stencil = self._stencils[key] = self._make(template, context, [*printed, *names])
         text, html, slots = stencil
         escape = self._escape
-        values = [escape(printed[name]) if escaped else printed[name] for name, escaped in slots]
-        return text.format(*values), html.format(*values)
+        values, own = [], []  # own: (position in values, position in the strings, escaped)
+        for at, (name, escaped) in enumerate(slots):
+            if name in printed:
+                values.append(escape(printed[name]) if escaped else printed[name])
+            else:
+                values.append(None)
+                own.append((at, names.index(name), escaped))
+        if not own:
+            return lambda: (text, html, values)
+
+        def fill(*strings):
+            filled = values.copy()
+            for at, given, escaped in own:
+                filled[at] = escape(strings[given]) if escaped else strings[given]
+            return text, html, filled
+
+        return fill
 
     def _escape(self, value):
         """conditional_escape(value), computed once per distinct plain string (see ESCAPED_KEPT)."""
@@ -255,9 +371,10 @@ def _literal(text):
 def send(messages):
     """Store `messages` in the caller's transaction and have them delivered after commit.
 
-    Each message about something is threaded first (`thread`). A message whose dedup key is
-    already in the outbox (or earlier in `messages`) is not stored again. Rows get ids in the
-    order of `messages`; their primary keys are not set on the instances.
+    `messages`: `compose`'s Messages, or unsaved OutboundEmail rows. Each message about
+    something is threaded first (`thread`). A message whose dedup key is already in the outbox
+    (or earlier in `messages`) is not stored again. Rows get ids in the order of `messages`;
+    their primary keys are not set on the instances.
     """
     if not messages:
         return
@@ -269,7 +386,10 @@ def send(messages):
     ):
         _copy(messages)
     else:
-        OutboundEmail.objects.bulk_create(messages, ignore_conflicts=True)
+        OutboundEmail.objects.bulk_create(
+            [m.outbound() if m.__class__ is Message else m for m in messages],
+            ignore_conflicts=True,
+        )
     deliver_after_commit()
 
 
@@ -283,10 +403,64 @@ _STAGE = "mailer_outbox_stage"
 
 def _copy(messages):
     """`bulk_create(messages, ignore_conflicts=True)` by COPY: straight into the outbox, in a
-    savepoint, in the order of `messages`. COPY cannot skip a conflicting row; when a dedup key
-    is already stored (or given twice), the savepoint rolls back and `_copy_skipping_conflicts`
-    writes the rows as bulk_create would have. Either way errors are Django's (IntegrityError,
-    DataError), as with bulk_create.
+    savepoint, in the order of `messages`. Each Message's text and HTML are put together as its
+    row goes into the COPY, which sends the rows as it goes: PostgreSQL writes them while the
+    next ones are made. COPY cannot skip a conflicting row; when a dedup key is already stored
+    (or given twice), the savepoint rolls back and `_copy_skipping_conflicts` writes the rows as
+    bulk_create would have. Either way errors are Django's (IntegrityError, DataError), as with
+    bulk_create.
+    """
+    fields, row_of, values_of = _copy_columns()
+    now = timezone.now()  # created_at, auto_now_add: the time of the write
+    rows = []  # kept for the staging table, should a dedup key conflict
+
+    def made():
+        for message in messages:
+            if message.__class__ is Message:
+                text, html = message.texts()  # put together now (see Message)
+                values = row_of((message.about, message.dedup_key, message.to, message.subject,
+                                 text, html, message._reply_to, message.in_reply_to,
+                                 message.references, now))  # fmt: skip
+            else:
+                message.created_at = now
+                values = values_of(message)
+            # created_at (last) is `now`, as the ORM writes it; the rest may need preparing.
+            if not _AS_IS.issuperset(map(type, values[:-1])):
+                values = tuple(
+                    field.get_db_prep_save(value, connection)
+                    for field, value in zip(fields, values, strict=True)
+                )
+            rows.append(values)
+            yield values
+
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    table = quote(OutboundEmail._meta.db_table)
+    stream = made()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            copy_rows(cursor, OutboundEmail._meta.db_table, fields, stream)
+    except IntegrityError:
+        rows.extend(stream)  # the rows the failed COPY had not taken yet (if any)
+        _copy_skipping_conflicts(rows, fields=fields, table=table, columns=columns)
+    for message in messages:  # as bulk_create leaves them
+        if message.__class__ is not Message:
+            message._state.adding, message._state.db = False, connection.alias
+
+
+# A Message's values in this order, then the write's time: `_copy_columns` puts them in the
+# outbox's column order, with the other columns' defaults.
+_MESSAGE_VALUES = (
+    "about", "dedup_key", "to", "subject", "body", "html", "reply_to", "in_reply_to",
+    "references", "created_at",
+)  # fmt: skip
+
+
+@functools.cache
+def _copy_columns():
+    """(the fields `_copy` writes, in COPY's order: created_at last; f(values) -> row, f taking
+    the _MESSAGE_VALUES and giving the row, the other fields at their (constant) defaults;
+    g(OutboundEmail) -> row).
     """
     created = OutboundEmail._meta.get_field("created_at")
     fields = [
@@ -294,29 +468,23 @@ def _copy(messages):
         for field in OutboundEmail._meta.concrete_fields
         if not field.primary_key and field is not created
     ]
-    now = created.pre_save(messages[0], add=True)  # auto_now_add: the time of the write
-    values_of = attrgetter(*(field.attname for field in fields))
-    rows = []
-    for message in messages:
-        message.created_at = now
-        values = values_of(message)
-        if not _AS_IS.issuperset(map(type, values)):
-            values = [
-                field.get_db_prep_save(value, connection)
-                for field, value in zip(fields, values, strict=True)
-            ]
-        rows.append((*values, now))
     fields.append(created)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    table = quote(OutboundEmail._meta.db_table)
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            copy_rows(cursor, OutboundEmail._meta.db_table, fields, rows)
-    except IntegrityError:
-        _copy_skipping_conflicts(rows, fields=fields, table=table, columns=columns)
-    for message in messages:  # as bulk_create leaves them
-        message._state.adding, message._state.db = False, connection.alias
+    given = len(_MESSAGE_VALUES)
+    positions, defaults = [], []
+    for field in fields:
+        if field.attname in _MESSAGE_VALUES:
+            positions.append(_MESSAGE_VALUES.index(field.attname))
+        else:
+            if field.has_default() and callable(field.default):
+                raise ValueError(f"the outbox's COPY has no default made per row for {field}")
+            positions.append(given + len(defaults))
+            defaults.append(field.get_default())
+    pick, defaults = itemgetter(*positions), tuple(defaults)
+    return (
+        fields,
+        lambda values: pick((*values, *defaults)),
+        attrgetter(*(field.attname for field in fields)),
+    )
 
 
 def _copy_skipping_conflicts(rows, *, fields, table, columns):
@@ -358,7 +526,11 @@ def message_id(email):
     """Stable per outbox row: a redelivery after a crash is the same message to mail clients.
     The gateway uses it to recognise answers to our mail (`outbound_pk`).
     """
-    return f"<outbound-{email.pk}@{urlsplit(settings.SITE_URL).hostname}>"
+    return _message_id(email.pk)
+
+
+def _message_id(pk, host=None):
+    return f"<outbound-{pk}@{host or urlsplit(settings.SITE_URL).hostname}>"
 
 
 def outbound_pk(value):
@@ -370,8 +542,8 @@ def outbound_pk(value):
     return int(match[1]) if match else None
 
 
-def _inbound_message_id(inbound):
-    value = inbound.message_id.strip()
+def _inbound_message_id(message_id):
+    value = message_id.strip()
     return value if value.startswith("<") else f"<{value}>"
 
 
@@ -397,20 +569,45 @@ def _latest(queryset, *, person, when):
 # the conversation: a window over the pairs' rows would read their whole history each time.
 LATEST_SENT_SQL = """
     SELECT latest.id, latest.about, latest."to", latest.created_at, latest."references"
-    FROM unnest(%s::text[], %s::text[]) AS pair(about, address)
+    FROM unnest(string_to_array(%s, E'\\n'), string_to_array(%s, E'\\n')) AS pair(about, address)
     CROSS JOIN LATERAL (
         SELECT id, about, "to", created_at, "references" FROM mailer_outboundemail
         WHERE about = pair.about AND "to" = pair.address
         ORDER BY id DESC LIMIT 1
     ) AS latest
 """
+LATEST_RECEIVED_SQL = """
+    SELECT about, sender, received_at, message_id, "references" FROM (
+        SELECT about, sender, received_at, message_id, "references", row_number() OVER (
+            PARTITION BY about, sender ORDER BY received_at DESC, id DESC
+        ) AS rank
+        FROM mailer_inboundemail
+        WHERE about = ANY(string_to_array(%s, E'\\n'))
+        AND sender = ANY(string_to_array(%s, E'\\n'))
+    ) AS latest
+    WHERE rank = 1
+"""
+
+
+def _lines(values):
+    """`values` (none holding a line break) as one query parameter, which the query splits
+    (string_to_array(%s, E'\\n')): the driver quotes an array's thousands of strings one by
+    one in Python (5 ms per 2,500), PostgreSQL parses such a literal slower too; one string
+    costs neither.
+    """
+    return "\n".join(values)
 
 
 def _latest_sent(pairs):
-    """The latest outbox row of each (about, address) pair, in one query."""
+    """The latest outbox row of each (about, address) pair, in one query: (id, about, to,
+    created_at, references) tuples (a sweep threads tens of thousands of messages: no model
+    instance per row).
+    """
     if connection.vendor == "postgresql":
         abouts, addresses = zip(*sorted(pairs), strict=True)
-        return OutboundEmail.objects.raw(LATEST_SENT_SQL, [list(abouts), list(addresses)])
+        with connection.cursor() as cursor:
+            cursor.execute(LATEST_SENT_SQL, [_lines(abouts), _lines(addresses)])
+            return cursor.fetchall()
     # Elsewhere (SQLite, development): no LATERAL; the window reads the pairs' rows.
     return _latest(
         OutboundEmail.objects.filter(
@@ -418,7 +615,22 @@ def _latest_sent(pairs):
         ),
         person="to",
         when="pk",
-    ).only("pk", "about", "to", "created_at", "references")
+    ).values_list("pk", "about", "to", "created_at", "references")
+
+
+def _latest_received(abouts, senders):
+    """The latest inbound message per (about, sender) among `abouts` and `senders`, in one
+    query: (about, sender, received_at, Message-ID, references) tuples.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(LATEST_RECEIVED_SQL, [_lines(abouts), _lines(senders)])
+            return cursor.fetchall()
+    return _latest(
+        InboundEmail.objects.filter(about__in=abouts, sender__in=senders),
+        person="sender",
+        when="received_at",
+    ).values_list("about", "sender", "received_at", "message_id", "references")
 
 
 def thread(messages):
@@ -431,7 +643,13 @@ def thread(messages):
     each on PostgreSQL, `_latest_sent`; ids grow with time, so the latest is the highest id)
     and the latest received per pair (people write to us rarely: the window reads them all).
     """
-    open_messages = [m for m in messages if m.about and not m.in_reply_to]
+    # An address or reference with a line break (which no mail server takes) is not threaded:
+    # the queries take their lists as lines (`_lines`).
+    open_messages = [
+        m
+        for m in messages
+        if m.about and not m.in_reply_to and "\n" not in m.about and "\n" not in m.to
+    ]
     if not open_messages:
         return
     abouts = {m.about for m in open_messages}
@@ -443,23 +661,15 @@ def thread(messages):
         if key not in parents or when > parents[key][0]:
             parents[key] = (when, parent_id, references)
 
-    for email in _latest_sent({(m.about, m.to) for m in open_messages}):
-        offer(email.about, email.to, email.created_at, message_id(email), email.references)
-    received = _latest(
-        InboundEmail.objects.filter(
-            about__in=abouts, sender__in={address.lower() for address in addresses}
-        ),
-        person="sender",
-        when="received_at",
-    ).only("pk", "about", "sender", "received_at", "message_id", "references")
-    for email in received:
-        offer(
-            email.about,
-            email.sender,
-            email.received_at,
-            _inbound_message_id(email),
-            email.references,
-        )
+    host = urlsplit(settings.SITE_URL).hostname
+    for pk, about, to, created_at, references in _latest_sent(
+        {(m.about, m.to) for m in open_messages}
+    ):
+        offer(about, to, created_at, _message_id(pk, host), references)
+    for about, sender, received_at, inbound_id, references in _latest_received(
+        abouts, {address.lower() for address in addresses}
+    ):
+        offer(about, sender, received_at, _inbound_message_id(inbound_id), references)
     for message in open_messages:
         parent = parents.get((message.about, message.to.lower()))
         if parent is not None:

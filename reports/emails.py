@@ -85,25 +85,28 @@ def accounts_of(addresses):
 
 
 def reply_routes(report, *, to, members=(), accounts_by_address=None):
-    """(Reply-To per address, template context per address) of a message about `report`: each
-    recipient with an account answers to their own reply address; members also learn their
-    internal address. `accounts_by_address`: the caller's `accounts_of` these addresses, read
-    once for a whole batch.
+    """f(address) -> (Reply-To, template context) of that recipient of a message about
+    `report`: each recipient with an account answers to their own reply address; members also
+    learn their internal address. `accounts_by_address`: the caller's `accounts_of` these
+    addresses, read once for a whole batch. The addresses are signed when asked (a sweep asks
+    as its rows stream into the outbox: mailer.outbox.Message).
     """
     if accounts_by_address is None:
         accounts_by_address = accounts_of(to)
     address_of, members = reply_addresses(reference(report)), set(members)
-    reply_to, extra = {}, {}
-    for address in to:
+
+    def route(address):
         user_id = accounts_by_address.get(address)
         if user_id is None:
-            continue
-        reply_to[address] = address_of(user_id)
-        extra[address] = {"reply_by_email": True}
+            return "", {}
         if address in members:
-            internal = address_of(user_id, internal=True)
-            extra[address]["internal_reply_address"] = internal
-    return reply_to, extra
+            return address_of(user_id), {
+                "reply_by_email": True,
+                "internal_reply_address": address_of(user_id, internal=True),
+            }
+        return address_of(user_id), {"reply_by_email": True}
+
+    return route
 
 
 def compose(
@@ -129,10 +132,10 @@ def compose(
     strings it prints, "report.title" and the like), only those and the link, as strings, so
     that the caller's `stencils` render it once for many reports (the reminder sweep).
     """
-    reply_to, recipient_context = (
+    routes = (
         reply_routes(report, to=to, members=members, accounts_by_address=accounts)
         if replies
-        else ({}, {})
+        else None
     )
     if printed is None:
         context = {"report": report, "url": report_url(report), **(context or {})}
@@ -148,8 +151,7 @@ def compose(
         about=reference(report),
         dedup_key=dedup_key,
         exclude=exclude,
-        reply_to=reply_to,
-        recipient_context=recipient_context,
+        routes=routes,
     )
 
 

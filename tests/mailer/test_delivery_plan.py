@@ -70,7 +70,10 @@ def test_threading_reads_one_index_entry_per_recipient_not_the_conversation():
         cursor.execute("ANALYZE mailer_outboundemail")
         cursor.execute(
             f"EXPLAIN {outbox.LATEST_SENT_SQL}",
-            [["reports.report:1", "reports.report:2"], ["p1@example.org", "p2@example.org"]],
+            [
+                outbox._lines(["reports.report:1", "reports.report:2"]),
+                outbox._lines(["p1@example.org", "p2@example.org"]),
+            ],
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Index Scan Backward using outbox_thread_idx" in plan, plan

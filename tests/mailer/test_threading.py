@@ -154,3 +154,22 @@ def test_messages_about_nothing_are_not_threaded_and_cost_no_lookup(django_asser
     with django_assert_num_queries(1):
         send(email("ada@example.org", about=""), email("ada@example.org", about=""))
     assert not OutboundEmail.objects.exclude(in_reply_to="").exists()
+
+
+def test_many_pairs_thread_each_to_its_own_parent_and_a_line_break_is_not_threaded():
+    """The lookups take their lists as lines (outbox._lines): every pair keeps its own parent
+    however many are asked at once, and an address holding a line break (no mail server takes
+    one) is left unthreaded rather than splitting the list.
+    """
+    people = [f"person{n}@example.org" for n in range(30)]
+    send(*(email(person, about=f"reports.report:{n % 3}") for n, person in enumerate(people)))
+    first = {(row.about, row.to): row for row in OutboundEmail.objects.all()}
+    odd = "odd\nperson@example.org"
+    send(email(odd, about="reports.report:0"))
+    again = [email(person, about=f"reports.report:{n % 3}") for n, person in enumerate(people)]
+    broken = email(odd, about="reports.report:0")
+    outbox.thread([*again, broken])
+
+    for message in again:
+        assert message.in_reply_to == outbox.message_id(first[(message.about, message.to)])
+    assert broken.in_reply_to == ""

@@ -362,6 +362,13 @@ def test_a_filings_emails_are_each_what_its_own_rendering_gives(
                 render_to_string(f"emails/{template}.{suffix}", full) for suffix in ("txt", "html")
             )
 
+        def filler(self, template, *, context, printed, names):
+            def fill(*strings):
+                every = {**printed, **dict(zip(names, strings, strict=True))}
+                return (*self.render(template, context=context, printed=every), None)
+
+            return fill
+
     report = file(
         reporter,
         project,
@@ -378,6 +385,8 @@ def test_a_filings_emails_are_each_what_its_own_rendering_gives(
     monkeypatch.setattr(outbox, "send", sent.append)
     monkeypatch.setattr(outbox, "render_to_string", counted)
     emails.new_report(report)
+    for message in sent[0]:  # put together when stored (outbox.Message): here, now
+        message.texts()
     # Two renderings (text, HTML) per shape: the acknowledgment, the members' news.
     assert len(renders) == 4
     monkeypatch.setattr(outbox, "Stencils", RenderingEach)

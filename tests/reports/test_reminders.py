@@ -6,6 +6,7 @@ Time is frozen; the sweep runs in-process (no worker: see test_worker.py for the
 """
 
 import datetime as dt
+import gc
 import io
 import math
 import re
@@ -21,6 +22,7 @@ from django.conf import settings
 from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import call_command
 from django.db import connection
+from django.db.models.signals import post_init, pre_init
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -575,6 +577,50 @@ def outbox_inserts(rows):
     """
     fields = [field for field in OutboundEmail._meta.concrete_fields if not field.primary_key]
     return math.ceil(rows / connection.ops.bulk_batch_size(fields, [None] * rows))
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_sweep_pauses_the_garbage_collector_and_leaves_it_as_it_was(
+    enabled, filed, clock, monkeypatch
+):
+    during = []
+    send = sweep._send
+    monkeypatch.setattr(
+        sweep, "_send", lambda *a, **k: during.append(gc.isenabled()) or send(*a, **k)
+    )
+    (gc.enable if enabled else gc.disable)()
+    try:
+        clock.move_to(T0 + 49 * H)
+        assert sweep.sweep() > 0
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+    assert during == [False]
+
+
+def test_nothing_listens_to_the_initialisation_of_the_sweeps_instances():
+    """The sweep makes its batch's reminders, reports and projects without __init__
+    (reports.sweep._loaded), so no pre_init or post_init receiver would run for them.
+    """
+    for model in (Reminder, Report, Project):
+        assert not pre_init.has_listeners(model)
+        assert not post_init.has_listeners(model)
+
+
+def test_a_batchs_instances_load_other_fields_on_access(stalwart, team, clock, reporter):
+    """The batch holds a few columns of each row; any other loads when read, as a deferred
+    field does (closing an unanswered report reads the report again anyway).
+    """
+    report = file(stalwart, reporter, title="Report")
+    (reminder, *_), reporters = sweep._batch(
+        Reminder.objects.filter(report=report).values_list(*sweep.BATCH_COLUMNS)
+    )
+    assert reporters == {report.pk: reporter.email}
+    assert "cvss_vector" in reminder.report.get_deferred_fields()
+    assert (reminder.report.title, reminder.report.project.name) == ("Report", stalwart.name)
+    assert reminder.sent_at is None  # not read by the batch: loaded now
+    assert reminder.report.state == Report.objects.get(pk=report.pk).state
+    assert reminder.report.project.slug == "stalwart"
 
 
 @pytest.mark.parametrize("kind", ["deadlines", "nudges"])
