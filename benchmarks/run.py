@@ -441,6 +441,7 @@ def measure_sweep():
     """
     from django.conf import settings
     from django.db import transaction
+    from django.urls import reverse
     from django.utils import timezone
 
     from reports import sweep
@@ -448,6 +449,9 @@ def measure_sweep():
 
     now = timezone.now()
     due = Reminder.objects.filter(sent_at__isnull=True, send_at__lte=now).count()
+    # A worker sweeps every minute with its URL configuration long loaded (the emails' links
+    # reverse through it): load it before the clock starts, as in the worker (~0.3 s).
+    reverse("reports:list")
     timer = SqlTimer()
     with transaction.atomic(), timer.running():
         began, cpu = time.perf_counter(), time.process_time()
