@@ -477,3 +477,51 @@ def test_a_report_of_a_project_the_caller_did_not_read_still_shows_its_project(
             user=reporter, viewer=viewer, now=T0, view=selectors.MINE, projects=read_before
         )
     assert sorted(r.project.name for r in page.reports) == ["Acme", "Other"]
+
+
+@pytest.mark.parametrize("sort", list(selectors.SORTS))
+def test_the_plain_queue_page_compiled_once_gives_the_orms_rows(
+    project, other_project, maintainer, reporter, sort
+):
+    """The page a member lands on (no filter, search or cursor) runs SQL the ORM wrote once for
+    its shape (selectors._compiled_once): the same rows, values and types (dates, scores) as
+    the query itself gives, and another shape (one project more) gets its own SQL."""
+    PolicyRevisionFactory(project=other_project)
+    for n in range(4):
+        report = file(reporter, project, title=f"Acme {n}")
+        Report.objects.filter(pk=report.pk).update(cvss_score="7.5", cvss_severity="High")
+        services.assign(report=report, by=maintainer, assignee=maintainer)
+        file(reporter, other_project, title=f"Other {n}")
+
+    def page(size=3):
+        viewer = selectors.Viewer.of(maintainer, shared=False)
+        projects = selectors.list_projects(viewer, selectors.QUEUE)
+        return selectors.report_queue(
+            user=maintainer, viewer=viewer, now=T0, sort=sort, page_size=size, projects=projects
+        )
+
+    def expected(size=3):
+        viewer = selectors.Viewer.of(maintainer, shared=False)
+        known = {
+            p.pk: selectors.RowProject(p.pk, p.slug, p.name)
+            for p in selectors.list_projects(viewer, selectors.QUEUE)
+        }
+        query = selectors.row_query(with_project=False).of_viewers_projects(viewer)
+        rows = query.order_by(*selectors.SORTS[sort].order_by())[: size + 1]
+        return selectors.queue_rows(rows, projects=known)[:size]
+
+    selectors._PLAIN_PAGES.clear()
+    for _ in range(2):  # compiled, then from the compiled SQL
+        rows = page().reports
+        assert rows == expected()
+        assert [type(v) for v in rows[0]] == [type(v) for v in expected()[0]]
+        assert isinstance(
+            rows[0].cvss_score, type(Report._meta.get_field("cvss_score").to_python("1.0"))
+        )
+        assert rows[0].created_at.tzinfo is not None
+    assert len(selectors._PLAIN_PAGES) == 1
+    assert {r.project.name for r in page(size=8).reports} == {"Acme"}
+    MembershipFactory(project=other_project, user=maintainer)
+    assert page(size=8).reports == expected(size=8)
+    assert {r.project.name for r in page(size=8).reports} == {"Acme", "Other"}
+    assert len(selectors._PLAIN_PAGES) == 3  # (3 rows, 1 project), (8, 1), (8, 2)
