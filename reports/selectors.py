@@ -334,14 +334,15 @@ def _compiled_once(page, viewer, sort):
     ids = tuple(viewer.roles)
     alias = page.db
     key = (alias, sort, len(ids), page.query.high_mark)
-    compiled = _PLAIN_PAGES.get(key)
-    if compiled is None:
+    compiled = _PLAIN_PAGES.get(key, ())
+    if compiled == ():
         compiler = page.query.get_compiler(alias)
         sql, params = compiler.as_sql()
-        if tuple(params) != ids:  # not the shape this expects: no shortcut
-            return page
         expressions = [column for column, _, _ in compiler.select[: compiler.col_count]]
-        compiled = _PLAIN_PAGES[key] = (sql, expressions)
+        # Not the shape this expects (None): the ORM runs such pages, and is not asked again.
+        compiled = _PLAIN_PAGES[key] = (sql, expressions) if tuple(params) == ids else None
+    if compiled is None:
+        return page
     sql, expressions = compiled
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, ids)

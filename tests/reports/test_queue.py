@@ -525,3 +525,8 @@ def test_the_plain_queue_page_compiled_once_gives_the_orms_rows(
     assert page(size=8).reports == expected(size=8)
     assert {r.project.name for r in page(size=8).reports} == {"Acme", "Other"}
     assert len(selectors._PLAIN_PAGES) == 3  # (3 rows, 1 project), (8, 1), (8, 2)
+    # A shape whose first compile did not give the expected parameters runs through the ORM.
+    selectors._PLAIN_PAGES.clear()
+    selectors._PLAIN_PAGES[("default", sort, 2, 4)] = None
+    assert page().reports == expected()
+    assert {("default", sort, 2, 4): None} == selectors._PLAIN_PAGES  # not compiled again
