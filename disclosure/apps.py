@@ -10,13 +10,19 @@ class DisclosureConfig(AppConfig):
     verbose_name = "Disclosure platform"
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
         from advisories import publication
         from advisories import reminders as advisory_reminders
         from advisories import services as advisory_services
+        from disclosure.auth import read_session_here
         from disclosure.celery import app
         from projects import reminders as project_reminders
         from reports import extensions
         from reports import reminders as report_reminders
+
+        # A new session's user is read with their roles, in one query (disclosure/auth.py).
+        user_logged_in.connect(read_session_here, dispatch_uid="disclosure.auth")
 
         # Every app that reminds people of dates; the beat sweep (reports.sweep) reads these.
         extensions.register_reminders(report_reminders.SLA)

@@ -435,16 +435,17 @@ def test_the_queue_reads_checklist_progress_once_per_page(
 
     started(2)
     client = client_for(triager)
-    # session, user, the user's roles with their projects (the filter's), page of reports
-    # (+project, assignee, disclosure: the checklist progress comes with the rows; the queue
-    # reads no shared ids), the queue's open and overdue counts per project (kept a while;
-    # cleared to count them, which drops the cached session too, so it is read from its row)
+    # session, user with the user's roles and their projects (the filter's; one query), page
+    # of reports (+project, assignee, disclosure: the checklist progress comes with the rows;
+    # the queue reads no shared ids), the queue's open and overdue counts per project (kept a
+    # while; cleared to count them, which drops the cached session too, so it is read from its
+    # row)
     cache.clear()
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert client.get("/reports/").content.decode().count(progress_cell(1)) == 2
     started(4)
     cache.clear()
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert client.get("/reports/").content.decode().count(progress_cell(1)) == 6
 
 

@@ -317,17 +317,17 @@ def test_one_filing_with_an_attachment_takes_a_fixed_number_of_queries(
     for _ in range(earlier):  # the year's counter row exists, or the filing creates it
         submit(signed_in, "stalwart", STALWART_REPORT)
     upload = {"attachments": SimpleUploadedFile("poc.bin", b"x" * 1024 * 1024)}
-    # Request: user, roles (the session comes from the cache). View: project, revision in
-    # force, its version matrix (the form's and the service's). file_report: blocked sender;
-    # [savepoint: the filing]; project row locked; tracking number (one upsert); report;
-    # "created" event; disclosure (one insert, its date computed first); the
+    # Request: user with roles, one query (the session comes from the cache). View: project,
+    # revision in force, its version matrix (the form's and the service's). file_report:
+    # blocked sender; [savepoint: the filing]; project row locked; tracking number (one
+    # upsert); report; "created" event; disclosure (one insert, its date computed first); the
     # disclosure date read by its planner; reminders (one insert); the emails, acknowledgment
     # and news to the members together (members, the accounts of the reporter's and the
     # members' addresses, two thread lookups, one insert for all); the unclaimed-project check
     # ([savepoint], members exist, [release]); credit choice (insert); cap (uploads of the person:
     # the new report holds none); attachment (one insert); [release].
     # The same with one member and six, and for the first report of the year as for later ones.
-    with django_assert_num_queries(26):
+    with django_assert_num_queries(25):
         response = submit(signed_in, "stalwart", STALWART_REPORT, upload)
     assert response.status_code == 302
     report = Report.objects.latest("pk")

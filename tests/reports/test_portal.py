@@ -118,12 +118,13 @@ def test_reporter_portal_query_count_is_constant(
 ):
     make_reports(project, reporter, maintainer, 2)
     client.sign_in(reporter)
-    # user, the user's roles, shared ids, filter projects, page of reports (+project); no
-    # checklist progress (internal: members only). The session comes from the cache.
-    with django_assert_num_queries(5):
+    # user with the user's roles (one query, disclosure.auth), shared ids, filter projects,
+    # page of reports (+project); no checklist progress (internal: members only). The session
+    # comes from the cache.
+    with django_assert_num_queries(4):
         client.get("/reports/")
     make_reports(project, reporter, maintainer, 8)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert len(listed(client)) == 10
 
 
@@ -132,18 +133,19 @@ def test_member_portal_query_count_is_constant(
 ):
     make_reports(project, reporter, maintainer, 2)
     client.sign_in(maintainer)
-    # session, user, the user's roles with their projects (the filter's), page of reports
-    # (+project, assignee, disclosure for the checklist progress; the queue reads no shared ids),
-    # the open and overdue counts per project (one aggregate; then kept a while: cleared here to
-    # count them each time, which drops the cached session too, so it is read from its row)
+    # session, user with the user's roles and their projects (the filter's; one query,
+    # disclosure.auth), page of reports (+project, assignee, disclosure for the checklist
+    # progress; the queue reads no shared ids), the open and overdue counts per project (one
+    # aggregate; then kept a while: cleared here to count them each time, which drops the
+    # cached session too, so it is read from its row)
     cache.clear()
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         client.get("/reports/")
     other = ProjectFactory()
     PolicyRevisionFactory(project=other)
     make_reports(project, UserFactory(), maintainer, 8)
     cache.clear()
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert len(listed(client)) == 10
 
 
@@ -152,14 +154,14 @@ def test_detail_query_count_is_constant(
 ):
     client.sign_in(maintainer)
     url = f"/reports/{report.tracking_id}/"
-    # user, the user's roles (read once by the request's gate for the second factor,
+    # user with the user's roles (one query, disclosure.auth; read once for the second factor,
     # visibility and access), report (+project, revision, reporter, assignee; sharing checked in
     # the same query), events, comments, attachments, participants (collaborators and credit
     # choices), pending invitations (for those who manage collaborators), the disclosure panel's
     # Disclosure (+advisory), proposals and fix reviews, and for members the project's members
     # (the assignment form's choices) and whether the reporter's address is blocked (spam). The
     # session comes from the cache.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         client.get(url)
     for n in range(5):
         services.add_comment(
@@ -172,10 +174,10 @@ def test_detail_query_count_is_constant(
     services.add_attachments(report=report, by=reporter, files=[poc_file])
     services.transition(report=report, by=maintainer, name="acknowledge")
     services.assign(report=report, by=maintainer, assignee=maintainer)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         assert client.get(url).status_code == 200
     client.sign_in(reporter)
-    with django_assert_num_queries(11):  # no assignment form, no block
+    with django_assert_num_queries(10):  # no assignment form, no block
         assert client.get(url).status_code == 200
 
 

@@ -247,20 +247,20 @@ def test_queue_query_counts_stay_flat_with_search_sort_and_filters(
     services.assign(report=first, by=maintainer, assignee=maintainer)
     client.sign_in(maintainer)
     url = "/reports/?view=queue&q=relay&sort=severity&assigned=me&state=open"
-    # user, roles with their projects' slugs and names (the filter's projects), the exact
-    # tracking-ID match (searches only), page of reports (+project, assignee, disclosure with
-    # the checklist progress; the queue reads no shared ids), counts per project (not counted
-    # yet). The session comes from the cache.
-    with django_assert_num_queries(5):
+    # user with their roles and their projects' slugs and names (the filter's projects; one
+    # query, disclosure.auth), the exact tracking-ID match (searches only), page of reports
+    # (+project, assignee, disclosure with the checklist progress; the queue reads no shared
+    # ids), counts per project (not counted yet). The session comes from the cache.
+    with django_assert_num_queries(4):
         client.get(url)
     # The counts are kept: the next page costs one query less.
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         client.get(url)
     with django_capture_on_commit_callbacks(execute=True):  # filings forget the counts
         for _ in range(9):
             report = file(UserFactory(), project, title="Relay overflow again")
             services.assign(report=report, by=maintainer, assignee=maintainer)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert len(listed(client, url[len("/reports/") :])) == 10
 
 
@@ -381,7 +381,8 @@ def test_the_members_roles_are_read_once_per_request(client, project, maintainer
     client.get(url)  # the session's first page
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
-    roles = [q["sql"] for q in queries.captured_queries if 'FROM "projects_membership"' in q["sql"]]
+    # With the user, in one query (disclosure.auth): the only one naming the memberships.
+    roles = [q["sql"] for q in queries.captured_queries if '"projects_membership"' in q["sql"]]
     assert len(roles) == 1, roles
 
 
@@ -476,3 +477,56 @@ def test_a_report_of_a_project_the_caller_did_not_read_still_shows_its_project(
             user=reporter, viewer=viewer, now=T0, view=selectors.MINE, projects=read_before
         )
     assert sorted(r.project.name for r in page.reports) == ["Acme", "Other"]
+
+
+@pytest.mark.parametrize("sort", list(selectors.SORTS))
+def test_the_plain_queue_page_compiled_once_gives_the_orms_rows(
+    project, other_project, maintainer, reporter, sort
+):
+    """The page a member lands on (no filter, search or cursor) runs SQL the ORM wrote once for
+    its shape (selectors._compiled_once): the same rows, values and types (dates, scores) as
+    the query itself gives, and another shape (one project more) gets its own SQL."""
+    PolicyRevisionFactory(project=other_project)
+    for n in range(4):
+        report = file(reporter, project, title=f"Acme {n}")
+        Report.objects.filter(pk=report.pk).update(cvss_score="7.5", cvss_severity="High")
+        services.assign(report=report, by=maintainer, assignee=maintainer)
+        file(reporter, other_project, title=f"Other {n}")
+
+    def page(size=3):
+        viewer = selectors.Viewer.of(maintainer, shared=False)
+        projects = selectors.list_projects(viewer, selectors.QUEUE)
+        return selectors.report_queue(
+            user=maintainer, viewer=viewer, now=T0, sort=sort, page_size=size, projects=projects
+        )
+
+    def expected(size=3):
+        viewer = selectors.Viewer.of(maintainer, shared=False)
+        known = {
+            p.pk: selectors.RowProject(p.pk, p.slug, p.name)
+            for p in selectors.list_projects(viewer, selectors.QUEUE)
+        }
+        query = selectors.row_query(with_project=False).of_viewers_projects(viewer)
+        rows = query.order_by(*selectors.SORTS[sort].order_by())[: size + 1]
+        return selectors.queue_rows(rows, projects=known)[:size]
+
+    selectors._PLAIN_PAGES.clear()
+    for _ in range(2):  # compiled, then from the compiled SQL
+        rows = page().reports
+        assert rows == expected()
+        assert [type(v) for v in rows[0]] == [type(v) for v in expected()[0]]
+        assert isinstance(
+            rows[0].cvss_score, type(Report._meta.get_field("cvss_score").to_python("1.0"))
+        )
+        assert rows[0].created_at.tzinfo is not None
+    assert len(selectors._PLAIN_PAGES) == 1
+    assert {r.project.name for r in page(size=8).reports} == {"Acme"}
+    MembershipFactory(project=other_project, user=maintainer)
+    assert page(size=8).reports == expected(size=8)
+    assert {r.project.name for r in page(size=8).reports} == {"Acme", "Other"}
+    assert len(selectors._PLAIN_PAGES) == 3  # (3 rows, 1 project), (8, 1), (8, 2)
+    # A shape whose first compile did not give the expected parameters runs through the ORM.
+    selectors._PLAIN_PAGES.clear()
+    selectors._PLAIN_PAGES[("default", sort, 2, 4)] = None
+    assert page().reports == expected()
+    assert {("default", sort, 2, 4): None} == selectors._PLAIN_PAGES  # not compiled again
