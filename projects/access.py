@@ -8,11 +8,12 @@ keep their own action tables (reports.access, advisories.access) built on these 
 import functools
 
 from django.contrib.auth import get_user_model
-from django.db import connections, router
+from django.db import router
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from projects.models import Membership, Project
+from projects.precompiled import Precompiled
 
 Role = Membership.Role
 TRIAGER, MAINTAINER, ADMIN = Role.TRIAGER, Role.MAINTAINER, Role.ADMIN
@@ -78,34 +79,41 @@ def remember_roles(user):
     if memo is not None:
         return memo
     alias = router.db_for_read(Membership)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(_membership_sql(alias), [user.pk])
-        rows = cursor.fetchall()
+    _remember(user, alias, _membership_query(alias).rows([user.pk]))
+    return getattr(user, ROLES_MEMO)
+
+
+def _remember(user, alias, memberships):
+    """Keep the (project id, role, slug, name) rows on `user`: ROLES_MEMO and PROJECTS_MEMO."""
     roles, projects = {}, []
-    for project_id, role, slug, name in rows:
+    for project_id, role, slug, name in memberships:
+        if project_id is None:  # no membership: user_with_roles' one row of its LEFT JOIN
+            continue
         roles[project_id] = role
         projects.append(Project.from_db(alias, PROJECT_FIELDS, (project_id, slug, name)))
     setattr(user, ROLES_MEMO, roles)
     setattr(user, PROJECTS_MEMO, projects)
-    return roles
 
 
 @functools.cache
-def _membership_sql(alias):
-    """remember_roles' query, as the ORM writes it, with the user's id its one parameter: written
-    once per process rather than on every request (building it cost more than running it).
+def _membership_query(alias):
+    """remember_roles' query, with the user's id its one parameter, written once per process
+    rather than on every request (building it cost more than running it).
     """
-    query = (
+    return _precompiled(
         Membership.objects.using(alias)
         .filter(user_id=0)
         .order_by("project__name", "project_id")
         .values_list("project_id", "role", "project__slug", "project__name")
-        .query
     )
-    sql, params = query.get_compiler(alias).as_sql()
-    if tuple(params) != (0,):
-        raise RuntimeError(f"expected the user's id as the only parameter, not {params!r}")
-    return sql
+
+
+def _precompiled(queryset):
+    """Precompiled `queryset` whose one parameter is the user's id (written with 0)."""
+    compiled = Precompiled.of(queryset)
+    if compiled.params != (0,):
+        raise RuntimeError(f"expected the user's id as the only parameter, not {compiled.params!r}")
+    return compiled
 
 
 def user_with_roles(user_id, *, using=None):
@@ -116,29 +124,14 @@ def user_with_roles(user_id, *, using=None):
     """
     user_model = get_user_model()
     alias = using or router.db_for_read(user_model)
-    query, sql, expressions = _user_with_roles_query(alias)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [user_id])
-        rows = cursor.fetchall()
+    rows = _user_with_roles_query(alias).rows([user_id])
     if not rows:
         return None
-    # The database's values as the ORM gives them (SQLite's booleans and aware datetimes).
-    compiler = query.get_compiler(alias)
-    converters = compiler.get_converters(expressions)
-    if converters:
-        rows = list(compiler.apply_converters(rows, converters))
-    fields = len(expressions) - len(MEMBERSHIP_COLUMNS)
-    user = user_model.from_db(alias, _user_fields(), rows[0][:fields])
+    fields = _user_fields()
+    user = user_model.from_db(alias, fields, rows[0][: len(fields)])
     if not user.is_active:
         return None
-    roles, projects = {}, []
-    for project_id, role, slug, name in (row[fields:] for row in rows):
-        if project_id is None:  # no membership: the one row of the LEFT JOIN
-            continue
-        roles[project_id] = role
-        projects.append(Project.from_db(alias, PROJECT_FIELDS, (project_id, slug, name)))
-    setattr(user, ROLES_MEMO, roles)
-    setattr(user, PROJECTS_MEMO, projects)
+    _remember(user, alias, (row[len(fields) :] for row in rows))
     return user
 
 
@@ -156,25 +149,17 @@ def _user_fields():
 
 @functools.cache
 def _user_with_roles_query(alias):
-    """user_with_roles' query, as the ORM writes it (the user's columns, then each membership's
-    project id and role and that project's slug and name, LEFT JOINed, in remember_roles'
-    order), with the user's id its one parameter: written once per process. Returns the query,
-    its SQL and its selected columns (whose converters are applied to the rows).
+    """user_with_roles' query (the user's columns, then each membership's project id and role
+    and that project's slug and name, LEFT JOINed, in remember_roles' order), with the user's id
+    its one parameter, written once per process.
     """
-    query = (
+    return _precompiled(
         get_user_model()
         .objects.using(alias)
         .filter(pk=0)
         .order_by("memberships__project__name", "memberships__project_id")
         .values_list(*_user_fields(), *MEMBERSHIP_COLUMNS)
-        .query
     )
-    compiler = query.get_compiler(alias)
-    sql, params = compiler.as_sql()
-    if tuple(params) != (0,):
-        raise RuntimeError(f"expected the user's id as the only parameter, not {params!r}")
-    expressions = [column for column, _, _ in compiler.select[: compiler.col_count]]
-    return query, sql, expressions
 
 
 def member_projects(user):

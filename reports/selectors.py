@@ -10,11 +10,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.cache import cache
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
 
 from projects.access import member_projects
 from projects.models import Project
+from projects.precompiled import Precompiled
 from reports import search as search_reports
 from reports.models import (
     OPEN_STATES,
@@ -332,24 +333,13 @@ def _compiled_once(page, viewer, sort):
     as its values_list gives them, run with the SQL compiled for the first page of its shape.
     """
     ids = tuple(viewer.roles)
-    alias = page.db
-    key = (alias, sort, len(ids), page.query.high_mark)
+    key = (page.db, sort, len(ids), page.query.high_mark)
     compiled = _PLAIN_PAGES.get(key, ())
     if compiled == ():
-        compiler = page.query.get_compiler(alias)
-        sql, params = compiler.as_sql()
-        expressions = [column for column, _, _ in compiler.select[: compiler.col_count]]
+        compiled = Precompiled.of(page)
         # Not the shape this expects (None): the ORM runs such pages, and is not asked again.
-        compiled = _PLAIN_PAGES[key] = (sql, expressions) if tuple(params) == ids else None
-    if compiled is None:
-        return page
-    sql, expressions = compiled
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, ids)
-        rows = cursor.fetchall()
-    compiler = page.query.get_compiler(alias)
-    converters = compiler.get_converters(expressions)
-    return list(map(tuple, compiler.apply_converters(rows, converters))) if converters else rows
+        compiled = _PLAIN_PAGES[key] = compiled if compiled.params == ids else None
+    return page if compiled is None else compiled.rows(ids)
 
 
 @dataclasses.dataclass

@@ -1,0 +1,36 @@
+"""A values_list query's SQL, written by the ORM once per process and run again with new
+parameters: on the pages every signed-in request reads (the user with their roles, the queue's
+plain page), building the query cost more than running it.
+"""
+
+import dataclasses
+
+from django.db import connections
+
+
+@dataclasses.dataclass(frozen=True)
+class Precompiled:
+    query: object
+    alias: str
+    sql: str
+    params: tuple  # those of the queryset it was written from: callers check their shape
+    expressions: list
+
+    @classmethod
+    def of(cls, queryset):
+        """`queryset` (a values_list) compiled for its database."""
+        compiler = queryset.query.get_compiler(queryset.db)
+        sql, params = compiler.as_sql()
+        expressions = [column for column, _, _ in compiler.select[: compiler.col_count]]
+        return cls(queryset.query, queryset.db, sql, tuple(params), expressions)
+
+    def rows(self, params):
+        """The rows with `params`, as the queryset's values_list gives them (the ORM's value
+        converters applied: SQLite's booleans and aware datetimes, decimals).
+        """
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        compiler = self.query.get_compiler(self.alias)
+        converters = compiler.get_converters(self.expressions)
+        return list(map(tuple, compiler.apply_converters(rows, converters))) if converters else rows
