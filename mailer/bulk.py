@@ -6,7 +6,32 @@ the reminder sweep's tens of thousands of emails and events that cost more than 
 work. COPY in binary format sends the values as they are.
 """
 
-from django.db import connection
+import datetime
+
+from django.db import connection, connections
+
+# What COPY takes as Python gives it, as the fields would pass it on: strings, numbers, flags,
+# NULL. Aware datetimes too (DateTimeField passes them on unchanged on PostgreSQL, the only
+# database COPY is used on); a naive one, a lazy string, JSON go through their field.
+AS_IS = frozenset({str, int, bool, type(None)})
+
+
+def prepared(fields, values):
+    """`values` of the model `fields` as COPY takes them (as get_db_prep_save gives them):
+    `values` itself when every one goes as it is.
+    """
+    if AS_IS.issuperset(map(type, values)):
+        return values
+    database = connections[connection.alias]  # the proxy would cost a lookup per value
+    return tuple(
+        value if _as_is(value) else field.get_db_prep_save(value, database)
+        for field, value in zip(fields, values, strict=True)
+    )
+
+
+def _as_is(value):
+    kind = value.__class__
+    return kind in AS_IS or (kind is datetime.datetime and value.tzinfo is not None)
 
 
 def copy_rows(cursor, table, fields, rows, *, extra=()):

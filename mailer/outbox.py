@@ -29,7 +29,7 @@ from django.utils.html import conditional_escape
 
 from mailer import openpgp
 from mailer.background import enqueue_on_commit
-from mailer.bulk import copy_rows
+from mailer.bulk import copy_rows, prepared
 from mailer.models import InboundEmail, OutboundEmail
 
 logger = logging.getLogger(__name__)
@@ -424,12 +424,8 @@ def _copy(messages):
             else:
                 message.created_at = now
                 values = values_of(message)
-            # created_at (last) is `now`, as the ORM writes it; the rest may need preparing.
-            if not _AS_IS.issuperset(map(type, values[:-1])):
-                values = tuple(
-                    field.get_db_prep_save(value, connection)
-                    for field, value in zip(fields, values, strict=True)
-                )
+            # created_at (last) is `now`, aware, as the ORM writes it; the rest may need preparing.
+            values = (*prepared(fields[:-1], values[:-1]), now)
             rows.append(values)
             yield values
 
@@ -511,11 +507,6 @@ def _copy_skipping_conflicts(rows, *, fields, table, columns):
             f"SELECT {columns} FROM {_STAGE} ORDER BY n ON CONFLICT DO NOTHING"
         )
         cursor.execute(f"DROP TABLE {_STAGE}")
-
-
-# Values the driver writes as the ORM would: anything else (a lazy string, a naive datetime)
-# goes through the field's get_db_prep_save first.
-_AS_IS = {str, int, type(None)}
 
 
 def deliver_after_commit():

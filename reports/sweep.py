@@ -14,13 +14,13 @@ from operator import attrgetter
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models import Q
 from django.db.models.base import ModelState
 from django.utils import timezone
 
 from mailer import outbox
-from mailer.bulk import copy_rows
+from mailer.bulk import copy_rows, prepared
 from projects.access import member_roles
 from projects.models import Project
 from reports import emails, extensions, reminders, services
@@ -244,22 +244,12 @@ def _record_overdue(batch, *, now):
     if connection.vendor != "postgresql":
         ReportEvent.objects.bulk_create(events)
         return
-    # COPY, as the outbox writes a sweep's emails (mailer.bulk). Strings, numbers and flags go
-    # as they are; the others (the data's JSON, the time) through their field.
+    # COPY, as the outbox writes a sweep's emails (mailer.bulk).
     fields = [field for field in ReportEvent._meta.concrete_fields if not field.primary_key]
-    database = connections[connection.alias]  # the proxy would cost a lookup per value
-    rows = [
-        [
-            value if value.__class__ in _AS_IS else field.get_db_prep_save(value, database)
-            for field, value in zip(fields, values, strict=True)
-        ]
-        for values in map(attrgetter(*(field.attname for field in fields)), events)
-    ]
+    values_of = attrgetter(*(field.attname for field in fields))
+    rows = [prepared(fields, values_of(event)) for event in events]
     with connection.cursor() as cursor:
         copy_rows(cursor, ReportEvent._meta.db_table, fields, rows)
-
-
-_AS_IS = {str, int, bool, type(None)}
 
 
 def _collaborators_by_report(report_ids):
