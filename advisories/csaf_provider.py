@@ -31,7 +31,6 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.urls import reverse
 
 from advisories import exports
 from mailer import openpgp
@@ -46,10 +45,6 @@ ROLIE_INFORMATION_TYPE = "urn:ietf:params:rolie:category:information-type"
 # last_updated before anything was published: a fixed time, so the metadata stays the same
 # until the first publication.
 NOTHING_PUBLISHED = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
-
-
-def _absolute(name, *args):
-    return settings.SITE_URL + reverse(name, args=args)
 
 
 def document_bytes(advisory):
@@ -128,18 +123,18 @@ def signature(data):
 
 
 def public_key_url(key):
-    return _absolute("advisories:csaf_public_key", key.fingerprint)
+    return exports.absolute_url("advisories:csaf_public_key", key.fingerprint)
 
 
 # --- The provider's documents -------------------------------------------------------------------
 
 
 def feed_url():
-    return _absolute("advisories:csaf_feed")
+    return exports.absolute_url("advisories:csaf_feed")
 
 
 def directory_url():
-    return _absolute("advisories:csaf_directory")
+    return exports.absolute_url("advisories:csaf_directory")
 
 
 def provider_metadata(advisories, *, key):
@@ -147,7 +142,7 @@ def provider_metadata(advisories, *, key):
     key's public half `key` (None: no signatures, so no trusted provider).
     """
     metadata = {
-        "canonical_url": _absolute("advisories:csaf_provider_metadata"),
+        "canonical_url": exports.absolute_url("advisories:csaf_provider_metadata"),
         "distributions": [
             {
                 "directory_url": directory_url(),

@@ -157,8 +157,9 @@ def iso_timestamp(moment):
     return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _absolute(path):
-    return settings.SITE_URL + path
+def absolute_url(name, *args):
+    """The full address of a named route, on this instance's SITE_URL: what every export links."""
+    return settings.SITE_URL + reverse(name, args=args)
 
 
 def _matrix(advisory):
@@ -166,7 +167,7 @@ def _matrix(advisory):
 
 
 def _page(advisory):
-    return _absolute(reverse("advisories:advisory_page", args=[advisory.identifier]))
+    return absolute_url("advisories:advisory_page", advisory.identifier)
 
 
 def _unique(items):
@@ -438,7 +439,7 @@ def osv_listing(advisories):
         {
             "id": osv_id(advisory),
             "modified": iso_timestamp(advisory.history()[-1].created_at),
-            "url": _absolute(reverse("advisories:osv", args=[advisory.identifier])),
+            "url": absolute_url("advisories:osv", advisory.identifier),
         }
         for advisory in advisories
     ]
@@ -570,9 +571,8 @@ def csaf_year(advisory):
 
 
 def csaf_url(advisory):
-    return _absolute(
-        reverse("advisories:csaf_distribution", args=[csaf_year(advisory), csaf_filename(advisory)])
-    )
+    year, filename = csaf_year(advisory), csaf_filename(advisory)
+    return absolute_url("advisories:csaf_distribution", year, filename)
 
 
 def _sorted_keys(value):
