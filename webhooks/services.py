@@ -1,4 +1,5 @@
-"""Writes to webhooks: the project admins' hooks (create, change, delete), redelivery, and the
+"""Writes to webhooks: the project admins' hooks (create, change, new secret, delete), redelivery,
+and the
 outcome of each attempt, which retries with backoff and disables a hook that keeps failing.
 
 Permission is the caller's business (webhooks.access: the project's admins); these own the rules.
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from mailer.background import enqueue_on_commit
 from webhooks import emails, targets
-from webhooks.models import EventType, Webhook, WebhookDelivery
+from webhooks.models import EventType, Webhook, WebhookDelivery, new_secret
 
 DELIVER_TASK = "webhooks.tasks.deliver_webhooks"
 
@@ -69,6 +70,18 @@ def update_webhook(*, webhook, url, events, internal, active, by):
         webhook.disabled_at = None
         webhook.failure_count = 0
     webhook.save()
+    return webhook
+
+
+@transaction.atomic
+def rotate_secret(*, webhook, by):
+    """Give a hook a new secret, for one that leaked or a receiver that changes hands. Every
+    attempt from now on is signed with it, retries of older events too (an attempt is signed
+    when it is sent); the old secret verifies nothing any more.
+    """
+    webhook = Webhook.objects.select_for_update().get(pk=webhook.pk)
+    webhook.secret = new_secret()
+    webhook.save(update_fields=["secret"])
     return webhook
 
 

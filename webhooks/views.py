@@ -86,6 +86,19 @@ def update(request, slug, webhook_id):
 
 @login_required
 @require_POST
+def rotate_secret(request, slug, webhook_id):
+    webhook = access_webhook(request.user, slug, webhook_id)
+    services.rotate_secret(webhook=webhook, by=request.user)
+    messages.success(
+        request,
+        "New secret made: put it in your receiver. Deliveries are signed with it from now on; "
+        "the old secret verifies nothing any more.",
+    )
+    return redirect("webhooks:detail", slug, webhook_id)
+
+
+@login_required
+@require_POST
 def delete(request, slug, webhook_id):
     webhook = access_webhook(request.user, slug, webhook_id)
     services.delete_webhook(webhook=webhook, by=request.user)

@@ -1,6 +1,7 @@
 """A project admin adds a webhook from the project page (its secret shown), a report is filed,
 beat's sweep delivers it to a receiver on loopback, the admin reads the delivery in the log and
-redelivers it: the receiver gets the same event, with the same id, twice.
+redelivers it: the receiver gets the same event, with the same id, twice; then the admin makes
+a new secret and the next attempt is signed with it.
 """
 
 import json
@@ -79,3 +80,21 @@ def test_an_admin_adds_a_webhook_sees_a_delivery_and_redelivers_it(page, live_se
     expect(row).to_contain_text("receiver is down")
     assert receiver.event_ids() == [event_id, event_id]
     assert receiver.requests[1].body == first.body
+
+    # The secret leaked: the admin makes a new one; the next attempt is signed with it.
+    old = hook.secret
+    page.get_by_role("button", name="Make a new secret").click()
+    expect(page.get_by_text("New secret made: put it in your receiver.")).to_be_visible()
+    hook.refresh_from_db()
+    assert hook.secret != old
+    expect(page.locator("#webhook-secret")).to_have_text(hook.secret)
+    receiver.answer(200, b"ok")
+    page.get_by_role("row").filter(has_text=event_id).get_by_role(
+        "button", name="Redeliver"
+    ).click()
+    expect(page.get_by_text("Redelivery started")).to_be_visible()
+    third = receiver.requests[2]
+    stamp = third.headers["X-Disclosure-Timestamp"]
+    assert third.headers["X-Disclosure-Signature"] == signing.signature(
+        hook.secret, stamp, third.body
+    )

@@ -137,11 +137,12 @@ DENIED = {
     "projects:remove_member",
     "projects:revoke_invitation",
     # The project's webhooks (its admins and superusers only): list, settings with the secret,
-    # deliveries log; creating, changing, deleting, redelivering.
+    # deliveries log; creating, changing, a new secret, deleting, redelivering.
     "webhooks:list",
     "webhooks:detail",
     "webhooks:create",
     "webhooks:update",
+    "webhooks:rotate_secret",
     "webhooks:delete",
     "webhooks:redeliver",
     # Actions: POST only, and each refused to those who may not take it.

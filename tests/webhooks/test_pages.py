@@ -11,7 +11,7 @@ from django.utils import timezone
 from tests.factories import PolicyRevisionFactory
 from tests.reports.conftest import file
 from tests.webhooks.conftest import make_hook
-from webhooks import sweep
+from webhooks import signing, sweep
 from webhooks.models import EventType, Webhook, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +30,7 @@ def urls(hook, delivery):
         "create": CREATE,
         "detail": base,
         "update": f"{base}edit/",
+        "rotate_secret": f"{base}secret/",
         "delete": f"{base}delete/",
         "redeliver": f"{base}deliveries/{delivery.pk}/redeliver/",
     }
@@ -59,9 +60,11 @@ def test_everyone_but_the_project_admins_gets_404_everywhere(client, cast, hook,
         get, post = (404, 405) if name in READ else (405, 404)
         assert client.get(url).status_code == get, name
         assert client.post(url, form).status_code == post, name
+    secret = hook.secret
     hook.refresh_from_db()
     assert Webhook.objects.count() == 1
     assert hook.url.startswith("http://127.0.0.1")
+    assert hook.secret == secret
     delivered.refresh_from_db()
     assert delivered.attempts == 1
 
@@ -77,13 +80,13 @@ def test_another_projects_admin_cannot_reach_this_projects_hooks(
             assert client.get(url).status_code == 404, name
         else:
             assert client.post(url, {"url": "https://example.com/"}).status_code == 404, name
-    for name in ("detail", "update", "delete", "redeliver"):
+    for name in ("detail", "update", "rotate_secret", "delete", "redeliver"):
         url = urls(hook, delivered)[name].replace("/acme/", "/other/")
         if name in READ:
             assert client.get(url).status_code == 404, name
         else:
             assert client.post(url, {"url": "https://example.com/"}).status_code == 404, name
-    assert Webhook.objects.filter(pk=hook.pk).exists()
+    assert Webhook.objects.filter(pk=hook.pk, secret=hook.secret).exists()
 
 
 @pytest.mark.parametrize("who", ["project_admin", "superuser"])
@@ -127,6 +130,38 @@ def test_admins_edit_the_events_and_switch_a_hook_off(client, project_admin, hoo
     assert hook.events == ["advisory.published"]
     assert hook.internal
     assert not hook.active  # "active" left unticked
+
+
+def test_admins_make_a_new_secret_and_the_next_attempt_is_signed_with_it(
+    client, project_admin, hook, delivered, receiver
+):
+    old = hook.secret
+    (first,) = receiver.requests
+    stamp = first.headers["X-Disclosure-Timestamp"]
+    assert first.headers["X-Disclosure-Signature"] == signing.signature(old, stamp, first.body)
+    client.sign_in(project_admin)
+    response = client.post(f"/projects/acme/webhooks/{hook.pk}/secret/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/projects/acme/webhooks/{hook.pk}/"
+    hook.refresh_from_db()
+    assert hook.secret.startswith("whsec_")
+    assert hook.secret != old
+    page = client.get(response["Location"]).content.decode()
+    assert hook.secret in page
+    assert old not in page
+    assert "New secret made: put it in your receiver." in page
+    # A retry of an event from before the change is signed when it is sent: with the new one.
+    WebhookDelivery.objects.update(
+        status=WebhookDelivery.Status.PENDING, next_attempt_at=timezone.now()
+    )
+    sweep.sweep()
+    again = receiver.requests[1]
+    assert again.headers["X-Disclosure-Event-Id"] == first.headers["X-Disclosure-Event-Id"]
+    stamp = again.headers["X-Disclosure-Timestamp"]
+    assert again.headers["X-Disclosure-Signature"] == signing.signature(
+        hook.secret, stamp, again.body
+    )
+    assert again.headers["X-Disclosure-Signature"] != signing.signature(old, stamp, again.body)
 
 
 def test_admins_delete_a_hook(client, project_admin, hook, delivered):
