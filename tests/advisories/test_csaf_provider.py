@@ -17,7 +17,6 @@ import io
 import json
 import re
 
-import gnupg
 import pytest
 from django.core.management import call_command
 
@@ -282,22 +281,20 @@ def test_with_a_signing_key_every_document_is_signed(client, published, signing_
     (key,) = metadata["public_openpgp_keys"]
     assert key["fingerprint"] == signing_key
     assert key["url"] == f"{SITE_URL}/.well-known/csaf/openpgp/{signing_key}.asc"
-    verifier_home = tmp_path / "verifier"
-    verifier_home.mkdir(mode=0o700)
-    verifier = gnupg.GPG(gnupghome=str(verifier_home))
-    imported = verifier.import_keys(get(client, key["url"]).content.decode())
-    assert imported.fingerprints == [key["fingerprint"]]
-    assert "PRIVATE KEY" not in get(client, key["url"]).content.decode()
-    for entry in feed["entry"]:
-        assert entry["signature_links"] == [entry["content"]["src"] + ".asc"]
-    for url, (data, _) in documents.items():
-        signature_file = tmp_path / "document.json.asc"
-        signature_file.write_bytes(get(client, f"{url}.asc").content)
-        verified = verifier.verify_data(str(signature_file), data)
-        assert verified.valid, (url, verified.status)
-        assert verified.pubkey_fingerprint == key["fingerprint"]
-        # A changed byte no longer verifies: the signature is of exactly what was served.
-        assert not verifier.verify_data(str(signature_file), data + b" ").valid
+    with openpgp.gpg_home() as verifier:  # removed afterwards with any agent it started
+        imported = verifier.import_keys(get(client, key["url"]).content.decode())
+        assert imported.fingerprints == [key["fingerprint"]]
+        assert "PRIVATE KEY" not in get(client, key["url"]).content.decode()
+        for entry in feed["entry"]:
+            assert entry["signature_links"] == [entry["content"]["src"] + ".asc"]
+        for url, (data, _) in documents.items():
+            signature_file = tmp_path / "document.json.asc"
+            signature_file.write_bytes(get(client, f"{url}.asc").content)
+            verified = verifier.verify_data(str(signature_file), data)
+            assert verified.valid, (url, verified.status)
+            assert verified.pubkey_fingerprint == key["fingerprint"]
+            # A changed byte no longer verifies: the signature is of exactly what was served.
+            assert not verifier.verify_data(str(signature_file), data + b" ").valid
     year_listing = get(client, f"{SITE_URL}/.well-known/csaf/white/2025/").content.decode()
     assert f"{published['old'].identifier.lower()}.json.asc" in year_listing
 
