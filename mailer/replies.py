@@ -50,10 +50,12 @@ def _inbox():
     return local, domain
 
 
-def _signature(about, user_id, internal, secret=None):
-    """salted_hmac(SALT, value, secret, algorithm="sha256"), hex, cut to SIGNATURE_LENGTH."""
+def _signature(about, user_id, internal, signer):
+    """salted_hmac(SALT, value, secret, algorithm="sha256"), hex, cut to SIGNATURE_LENGTH;
+    `signer`: `_signer(secret)`.
+    """
     value = f"{about}|{user_id}|{'internal' if internal else 'public'}"
-    signer = _signer(settings.SECRET_KEY if secret is None else secret).copy()
+    signer = signer.copy()
     signer.update(value.encode())
     return signer.hexdigest()[:SIGNATURE_LENGTH]
 
@@ -76,18 +78,20 @@ def reply_address(about, user_id, *, internal=False):
 
 def reply_addresses(about):
     """`reply_address` of `about` for many users (the recipients of one message): the
-    reference is checked and the settings are read once. Returns f(user_id, internal=False).
+    reference is checked and the settings (the key) are read once. Returns f(user_id,
+    internal=False).
     """
     match = ABOUT.match(about)
     if match is None:
         raise ValueError(f"not a reference a reply address can carry: {about!r}")
     label, pk = match.groups()
     local, domain = _inbox()
+    signer = _signer(settings.SECRET_KEY)
 
     def address(user_id, *, internal=False):
         user_id = int(user_id)
         marker = INTERNAL_MARKER if internal else ""
-        token = f"{marker}{label}.{pk}.{user_id}.{_signature(about, user_id, internal)}"
+        token = f"{marker}{label}.{pk}.{user_id}.{_signature(about, user_id, internal, signer)}"
         return f"{local}+{token}@{domain}"
 
     return address
@@ -110,7 +114,9 @@ def read_reply_address(address):
     user_id, internal = int(match["user_id"]), bool(match["internal"])
     keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
     if not any(
-        constant_time_compare(match["signature"], _signature(about, user_id, internal, key))
+        constant_time_compare(
+            match["signature"], _signature(about, user_id, internal, _signer(key))
+        )
         for key in keys
     ):
         return None

@@ -41,7 +41,15 @@ ROLE_DUTIES = {
 
 def has_role(role, minimum):
     """Whether `role` (None: no role) reaches `minimum`: triager < maintainer < admin."""
-    return role is not None and Membership.RANK[Role(role)] >= Membership.RANK[Role(minimum)]
+    if role is None:
+        return False
+    rank = Membership.RANK
+    # Roles as read from the database are plain strings, which find their Role in RANK (a
+    # choice hashes and compares as its value): no Role made per call (the reminder sweep asks
+    # for every member of every reminder). Anything else fails as Role() fails.
+    if role in rank and minimum in rank:
+        return rank[role] >= rank[minimum]
+    return rank[Role(role)] >= rank[Role(minimum)]
 
 
 # Where the request's gate (disclosure.middleware) keeps the roles it read for request.user, so

@@ -168,3 +168,22 @@ class _Reminder:
 
     def __init__(self, due_at):
         self.due_at = due_at
+
+
+def test_a_stencil_keeps_braces_and_order_of_values_wherever_they_stand(templates):
+    """The stencil's text is joined with the values (outbox.Form): braces in the template or in
+    a value are text like any other; a value may open or close the message, stand next to
+    another, or be printed twice.
+    """
+    sources, _ = templates
+    sources["emails/t.txt"] = "{{ a }}{{ b }} {x} {{ a }}{% templatetag openbrace %}0}{{ b }}"
+    sources["emails/t.html"] = (
+        "{{ b }}{% templatetag openbrace %}{{ a }}{% templatetag closebrace %}"
+    )
+    printed = {"a": "{1}&", "b": "{}"}
+    stencils = outbox.Stencils()
+
+    made = stencils.render("t", context={}, printed=printed)
+
+    assert made == rendered("t", context={}, printed=printed)
+    assert made == ("{1}&amp;{} {x} {1}&amp;{0}{}", "{}{{1}&amp;}")
