@@ -91,7 +91,24 @@ class WebhookCursor(models.Model):
         return f"{self.source} at {self.position}"
 
 
-class WebhookDelivery(models.Model):
+class AttemptOutcome(models.Model):
+    """What one attempt got: the receiver's answer, or why there was none."""
+
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    response_excerpt = models.TextField(
+        blank=True, help_text="The start of the answer (WEBHOOK_RESPONSE_EXCERPT_BYTES at most)."
+    )
+    error = models.TextField(blank=True, help_text="Why the attempt failed.")
+
+    class Meta:
+        abstract = True
+
+
+class WebhookDelivery(AttemptOutcome):
+    """One event for one hook; its outcome fields are those of the last attempt (every attempt
+    is in WebhookAttempt)."""
+
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         DELIVERED = "delivered", "Delivered"
@@ -110,14 +127,7 @@ class WebhookDelivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
     created_at = models.DateTimeField()
-    # The last attempt.
     last_attempt_at = models.DateTimeField(null=True, blank=True)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    duration_ms = models.PositiveIntegerField(null=True, blank=True)
-    response_excerpt = models.TextField(
-        blank=True, help_text="The start of the answer (WEBHOOK_RESPONSE_EXCERPT_BYTES at most)."
-    )
-    error = models.TextField(blank=True, help_text="Why the last attempt failed.")
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -138,3 +148,17 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event_type} {self.event_id} to hook {self.webhook_id}"
+
+
+class WebhookAttempt(AttemptOutcome):
+    """One attempt to send a delivery, kept for the deliveries log: the earlier ones' answers
+    and errors too (a delivery's own fields keep only the last), across redeliveries."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="+")
+    attempted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"attempt of delivery {self.delivery_id} at {self.attempted_at:%Y-%m-%d %H:%M:%S}"

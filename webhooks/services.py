@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from mailer.background import enqueue_on_commit
 from webhooks import emails, targets
-from webhooks.models import EventType, Webhook, WebhookDelivery, new_secret
+from webhooks.models import EventType, Webhook, WebhookAttempt, WebhookDelivery, new_secret
 
 DELIVER_TASK = "webhooks.tasks.deliver_webhooks"
 
@@ -114,17 +114,23 @@ def backoff(attempts):
 
 
 def record_attempt(delivery, *, answer, error, now):
-    """Save one attempt's outcome (inside the sweep's transaction, the row locked). A failure
-    is retried after `backoff` until WEBHOOK_MAX_ATTEMPTS, and counts against the hook: after
-    WEBHOOK_MAX_FAILURES failures in a row it is disabled and its admins are told. Returns False
+    """Save one attempt's outcome on the delivery and in its attempts log (inside the sweep's
+    transaction, the row locked). A failure is retried after `backoff` until
+    WEBHOOK_MAX_ATTEMPTS, and counts against the hook: after WEBHOOK_MAX_FAILURES failures in a
+    row it is disabled and its admins are told. Returns False
     when this attempt disabled the hook.
     """
+    outcome = {
+        "status_code": answer.status_code if answer else None,
+        "duration_ms": answer.duration_ms if answer else None,
+        "response_excerpt": answer.excerpt if answer else "",
+        "error": error,
+    }
+    WebhookAttempt.objects.create(delivery=delivery, attempted_at=now, **outcome)
+    for field, value in outcome.items():
+        setattr(delivery, field, value)
     delivery.attempts += 1
     delivery.last_attempt_at = now
-    delivery.status_code = answer.status_code if answer else None
-    delivery.duration_ms = answer.duration_ms if answer else None
-    delivery.response_excerpt = answer.excerpt if answer else ""
-    delivery.error = error
     hooks = Webhook.objects.filter(pk=delivery.webhook_id)
     if not error:
         delivery.status = WebhookDelivery.Status.DELIVERED

@@ -78,6 +78,9 @@ def test_an_admin_adds_a_webhook_sees_a_delivery_and_redelivers_it(page, live_se
     row = page.get_by_role("row").filter(has_text=event_id)
     expect(row).to_contain_text("HTTP 500")
     expect(row).to_contain_text("receiver is down")
+    row.get_by_text("All 2 attempts").click()  # the first attempt's answer is kept too
+    expect(row.get_by_role("listitem")).to_have_count(2)
+    expect(row.get_by_role("listitem").last).to_contain_text("HTTP 200")
     assert receiver.event_ids() == [event_id, event_id]
     assert receiver.requests[1].body == first.body
 

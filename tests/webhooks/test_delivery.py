@@ -20,7 +20,7 @@ from tests.advisories.publishing import publish_now
 from tests.reports.conftest import file
 from tests.webhooks.conftest import make_hook
 from webhooks import services, signing, sweep
-from webhooks.models import EventType, Webhook, WebhookCursor, WebhookDelivery
+from webhooks.models import EventType, Webhook, WebhookAttempt, WebhookCursor, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -293,6 +293,17 @@ def test_a_500_is_retried_with_exponential_backoff_then_given_up(
     assert len(receiver.requests) == 4
     assert len(set(receiver.event_ids())) == 1  # every attempt: the same event id
     assert sweep.deliver_due(now=moment + timezone.timedelta(days=1)) == 0
+    # Each attempt is in the delivery's log, not only the last.
+    log = WebhookAttempt.objects.filter(delivery=delivery).order_by("pk")
+    assert [(a.status_code, a.error, a.response_excerpt) for a in log] == [
+        (500, "HTTP 500", "boom")
+    ] * 4
+    assert [a.attempted_at for a in log] == [
+        start,
+        start + timezone.timedelta(seconds=60),
+        start + timezone.timedelta(seconds=180),
+        start + timezone.timedelta(seconds=380),
+    ]
 
 
 def test_a_success_after_failures_delivers_and_resets_the_hook(project, reporter, hook, receiver):
@@ -392,6 +403,8 @@ def test_redelivery_sends_the_same_event_again(
     assert first.headers["X-Disclosure-Event-Id"] == second.headers["X-Disclosure-Event-Id"]
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("delivered", 1)
+    # The round starts again; the log keeps the attempts of both.
+    assert WebhookAttempt.objects.filter(delivery=delivery).count() == 2
 
 
 def test_event_ids_are_uuids_derived_from_the_row(project, reporter, hook, receiver):

@@ -12,7 +12,7 @@ from tests.factories import PolicyRevisionFactory
 from tests.reports.conftest import file
 from tests.webhooks.conftest import make_hook
 from webhooks import signing, sweep
-from webhooks.models import EventType, Webhook, WebhookDelivery
+from webhooks.models import EventType, Webhook, WebhookAttempt, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -187,6 +187,10 @@ def test_the_deliveries_log_and_redelivery(
     page = client.get(f"/projects/acme/webhooks/{hook.pk}/").content.decode()
     assert "HTTP 500" in page
     assert "receiver is down" in page
+    # Both attempts are listed under the delivery: the redelivery's 500 and the first 200.
+    assert "All 2 attempts" in page
+    history = page.split("All 2 attempts", 1)[1].split("</details>", 1)[0]
+    assert history.index("HTTP 500") < history.index("HTTP 200")
 
 
 def test_the_deliveries_log_pages_by_keyset(client, project_admin, hook, settings):
@@ -227,6 +231,15 @@ def add_deliveries(hook, count):
     )
 
 
+def add_attempts(deliveries, count):
+    now = timezone.now()
+    WebhookAttempt.objects.bulk_create(
+        WebhookAttempt(delivery=delivery, attempted_at=now, status_code=503, error="HTTP 503")
+        for delivery in deliveries
+        for _ in range(count)
+    )
+
+
 def count_queries(client, url):
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
@@ -237,8 +250,8 @@ def test_the_pages_cost_the_same_with_more_rows(
     client, project, project_admin, hook, local_targets, receiver
 ):
     """List: session, user, second-factor gate's roles (+ authenticators), project, the
-    membership check, the hooks. Detail: the same but the hook instead of the hooks, and one
-    page of deliveries.
+    membership check, the hooks. Detail: the same but the hook instead of the hooks, one page
+    of deliveries and their attempts.
     """
     client.sign_in(project_admin)
     add_deliveries(hook, 1)
@@ -248,6 +261,7 @@ def test_the_pages_cost_the_same_with_more_rows(
     for n in range(4):
         make_hook(project, receiver.url(f"/more{n}"))
     add_deliveries(hook, 30)
+    add_attempts(WebhookDelivery.objects.all(), 3)
     list_after, sql = count_queries(client, LIST)
     assert list_after == list_before, "\n".join(sql)
     detail_after, sql = count_queries(client, detail)
