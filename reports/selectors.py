@@ -29,6 +29,7 @@ from reports.models import (
     ReportUserObjectPermission,
     State,
     Viewer,
+    may_see_reports,
 )
 
 CURSOR_SALT = "reports.queue.cursor"
@@ -277,47 +278,53 @@ def report_queue(*, user, now, viewer=None, view=QUEUE, project=None, state="", 
     them, so that the rows need not join their projects (one join less to plan on every page).
     """
     known = None if projects is None else {p.pk: RowProject(p.pk, p.slug, p.name) for p in projects}
-    rows_of = row_query(with_project=known is None)
-    if view == MINE:
-        if viewer is None or viewer.shared_ids is None:
-            viewer = Viewer.of(user)
-        reports = rows_of.filed_by_or_shared_with(viewer)
-    else:
+    if view != MINE:
         viewer = viewer or Viewer.of(user, shared=False)
-        reports = rows_of.of_viewers_projects(viewer)
-    if project is not None:
-        reports = reports.filter(project=project)
-    if state == "open":
-        reports = reports.filter(state__in=OPEN_STATES)
-    elif state:
-        reports = reports.filter(state=state)
-    if severity:
-        reports = reports.filter(severity=severity)
-    if overdue:
-        reports = reports.filter(next_due__lt=now)
-    if assigned_to_me:
-        reports = reports.filter(assignee=user)
-    pinned = []
-    if search.strip():
-        reports = search_reports.matching(reports, text=search, viewer=viewer)
-        exact = Q(tracking_id=search_reports.tracking_id_of(search))
-        if not cursor:
-            pinned = queue_rows(reports.filter(exact), projects=known)
-        reports = reports.exclude(exact)
-    order = SORTS[sort]
-    if cursor:
-        reports = reports.filter(order.after(*decode_cursor(cursor, sort)))
-    page = reports.order_by(*order.order_by())[: page_size + 1]
     # The page a member lands on: the queue of their projects, nothing else asked.
     filtered = project is not None or state or severity or overdue or assigned_to_me
     plain = (
         view == QUEUE
         and known is not None
-        and not (filtered or pinned or search.strip() or cursor)
+        and not (filtered or search.strip() or cursor)
         and viewer.roles
         and not viewer.sees_everything
+        and may_see_reports(viewer.user)
     )
-    rows = queue_rows(_compiled_once(page, viewer, sort) if plain else page, projects=known)
+    # Its SQL once written (_compiled_once) is run without building its queryset again.
+    rows = _plain_page(viewer, sort, page_size) if plain else None
+    pinned = []
+    if rows is None:
+        rows_of = row_query(with_project=known is None)
+        if view == MINE:
+            if viewer is None or viewer.shared_ids is None:
+                viewer = Viewer.of(user)
+            reports = rows_of.filed_by_or_shared_with(viewer)
+        else:
+            reports = rows_of.of_viewers_projects(viewer)
+        if project is not None:
+            reports = reports.filter(project=project)
+        if state == "open":
+            reports = reports.filter(state__in=OPEN_STATES)
+        elif state:
+            reports = reports.filter(state=state)
+        if severity:
+            reports = reports.filter(severity=severity)
+        if overdue:
+            reports = reports.filter(next_due__lt=now)
+        if assigned_to_me:
+            reports = reports.filter(assignee=user)
+        if search.strip():
+            reports = search_reports.matching(reports, text=search, viewer=viewer)
+            exact = Q(tracking_id=search_reports.tracking_id_of(search))
+            if not cursor:
+                pinned = queue_rows(reports.filter(exact), projects=known)
+            reports = reports.exclude(exact)
+        order = SORTS[sort]
+        if cursor:
+            reports = reports.filter(order.after(*decode_cursor(cursor, sort)))
+        page = reports.order_by(*order.order_by())[: page_size + 1]
+        rows = _compiled_once(page, viewer, sort) if plain else page
+    rows = queue_rows(rows, projects=known)
     next_cursor = encode_cursor(sort, rows[page_size - 1]) if len(rows) > page_size else None
     return QueuePage(reports=pinned + rows[:page_size], next_cursor=next_cursor)
 
@@ -328,12 +335,23 @@ def report_queue(*, user, now, viewer=None, view=QUEUE, project=None, state="", 
 _PLAIN_PAGES = {}
 
 
+def _plain_key(viewer, sort, rows):
+    return (Report.objects.db, sort, len(viewer.roles), rows)
+
+
+def _plain_page(viewer, sort, page_size):
+    """The rows of report_queue's plain page when its shape's SQL is written already (by
+    _compiled_once), run with the viewer's project ids; else None."""
+    compiled = _PLAIN_PAGES.get(_plain_key(viewer, sort, page_size + 1))
+    return None if compiled is None else compiled.rows(tuple(viewer.roles))
+
+
 def _compiled_once(page, viewer, sort):
     """The rows of `page` (report_queue's plain page: of_viewers_projects, ordered and sliced),
     as its values_list gives them, run with the SQL compiled for the first page of its shape.
     """
     ids = tuple(viewer.roles)
-    key = (page.db, sort, len(ids), page.query.high_mark)
+    key = _plain_key(viewer, sort, page.query.high_mark)
     compiled = _PLAIN_PAGES.get(key, ())
     if compiled == ():
         compiled = Precompiled.of(page)
