@@ -164,9 +164,12 @@ class QueueRow(NamedTuple):
 
 
 # What QueueRow is read from: its own columns in order, then the project's and the assignee's.
-# The checklist columns (advisories' incident tags) come by a join on the report's key rather
-# than a query of their own. The project's columns are left out where the request knows the
-# projects already (report_queue's `projects`): one join less to plan on every page.
+# The checklist columns (advisories' incident tags) and the assignee's address and display name
+# are each one row's column by a unique key (the report's disclosure, the assignee's user and
+# profile): read by scalar subqueries (ROW_SUBQUERIES) rather than joins, which PostgreSQL
+# plans in a quarter of the time (planning the joins cost it twice the page's execution). The
+# project's columns are left out where the request knows the projects already
+# (report_queue's `projects`): one join less to plan on every page.
 ROW_COLUMNS = (
     "pk",
     "tracking_id",
@@ -183,12 +186,12 @@ ROW_COLUMNS = (
     "project_id",
     "reporter_id",
     "assignee_id",
-    "disclosure__checklist_done",
-    "disclosure__checklist_total",
+    "row_checklist_done",
+    "row_checklist_total",
     "project__slug",
     "project__name",
-    "assignee__email",
-    "assignee__profile__display_name",
+    "row_assignee_email",
+    "row_assignee_display_name",
 )
 PROJECT_COLUMNS = ("project__slug", "project__name")
 OWN_COLUMNS = len(QueueRow._fields) - 2
@@ -198,6 +201,24 @@ PROJECT_ID, ASSIGNEE_ID = (
 )
 
 
+def row_subqueries():
+    """ROW_COLUMNS' subqueries: {name: Subquery} of the one row each reads by a unique key (the
+    report's disclosure, its assignee's user and profile; none when there is none)."""
+    disclosures = Report._meta.get_field("disclosure").related_model._base_manager
+    user_model = get_user_model()
+    profiles = user_model._meta.get_field("profile").related_model._base_manager
+    of_report = disclosures.filter(report_id=OuterRef("pk"))
+    assignee = user_model._base_manager.filter(pk=OuterRef("assignee_id"))
+    return {
+        "row_checklist_done": Subquery(of_report.values("checklist_done")),
+        "row_checklist_total": Subquery(of_report.values("checklist_total")),
+        "row_assignee_email": Subquery(assignee.values("email")),
+        "row_assignee_display_name": Subquery(
+            profiles.filter(user_id=OuterRef("assignee_id")).values("display_name")
+        ),
+    }
+
+
 @functools.cache
 def row_query(*, with_project=True):
     """Report.objects.values_list(*ROW_COLUMNS), resolved once per process: a page clones it
@@ -205,9 +226,10 @@ def row_query(*, with_project=True):
     building the page's query). Never evaluated itself. Without the project's columns (and
     join) for callers that know the rows' projects (queue_rows' `projects`).
     """
+    rows = Report.objects.annotate(**row_subqueries())
     if with_project:
-        return Report.objects.values_list(*ROW_COLUMNS)
-    return Report.objects.values_list(*(c for c in ROW_COLUMNS if c not in PROJECT_COLUMNS))
+        return rows.values_list(*ROW_COLUMNS)
+    return rows.values_list(*(c for c in ROW_COLUMNS if c not in PROJECT_COLUMNS))
 
 
 def queue_rows(reports, *, projects=None):
