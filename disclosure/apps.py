@@ -17,12 +17,15 @@ class DisclosureConfig(AppConfig):
         from advisories import services as advisory_services
         from disclosure.auth import read_session_here
         from disclosure.celery import app
+        from disclosure.pgtime import install as read_timestamps_fast
         from projects import reminders as project_reminders
         from reports import extensions
         from reports import reminders as report_reminders
 
         # A new session's user is read with their roles, in one query (disclosure/auth.py).
         user_logged_in.connect(read_session_here, dispatch_uid="disclosure.auth")
+        # PostgreSQL's timestamps read by the standard library's parser (disclosure/pgtime.py).
+        read_timestamps_fast()
 
         # Every app that reminds people of dates; the beat sweep (reports.sweep) reads these.
         extensions.register_reminders(report_reminders.SLA)

@@ -126,7 +126,7 @@ class ReportQuerySet(models.QuerySet):
         (one report: reports.access) the permission is an EXISTS on its indexed rows, annotated
         as `shared_with_viewer`. Pass the request's `viewer` when it has been read already.
         """
-        if not _may_see_reports(user):
+        if not may_see_reports(user):
             return self.none()
         viewer = viewer or Viewer.of(user)
         if viewer.sees_everything:
@@ -151,7 +151,7 @@ class ReportQuerySet(models.QuerySet):
         report for superusers. visible_to's member rule alone: one `project_id IN (…)`.
         """
         user = viewer.user
-        if not _may_see_reports(user):
+        if not may_see_reports(user):
             return self.none()
         if viewer.sees_everything:
             return self.all()
@@ -163,14 +163,14 @@ class ReportQuerySet(models.QuerySet):
         `shared_ids` (Viewer.of(user), not shared=False).
         """
         user = viewer.user
-        if not _may_see_reports(user):
+        if not may_see_reports(user):
             return self.none()
         if viewer.shared_ids is None:
             raise ValueError("My reports lists by the shared ids: read them (Viewer.of(user)).")
         return self.filter(Q(reporter=user) | Q(pk__in=viewer.shared_ids))
 
 
-def _may_see_reports(user):
+def may_see_reports(user):
     """Anonymous visitors and deactivated accounts see no report, whatever else holds."""
     return user.is_authenticated and user.is_active
 

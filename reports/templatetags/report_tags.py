@@ -1,13 +1,12 @@
 from html import escape
 
 from django import template
-from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.timezone import get_current_timezone
 
 from projects.people import named, shown_name
 from reports.access import member_may
-from reports.links import detail_paths
+from reports.links import detail_paths, paths
 from reports.models import Severity, State
 from reports.selectors import QUEUE
 
@@ -156,6 +155,7 @@ def count_rows(counts, *, member_projects):
     members page for those who manage them (`member_projects`).
     """
     managed = {project.pk for project in member_projects}
+    members_path, sla_path = paths("projects:members"), paths("reports:sla_dashboard")
     rows = []
     for row in counts:
         project = row.project
@@ -165,7 +165,7 @@ def count_rows(counts, *, member_projects):
         )
         members = ""
         if project.pk in managed:
-            url = escape(reverse("projects:members", args=[project.slug]))
+            url = escape(members_path(project.slug))
             members = MEMBERS_LINK.format(url=url, name=name)
         rows.append(
             COUNT_ROW.format(
@@ -173,7 +173,7 @@ def count_rows(counts, *, member_projects):
                 name=name,
                 open=row.open,
                 overdue=overdue,
-                sla=escape(reverse("reports:sla_dashboard", args=[project.slug])),
+                sla=escape(sla_path(project.slug)),
                 members=members,
             )
         )

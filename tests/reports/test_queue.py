@@ -481,7 +481,7 @@ def test_a_report_of_a_project_the_caller_did_not_read_still_shows_its_project(
 
 @pytest.mark.parametrize("sort", list(selectors.SORTS))
 def test_the_plain_queue_page_compiled_once_gives_the_orms_rows(
-    project, other_project, maintainer, reporter, sort
+    project, other_project, maintainer, reporter, sort, monkeypatch
 ):
     """The page a member lands on (no filter, search or cursor) runs SQL the ORM wrote once for
     its shape (selectors._compiled_once): the same rows, values and types (dates, scores) as
@@ -520,6 +520,10 @@ def test_the_plain_queue_page_compiled_once_gives_the_orms_rows(
         )
         assert rows[0].created_at.tzinfo is not None
     assert len(selectors._PLAIN_PAGES) == 1
+    # Once written, the page's SQL runs without its queryset being built again.
+    with monkeypatch.context() as patched:
+        patched.setattr(selectors, "row_query", None)
+        assert page().reports == rows
     assert {r.project.name for r in page(size=8).reports} == {"Acme"}
     MembershipFactory(project=other_project, user=maintainer)
     assert page(size=8).reports == expected(size=8)
