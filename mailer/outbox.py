@@ -29,7 +29,7 @@ from django.utils.html import conditional_escape
 
 from mailer import openpgp
 from mailer.background import enqueue_on_commit
-from mailer.bulk import copy_rows, native_times, prepared
+from mailer.bulk import copy_rows, prepared
 from mailer.models import InboundEmail, OutboundEmail
 
 logger = logging.getLogger(__name__)
@@ -617,7 +617,6 @@ def _latest_sent(pairs):
     if connection.vendor == "postgresql":
         abouts, addresses = zip(*sorted(pairs), strict=True)
         with connection.cursor() as cursor:
-            native_times(cursor)  # a created_at per pair found
             cursor.execute(LATEST_SENT_SQL, [_lines(abouts), _lines(addresses)])
             return cursor.fetchall()
     # Elsewhere (SQLite, development): no LATERAL; the window reads the pairs' rows.
@@ -636,7 +635,6 @@ def _latest_received(abouts, senders):
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            native_times(cursor)
             cursor.execute(LATEST_RECEIVED_SQL, [_lines(abouts), _lines(senders)])
             return cursor.fetchall()
     return _latest(

@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.db.models.base import ModelState
 from django.utils import timezone
 
-from mailer import bulk, outbox
+from mailer import outbox
 from mailer.bulk import copy_rows, prepared
 from projects.access import member_roles
 from projects.models import Project
@@ -86,12 +86,10 @@ def _sweep_batches(*, kinds, now, batch_size, stencils):
     while True:
         with transaction.atomic():
             batch, reporters = _batch(
-                bulk.rows(
-                    Reminder.objects.select_for_update(skip_locked=True, of=("self",))
-                    .filter(after, sent_at__isnull=True, send_at__lte=now, kind__in=list(kinds))
-                    .order_by("send_at", "pk")
-                    .values_list(*BATCH_COLUMNS)[:batch_size]
-                )
+                Reminder.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(after, sent_at__isnull=True, send_at__lte=now, kind__in=list(kinds))
+                .order_by("send_at", "pk")
+                .values_list(*BATCH_COLUMNS)[:batch_size]
             )
             if not batch:
                 break
