@@ -71,10 +71,9 @@ def test_keeps_djangos_timezone_so_django_keeps_it_on_cursors():
     assert utc_loader(fast) is fast
 
 
+@pytest.mark.services  # PostgreSQL's loader: fails in CI without the real database
 @pytest.mark.django_db
 def test_a_postgresql_connection_reads_timestamps_with_it():
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL's loader only")
     with connection.cursor() as cursor:
         loader = cursor.connection.adapters.get_loader(OID, Format.TEXT)
         assert getattr(loader, "reads_utc_fast", False)
