@@ -20,12 +20,14 @@ From: only the person a notification went to knows its reply address.
 """
 
 import functools
+import hashlib
 import re
 from dataclasses import dataclass
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import constant_time_compare
+from django.utils.encoding import force_bytes
 
 SALT = "mailer.replies.reply_address"
 INTERNAL_MARKER = "internal-"
@@ -54,18 +56,34 @@ def _signature(about, user_id, internal, signer):
     """salted_hmac(SALT, value, secret, algorithm="sha256"), hex, cut to SIGNATURE_LENGTH;
     `signer`: `_signer(secret)`.
     """
-    value = f"{about}|{user_id}|{'internal' if internal else 'public'}"
-    signer = signer.copy()
-    signer.update(value.encode())
-    return signer.hexdigest()[:SIGNATURE_LENGTH]
+    inner, outer = signer
+    return _signed(inner.copy(), outer, f"{about}|{user_id}|{'internal' if internal else 'public'}")
+
+
+def _signed(inner, outer, value):
+    """The HMAC of `value` (RFC 2104) from `inner`, a copy of the inner hash that may hold the
+    start of the value already, and `outer`, hex and cut to SIGNATURE_LENGTH.
+    """
+    inner.update(value.encode())
+    outer = outer.copy()
+    outer.update(inner.digest())
+    return outer.hexdigest()[:SIGNATURE_LENGTH]
 
 
 @functools.lru_cache(maxsize=8)
 def _signer(secret):
-    """The HMAC salted_hmac makes for SALT and `secret`, before any message: its key derived
-    once per secret rather than once per address (a sweep signs tens of thousands).
+    """(inner, outer): the two SHA-256 states salted_hmac's HMAC starts from for SALT and
+    `secret` (RFC 2104: the key, derived as salted_hmac derives it, padded and XORed with each
+    pad), made once per secret. Python's hmac object costs half as much again per message
+    (a sweep signs tens of thousands): its copy() and hexdigest() are Python around the same
+    two hashes.
     """
-    return salted_hmac(SALT, b"", secret=secret, algorithm="sha256")
+    key = hashlib.sha256(force_bytes(SALT) + force_bytes(secret)).digest()
+    key = key.ljust(hashlib.sha256().block_size, b"\0")
+    return (
+        hashlib.sha256(bytes(byte ^ 0x36 for byte in key)),
+        hashlib.sha256(bytes(byte ^ 0x5C for byte in key)),
+    )
 
 
 def reply_address(about, user_id, *, internal=False):
@@ -86,13 +104,17 @@ def reply_addresses(about):
         raise ValueError(f"not a reference a reply address can carry: {about!r}")
     label, pk = match.groups()
     local, domain = _inbox()
-    signer = _signer(settings.SECRET_KEY)
+    inner, outer = _signer(settings.SECRET_KEY)
+    inner = inner.copy()
+    inner.update(f"{about}|".encode())  # what every signature of this message starts with
 
     def address(user_id, *, internal=False):
         user_id = int(user_id)
         marker = INTERNAL_MARKER if internal else ""
-        token = f"{marker}{label}.{pk}.{user_id}.{_signature(about, user_id, internal, signer)}"
-        return f"{local}+{token}@{domain}"
+        signature = _signed(
+            inner.copy(), outer, f"{user_id}|{'internal' if internal else 'public'}"
+        )
+        return f"{local}+{marker}{label}.{pk}.{user_id}.{signature}@{domain}"
 
     return address
 

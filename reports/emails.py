@@ -237,13 +237,14 @@ def for_project(
     )
 
 
-def reminder_printed(reminder):
+def reminder_printed(reminder, *, zone=None):
     """What the reminder templates (templates/emails/reminder.*, disclosure_reminder.*) print
     of a reminder and its report, as strings: they are rendered once per batch of the sweep
     (mailer.outbox.Stencils) and get no objects. The dates as the `date` filter wrote them, in
-    the current time zone.
+    the current time zone (`zone`: the caller's timezone.get_current_timezone(), asked once for
+    a batch: asking it per reminder cost more than the rest of this function).
     """
-    report, due = reminder.report, timezone.localtime(reminder.due_at)
+    report, due = reminder.report, timezone.localtime(reminder.due_at, zone)
     return {
         "report.tracking_id": report.tracking_id,
         "report.project.name": report.project.name,

@@ -10,7 +10,6 @@ nobody answered is a transition.
 
 import contextlib
 import gc
-from operator import attrgetter
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -167,6 +166,7 @@ def _send(batch, *, reporters, kinds, now, stencils):
         ]
     )
     urls = emails.report_urls(r.report for r in batch)
+    zone = timezone.get_current_timezone()
     messages, closing = [], []
     for reminder in batch:
         report, spec = reminder.report, kinds[reminder.kind]
@@ -178,7 +178,7 @@ def _send(batch, *, reporters, kinds, now, stencils):
             "label": spec.label,
             "to_reporter": spec.audience == Audience.REPORTER_SIDE,
         }
-        printed = {**emails.reminder_printed(reminder), "url": urls[report.pk]}
+        printed = {**emails.reminder_printed(reminder, zone=zone), "url": urls[report.pk]}
         dedup_key = f"reports.reminder:{reminder.pk}"
         if spec.audience == Audience.REPORTER_SIDE:
             to = [reporters[report.pk], *collaborators.get(report.pk, [])]
@@ -212,7 +212,7 @@ def _send(batch, *, reporters, kinds, now, stencils):
         )
     outbox.send(messages)
     _record_overdue(batch, now=now)
-    Reminder.objects.filter(pk__in=[r.pk for r in batch]).update(sent_at=now)
+    _mark_sent([r.pk for r in batch], now=now)
     # Last: closing re-plans the report's reminders, which drops its still-pending ones; the
     # batch's own are marked sent by now and stay as history.
     for reminder in closing:
@@ -220,34 +220,59 @@ def _send(batch, *, reporters, kinds, now, stencils):
     return len(batch)
 
 
+# The batch's reminders marked sent, their ids as one parameter: Django writes `id IN (%s, ...)`
+# with a placeholder per id, which the driver then quotes one by one (~3.5 ms of CPU per batch
+# of 500, against ~0.2 ms for the one string).
+MARK_SENT_SQL = """
+    UPDATE reports_reminder SET sent_at = %s
+    WHERE id = ANY(string_to_array(%s, ',')::bigint[])
+"""
+
+
+def _mark_sent(ids, *, now):
+    if connection.vendor != "postgresql":
+        Reminder.objects.filter(pk__in=ids).update(sent_at=now)
+        return
+    sent_at = Reminder._meta.get_field("sent_at").get_db_prep_save(now, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(MARK_SENT_SQL, [sent_at, ",".join(map(str, ids))])
+
+
 def _record_overdue(batch, *, now):
     """A deadline that passed is part of the report's audit trail (members only), written once
     with its notice in the batch's transaction (one statement per batch that has any).
     """
-    events = [
-        ReportEvent(
-            report_id=reminder.report_id,
-            kind=ReportEvent.Kind.DEADLINE_OVERDUE,
-            message=reminders.Kind(reminder.kind).label,
-            public=False,
-            data={
+    labels = {}  # kind -> its label, looked up once per batch
+    given = [
+        {
+            "report_id": reminder.report_id,
+            "kind": ReportEvent.Kind.DEADLINE_OVERDUE.value,
+            "message": labels.get(reminder.kind)
+            or labels.setdefault(reminder.kind, str(reminders.Kind(reminder.kind).label)),
+            "public": False,
+            "data": {
                 "deadline": reminders.OVERDUE[reminder.kind],
                 "due_at": reminder.due_at.isoformat(),
             },
-            created_at=now,
-        )
+            "created_at": now,
+        }
         for reminder in batch
         if reminder.kind in reminders.OVERDUE
     ]
-    if not events:
+    if not given:
         return
     if connection.vendor != "postgresql":
-        ReportEvent.objects.bulk_create(events)
+        ReportEvent.objects.bulk_create([ReportEvent(**values) for values in given])
         return
-    # COPY, as the outbox writes a sweep's emails (mailer.bulk).
+    # COPY, as the outbox writes a sweep's emails (mailer.bulk), each row made from the values
+    # and the other fields' defaults, without a ReportEvent: its __init__ and the generic
+    # preparing of every value cost ~40 µs an event (~4,000 per 10,000 reminders).
     fields = [field for field in ReportEvent._meta.concrete_fields if not field.primary_key]
-    values_of = attrgetter(*(field.attname for field in fields))
-    rows = [prepared(fields, values_of(event)) for event in events]
+    defaults = {field.attname: field.get_default() for field in fields}
+    rows = []
+    for values in given:
+        row = {**defaults, **values}
+        rows.append(prepared(fields, [row[field.attname] for field in fields]))
     with connection.cursor() as cursor:
         copy_rows(cursor, ReportEvent._meta.db_table, fields, rows)
 
