@@ -80,3 +80,16 @@ class CreateIndexOnline(Operation):
 
     def describe(self):
         return f"Create index {self.name} on {self.table} ({', '.join(self.columns)}) online"
+
+
+class DropIndexOnline(CreateIndexOnline):
+    """CreateIndexOnline reversed: drops CONCURRENTLY on PostgreSQL, and makes the index again
+    when migrated backwards. For an index that left the model state in the same migration
+    (SeparateDatabaseAndState: a ForeignKey's own index, db_index=False).
+    """
+
+    database_forwards = CreateIndexOnline.database_backwards
+    database_backwards = CreateIndexOnline.database_forwards
+
+    def describe(self):
+        return f"Drop index {self.name} on {self.table} online"

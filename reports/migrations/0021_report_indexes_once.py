@@ -12,26 +12,7 @@ indexes (the same on every database).
 
 from django.db import migrations, models
 
-INDEXES = [
-    ("reports_reminder", "reports_reminder_report_id_383d091a"),
-    ("reports_reportevent", "reports_reportevent_report_id_5031d186"),
-]
-
-
-def _online(schema_editor):
-    return " CONCURRENTLY" if schema_editor.connection.vendor == "postgresql" else ""
-
-
-def drop_indexes(apps, schema_editor):
-    for _, name in INDEXES:
-        schema_editor.execute(f"DROP INDEX{_online(schema_editor)} IF EXISTS {name}")
-
-
-def make_indexes(apps, schema_editor):
-    for table, name in INDEXES:
-        schema_editor.execute(
-            f"CREATE INDEX{_online(schema_editor)} IF NOT EXISTS {name} ON {table} (report_id)"
-        )
+from projects.schema import DropIndexOnline
 
 
 class Migration(migrations.Migration):
@@ -65,6 +46,13 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[migrations.RunPython(drop_indexes, make_indexes)],
+            database_operations=[
+                DropIndexOnline(
+                    "reports_reminder", "reports_reminder_report_id_383d091a", ["report_id"]
+                ),
+                DropIndexOnline(
+                    "reports_reportevent", "reports_reportevent_report_id_5031d186", ["report_id"]
+                ),
+            ],
         ),
     ]

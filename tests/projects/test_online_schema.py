@@ -117,3 +117,23 @@ def test_the_queue_indexes_build_concurrently_on_postgresql_and_plainly_elsewher
         assert ("CONCURRENTLY" in statement) == concurrently, statement
     # The old reporter index goes only after its replacement exists.
     assert sql.index("report_reporter_due_idx") < sql.index("DROP INDEX")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_report_id_indexes_a_sweep_no_longer_pays_for_drop_concurrently_on_postgresql():
+    """reports 0021 drops the ForeignKey's own index of reminders and events (another index
+    leads with report_id in each): a field-level index change the AddIndex guard above does not
+    see, so its SQL is checked here; backwards makes the indexes again, online too.
+    """
+    online = " CONCURRENTLY" if connection.vendor == "postgresql" else ""
+    out = io.StringIO()
+    call_command("sqlmigrate", "reports", "0021", stdout=out)
+    forwards = out.getvalue()
+    for name in ("reports_reminder_report_id_383d091a", "reports_reportevent_report_id_5031d186"):
+        assert f'DROP INDEX{online} IF EXISTS "{name}"' in forwards, forwards
+    out = io.StringIO()
+    call_command("sqlmigrate", "reports", "0021", backwards=True, stdout=out)
+    assert (
+        f'CREATE INDEX{online} IF NOT EXISTS "reports_reminder_report_id_383d091a" '
+        'ON "reports_reminder" ("report_id")'
+    ) in out.getvalue()
