@@ -44,8 +44,10 @@ def missing_pg_tools():
 
 def pytest_collection_modifyitems(items):
     """The longest tests first (marked `heavy`, then the browser journeys), the rest in file order:
-    the two xdist workers take the long ones while plenty of short ones are left to even out the
-    end, instead of one worker running a minute-long sweep alone after the other has finished.
+    the worker that starts on the first half (`make test`: --dist worksteal) runs the long ones
+    while plenty of short ones are left behind them to even out the end, which the other worker
+    takes over once done with its own half, instead of one worker running a minute-long sweep
+    alone after the other has finished.
     """
 
     def rank(item):
