@@ -162,6 +162,15 @@ ssl_cert = <{directory}/cert.pem
 ssl_key = <{directory}/key.pem
 disable_plaintext_auth = yes
 auth_mechanisms = plain login
+# A failed login answers at once: dovecot waits 2 s by default, and its anvil process delays the
+# next logins from the address (the authentication penalty, off when it cannot open the listener);
+# both only slow the tests of wrong passwords down.
+auth_failure_delay = 0
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN {directory}/passwd

@@ -31,7 +31,11 @@ from django.utils import timezone
 from tests.signin import Client
 from tests.site_map import HOSTILE, HUGE, NUL, routes, signs_out
 
-pytestmark = [pytest.mark.heavy, pytest.mark.django_db]
+pytestmark = [
+    pytest.mark.heavy,
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("templates_unrecorded"),
+]
 
 LONG_EMAIL = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".example.org"
 TEXT_VALUES = (NUL, HUGE, "' OR '1'='1' -- ünïcødé ☃")

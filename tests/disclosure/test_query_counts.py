@@ -43,7 +43,7 @@ from tests.signin import Client
 from tests.site_map import SIGNS_OUT, routes
 from webhooks import sweep as webhook_sweep
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("templates_unrecorded")]
 
 VISITORS = ("anonymous", "reporter", "collaborator", "maintainer", "project_admin", "superuser")
 GROWTH = 3  # rows added to every list of the world

@@ -20,7 +20,7 @@ from disclosure import urls as site_urls
 from tests.signin import Client
 from tests.site_map import routes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("templates_unrecorded")]
 
 ANYONE = frozenset({"anonymous", "stranger", "reporter"})
 SIGNED_IN = frozenset({"stranger", "reporter"})
