@@ -60,8 +60,7 @@ def report_list(request):
     """The queue (members: their projects' reports) and "My reports" (what the user filed or
     follows), with search, filters, sorts and keyset pages.
     """
-    viewer, view = selectors.list_viewer(request.user, request.GET.get("view", ""))
-    projects = selectors.list_projects(viewer, view)
+    viewer, view, projects = selectors.list_page(request.user, request.GET.get("view", ""))
     filters = forms.queue_filters(
         request.GET, projects=projects, sorts=selectors.SORTS, default_sort=selectors.DEFAULT_SORT
     )

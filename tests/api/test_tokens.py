@@ -234,3 +234,19 @@ def test_the_rate_limit_per_token_answers_429(reporter, settings):
     assert int(refused["Retry-After"]) > 0
     # Another token of the same person has its own budget.
     assert bearer(make_token(reporter).secret).get("/api/reports/").status_code == 200
+
+
+def test_the_token_page_offers_only_the_projects_a_token_may_be_restricted_to(
+    client, api_world, collaborator, reporter, project
+):
+    """A collaborator follows a report of the project without being a member or its reporter:
+    the service refuses to restrict their token to it, so the page does not offer it, while
+    the reporter is offered it (and My reports still lists the collaborator's project)."""
+    client.sign_in(collaborator)
+    assert list(client.get("/account/tokens/").context["form"].fields["project"].queryset) == []
+    with pytest.raises(services.TokenError):
+        make_token(collaborator, project=project)
+    assert [p.slug for p in client.get("/reports/?view=mine").context["projects"]] == [project.slug]
+    client.sign_in(reporter)
+    offered = client.get("/account/tokens/").context["form"].fields["project"].queryset
+    assert [p.slug for p in offered] == [project.slug]

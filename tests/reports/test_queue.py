@@ -462,6 +462,59 @@ def test_my_reports_filter_offers_the_projects_of_the_reports_shared_with_me(
     assert listed(client, "?view=mine&project=other") == [shared.tracking_id]
 
 
+@pytest.mark.parametrize("who", ["collaborator", "maintainer"])
+def test_my_reports_costs_three_queries_however_many_reports_are_shared(
+    client, project, other_project, stranger, collaborator, maintainer, reporter, who,
+    django_assert_num_queries,
+):  # fmt: skip
+    """My reports: the user with their roles (disclosure.auth), its filter's projects carrying
+    the ids of the reports shared with the user (selectors.projects_and_shared: one query for
+    both), the page. The same with one shared report or four."""
+    PolicyRevisionFactory(project=other_project)
+    viewer = {"collaborator": collaborator, "maintainer": maintainer}[who]
+    shared = file(stranger, other_project)
+    share(shared, by=stranger, with_user=viewer)
+    file(reporter, project)  # not theirs: the maintainer's queue has it, My reports not
+    client.sign_in(viewer)
+    client.get("/reports/?view=mine")  # the session's first page
+    with django_assert_num_queries(3):
+        assert listed(client, "?view=mine") == [shared.tracking_id]
+    more = [file(stranger, other_project) for _ in range(3)]
+    for report in more:
+        share(report, by=stranger, with_user=viewer)
+    with django_assert_num_queries(3) as queries:
+        response = client.get("/reports/?view=mine")
+    assert sorted(r.tracking_id for r in response.context["page"].reports) == sorted(
+        r.tracking_id for r in [shared, *more]
+    )
+    # The maintainer's own project is offered too (queue_projects).
+    expected = {"collaborator": {"other"}, "maintainer": {"acme", "other"}}[who]
+    assert {p.slug for p in response.context["projects"]} == expected
+    # Ids first: the page names the shared reports' ids, never the permission table.
+    page = [q["sql"] for q in queries.captured_queries if '"reports_report"."title"' in q["sql"]]
+    assert "reportuserobjectpermission" not in page[0]
+
+
+def test_my_reports_of_someone_nothing_is_shared_with(client, project, reporter, stranger):
+    """No project row at all (nothing filed, followed or worked on): nothing shared either."""
+    file(reporter, project)
+    client.sign_in(stranger)
+    response = client.get("/reports/?view=mine")
+    assert response.context["projects"] == []
+    assert response.context["page"].reports == []
+    assert response.context["viewer"].shared_ids == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("value", "ids"),
+    [(None, set()), ("", set()), ([], set()), ("7", {7}), ("7,9,12", {7, 9, 12}),
+     ([7, 9, 12], {7, 9, 12})],
+)  # fmt: skip
+def test_shared_ids_read_from_either_databases_form(value, ids):
+    """PostgreSQL gives the ids as an array, SQLite as a comma-separated text."""
+    assert selectors.ids_of(value) == ids
+
+
 def test_a_report_of_a_project_the_caller_did_not_read_still_shows_its_project(
     project, other_project, reporter, django_assert_num_queries
 ):
@@ -495,7 +548,7 @@ def test_the_plain_queue_page_compiled_once_gives_the_orms_rows(
 
     def page(size=3):
         viewer = selectors.Viewer.of(maintainer, shared=False)
-        projects = selectors.list_projects(viewer, selectors.QUEUE)
+        _, _, projects = selectors.list_page(maintainer, selectors.QUEUE)
         return selectors.report_queue(
             user=maintainer, viewer=viewer, now=T0, sort=sort, page_size=size, projects=projects
         )
@@ -504,7 +557,7 @@ def test_the_plain_queue_page_compiled_once_gives_the_orms_rows(
         viewer = selectors.Viewer.of(maintainer, shared=False)
         known = {
             p.pk: selectors.RowProject(p.pk, p.slug, p.name)
-            for p in selectors.list_projects(viewer, selectors.QUEUE)
+            for p in selectors.list_page(maintainer, selectors.QUEUE)[2]
         }
         query = selectors.row_query(with_project=False).of_viewers_projects(viewer)
         rows = query.order_by(*selectors.SORTS[sort].order_by())[: size + 1]
