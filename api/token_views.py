@@ -21,7 +21,7 @@ from reports.selectors import MINE, queue_projects
 
 def _projects(user):
     """Projects a token may be restricted to: those the user is a member of or reported to."""
-    return queue_projects(Viewer.of(user, shared=False), MINE, followed=False)
+    return queue_projects(Viewer.of(user, shared=False), MINE)
 
 
 @login_required

@@ -92,7 +92,9 @@ class Viewer:
             return cls(user=user)
         if not shared:
             return cls(user=user, roles=roles_of(user), shared_ids=None)
-        shared_ids = shared_with(user).values_list("content_object_id", flat=True)
+        shared_ids = ReportUserObjectPermission.objects.filter(
+            user=user, permission__codename="view_report"
+        ).values_list("content_object_id", flat=True)
         return cls(user=user, roles=roles_of(user), shared_ids=frozenset(shared_ids))
 
     def role_in(self, project_id):
@@ -393,13 +395,6 @@ class ReportUserObjectPermission(UserObjectPermissionBase):
     """Direct-FK guardian permissions: a collaborator holds `view_report` on the report."""
 
     content_object = models.ForeignKey(Report, on_delete=models.CASCADE)
-
-
-def shared_with(user):
-    """The collaborator permissions of `user` (one per report shared with them): the rows of
-    ReportUserObjectPermission's (user, permission, report) index, no generic join.
-    """
-    return ReportUserObjectPermission.objects.filter(user=user, permission__codename="view_report")
 
 
 class ReportGroupObjectPermission(GroupObjectPermissionBase):

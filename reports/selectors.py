@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Aggregate, Count, F, OuterRef, Q, Subquery, TextField
+from django.db.models import Count, F, OuterRef, Q, Subquery
 
 from projects.access import member_projects
 from projects.models import Project
@@ -30,7 +30,6 @@ from reports.models import (
     State,
     Viewer,
     may_see_reports,
-    shared_with,
 )
 
 CURSOR_SALT = "reports.queue.cursor"
@@ -278,59 +277,13 @@ def queue_view(viewer, asked):
 
 
 def list_viewer(user, asked):
-    """(viewer, view) of the API's report list. Only My reports lists by the reports shared with
-    the user, so only it reads their ids; the queue's rows are its projects' reports
+    """(viewer, view) of `/reports/`. Only My reports lists by the reports shared with the user,
+    so only it reads their ids; the queue's rows are its projects' reports
     (ReportQuerySet.of_viewers_projects): one query less.
     """
     viewer = Viewer.of(user, shared=False)
     view = queue_view(viewer, asked)
     return (Viewer.of(user) if view == MINE else viewer), view
-
-
-def list_page(user, asked):
-    """(viewer, view, projects) of the site's `/reports/`: the viewer as the view needs it, and
-    the projects to filter by (queue_projects) as a list. The queue's are those where the
-    viewer holds a role, read with the request's roles (projects.access.member_projects): no
-    query of their own. My reports reads the ids of the reports shared with the user in its
-    projects' query (projects_and_shared): one round trip for both.
-    """
-    viewer = Viewer.of(user, shared=False)
-    view = queue_view(viewer, asked)
-    if viewer.sees_everything:
-        return viewer, view, list(queue_projects(viewer, view))
-    if view == QUEUE:
-        return viewer, view, member_projects(user)
-    projects, shared_ids = projects_and_shared(viewer)
-    return dataclasses.replace(viewer, shared_ids=shared_ids), view, projects
-
-
-class IdList(Aggregate):
-    """The values of an integer column as one value: an array on PostgreSQL, a comma-separated
-    text on SQLite (`ids_of` reads either)."""
-
-    function = "ARRAY_AGG"
-    output_field = TextField()
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
-
-
-def ids_of(value):
-    """The ids of an IdList value (None: none)."""
-    if not value:
-        return frozenset()
-    return frozenset(map(int, value.split(",") if isinstance(value, str) else value))
-
-
-def projects_and_shared(viewer):
-    """(projects, shared ids) of My reports in one query: its projects to filter by
-    (queue_projects), each row also carrying the ids of the reports shared with the viewer
-    (computed once, not per row). Every shared report's project is among the rows, so no rows
-    means none shared.
-    """
-    ids = shared_with(viewer.user).values("user_id").annotate(ids=IdList("content_object_id"))
-    projects = list(queue_projects(viewer, MINE).annotate(shared_ids=Subquery(ids.values("ids"))))
-    return projects, ids_of(projects[0].shared_ids if projects else None)
 
 
 def report_queue(*, user, now, viewer=None, view=QUEUE, project=None, state="", severity="",
@@ -343,7 +296,7 @@ def report_queue(*, user, now, viewer=None, view=QUEUE, project=None, state="", 
     filed_by_or_shared_with: each one side of visible_to). Keyset pagination on (sort column,
     id): each page is one indexed range scan, however deep. `search` (reports.search): an exact
     tracking-ID match is shown first, on the first page, and the other matches follow in the
-    sort order. `projects`: the list's filter projects (list_page) as the caller read
+    sort order. `projects`: the list's filter projects (list_projects) as the caller read
     them, so that the rows need not join their projects (one join less to plan on every page).
     """
     known = None if projects is None else {p.pk: RowProject(p.pk, p.slug, p.name) for p in projects}
@@ -480,22 +433,30 @@ def forget_queue_counts(project_id):
     transaction.on_commit(lambda: cache.delete(_counts_key(project_id)))
 
 
-def queue_projects(viewer, view, *, followed=True):
+def list_projects(viewer, view):
+    """queue_projects as a list, for the site's list page. The queue's are those where the
+    viewer holds a role, read with the request's roles (projects.access.member_projects): no
+    query of their own.
+    """
+    if view == QUEUE and not viewer.sees_everything:
+        return member_projects(viewer.user)
+    return list(queue_projects(viewer, view))
+
+
+def queue_projects(viewer, view):
     """Projects to filter the list by: in the queue, those the user is a member of; in My
-    reports, also those of the reports they filed or (`followed`) follow, every project of its
-    rows. Only what the list uses of them (slug, name): not their descriptions and policy texts.
+    reports, also those of the reports they filed or follow (every project of its rows). Only
+    what the list uses of them (slug, name): not their descriptions and policy texts.
     """
     projects = Project.objects.only("slug", "name").order_by("name")
     if viewer.sees_everything:
         return projects
     mine = Q(pk__in=list(viewer.roles))
     if view == MINE:
-        # Two index lookups: the reporter's (reporter, project) index and the collaborator's
-        # permission rows with their reports' projects (never an OR across the two in one scan).
-        user = viewer.user
-        mine |= Q(pk__in=Report.objects.filter(reporter=user).values("project_id"))
-        if followed:
-            mine |= Q(pk__in=shared_with(user).values("content_object__project_id"))
+        followed = Q(reporter=viewer.user)
+        if viewer.shared_ids:
+            followed |= Q(pk__in=viewer.shared_ids)
+        mine |= Q(pk__in=Report.objects.filter(followed).values("project_id"))
     return projects.filter(mine)
 
 

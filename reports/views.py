@@ -60,7 +60,8 @@ def report_list(request):
     """The queue (members: their projects' reports) and "My reports" (what the user filed or
     follows), with search, filters, sorts and keyset pages.
     """
-    viewer, view, projects = selectors.list_page(request.user, request.GET.get("view", ""))
+    viewer, view = selectors.list_viewer(request.user, request.GET.get("view", ""))
+    projects = selectors.list_projects(viewer, view)
     filters = forms.queue_filters(
         request.GET, projects=projects, sorts=selectors.SORTS, default_sort=selectors.DEFAULT_SORT
     )
