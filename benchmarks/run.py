@@ -73,6 +73,9 @@ def arguments(argv=None):
     parser.add_argument("--deep-pages", type=int, default=2000, help="depth of the keyset page")
     parser.add_argument("--http-seconds", type=float, default=10, help="per URL")
     parser.add_argument("--http-clients", type=int, default=4, help="load generator threads")
+    parser.add_argument(
+        "--http-rounds", type=int, default=5, help="interleaved rounds the seconds are split in"
+    )
     parser.add_argument("--intake", type=int, default=200, help="reports posted")
     parser.add_argument("--attachment-bytes", type=int, default=1024 * 1024)
     parser.add_argument("--out", type=Path, default=HERE / "results")
@@ -200,7 +203,11 @@ def measure_all(options, results, *, port, workdir):
         "lists": lambda: measure_lists(requests=options.requests, deep_pages=options.deep_pages),
         "sweep": measure_sweep,
         "http": lambda: measure_http(
-            port=port, workdir=workdir, seconds=options.http_seconds, clients=options.http_clients
+            port=port,
+            workdir=workdir,
+            seconds=options.http_seconds,
+            clients=options.http_clients,
+            rounds=options.http_rounds,
         ),
         "intake": lambda: measure_intake(
             port=port, count=options.intake, size=options.attachment_bytes, workdir=workdir
@@ -555,28 +562,83 @@ def rate(port, path, *, seconds, clients, sent_headers):
     return {"requests": total, "seconds": round(elapsed, 2), "per s": round(total / elapsed)}
 
 
-def measure_http(*, port, workdir, seconds=10, clients=4, maintainer=MAINTAINER):
+# The HTTP section's pages: name, path, signed in (the maintainer's session cookie).
+HTTP_PAGES = (
+    ("minimal", "/bench-minimal/", False),
+    ("health", "/health/", False),
+    ("queue", "/reports/", True),
+)
+
+
+def measure_http(*, port, workdir, seconds=10, clients=4, rounds=5, maintainer=MAINTAINER):
+    """Each page's requests/s through gunicorn, in `rounds` interleaved rounds of `seconds` /
+    `rounds` per page (minimal, health, queue, then again): a machine whose speed drifts
+    during the run (a shared host's neighbours) slows each page alike, where three blocks of
+    `seconds` one after the other gave the drift to whichever page ran in it. With each page's
+    CPU per request by party (http_figures)."""
     from django.contrib.auth import get_user_model
 
     session = signed_in_session(get_user_model().objects.get(email=maintainer))
-    figures = {"gunicorn workers": 2, "load generator": f"{clients} Python threads, same machine"}
+    sent = {name: headers(port, session if signed else None) for name, _, signed in HTTP_PAGES}
+    measured = []
     with gunicorn(port, workdir / "gunicorn.log") as server:
-        for name, path, key in (
-            ("minimal", "/bench-minimal/", None),
-            ("health", "/health/", None),
-            ("queue", "/reports/", session),
-        ):
-            rate(port, path, seconds=1, clients=clients, sent_headers=headers(port, key))  # warm
-            before = sum(cpu_seconds(pid) for pid in process_tree(server.pid))
-            figures[name] = {"path": path} | rate(
-                port, path, seconds=seconds, clients=clients, sent_headers=headers(port, key)
-            )
-            # gunicorn's CPU per request (master and workers, from /proc): the server's cost,
-            # whatever else the shared machine runs.
-            used = sum(cpu_seconds(pid) for pid in process_tree(server.pid)) - before
-            figures[name]["server cpu ms per request"] = ms(used / figures[name]["requests"])
-    figures["queue / minimal"] = round(figures["queue"]["per s"] / figures["minimal"]["per s"], 3)
-    figures["health / minimal"] = round(figures["health"]["per s"] / figures["minimal"]["per s"], 3)
+        for name, path, _ in HTTP_PAGES:  # warm: imports, connections, caches
+            rate(port, path, seconds=1, clients=clients, sent_headers=sent[name])
+        cpu = CpuUse({"gunicorn": lambda: process_tree(server.pid)})
+        for _ in range(rounds):
+            one = {}
+            for name, path, _ in HTTP_PAGES:
+                before = cpu.sample()
+                one[name] = rate(
+                    port, path, seconds=seconds / rounds, clients=clients, sent_headers=sent[name]
+                )
+                one[name]["cpu seconds"] = CpuUse.seconds(before, cpu.sample())
+            measured.append(one)
+    return {
+        "gunicorn workers": GUNICORN_WORKERS,
+        "load generator": f"{clients} Python threads, same machine",
+    } | http_figures(measured)
+
+
+def http_figures(rounds):
+    """Each page's figures over the rounds (requests, seconds, requests/s, CPU ms per request
+    by party and over all of them) and the ratios: queue / minimal over the whole run (the
+    target's figure), in each round (how steady it was), and by CPU over all parties (what the
+    ratio would be if both pages kept the two cores busy)."""
+    figures = {}
+    for name, path, _ in HTTP_PAGES:
+        parts = [one[name] for one in rounds]
+        requests = sum(part["requests"] for part in parts)
+        seconds = sum(part["seconds"] for part in parts)
+        cpu = {
+            party: sum(part["cpu seconds"][party] for part in parts)
+            for party in parts[0]["cpu seconds"]
+        }
+        figures[name] = {
+            "path": path,
+            "requests": requests,
+            "seconds": round(seconds, 2),
+            "per s": round(requests / seconds),
+            "server cpu ms per request": ms(cpu["gunicorn"] / requests),
+            "cpu ms per request": {party: ms(used / requests) for party, used in cpu.items()},
+            "cpu ms per request (all parties)": ms(sum(cpu.values()) / requests),
+        }
+
+    def rate_of(part):
+        return part["requests"] / part["seconds"]
+
+    for name in ("queue", "health"):
+        figures[f"{name} / minimal"] = round(
+            rate_of(figures[name]) / rate_of(figures["minimal"]), 3
+        )
+    figures["queue / minimal by round"] = [
+        round(rate_of(one["queue"]) / rate_of(one["minimal"]), 3) for one in rounds
+    ]
+    figures["queue / minimal by CPU (all parties)"] = round(
+        figures["minimal"]["cpu ms per request (all parties)"]
+        / figures["queue"]["cpu ms per request (all parties)"],
+        3,
+    )
     return figures
 
 
@@ -629,20 +691,29 @@ def machine_busy_seconds():
     return (sum(ticks[:8]) - idle) / CLOCK_TICKS
 
 
+def redis_cpu_seconds():
+    """CPU seconds the Redis server has used (its INFO), or None without REDIS_URL: the cache
+    (sessions, queue counts) and, when it is the same server, the broker."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return None
+    import redis
+
+    info = redis.Redis.from_url(url).info("cpu")
+    return info["used_cpu_user"] + info["used_cpu_sys"]
+
+
 class CpuUse:
-    """CPU time used by each party of the intake while it runs: gunicorn (master and workers),
-    the Celery worker (and its pool), the database server's processes for this database, and
-    this process (the load generator's threads); and the machine's busy time, to see how much
-    went to others (other test runs share the two cores). Read from /proc, so the figures hold
+    """CPU time used by each party of a measurement while it runs: our servers' processes
+    (`parties`: name -> the pids to read, e.g. gunicorn's master and workers), the database
+    server's processes for this database, the Redis server, and this process (the load
+    generator's threads); and the machine's busy time, to see how much went to others (other
+    test runs share the two cores). Read from /proc and Redis's INFO, so the figures hold
     however loaded the machine is; a connection opened and closed within the run is missed
     (none are: CONN_MAX_AGE keeps them open)."""
 
-    def __init__(self, *, gunicorn, celery):
-        self.parties = {
-            "gunicorn": lambda: process_tree(gunicorn.pid),
-            "celery worker": lambda: process_tree(celery.pid),
-            "postgres": database_backends,
-        }
+    def __init__(self, parties):
+        self.parties = parties | {"postgres": database_backends}
 
     def sample(self):
         own = os.times()
@@ -651,19 +722,28 @@ class CpuUse:
                 name: {pid: cpu_seconds(pid) for pid in pids()}
                 for name, pids in self.parties.items()
             },
+            "redis": redis_cpu_seconds(),
             "load generator": own.user + own.system,
             "machine": machine_busy_seconds(),
             "wall": time.monotonic(),
         }
 
     @staticmethod
-    def used(before, after, *, filings):
-        """Milliseconds of CPU per filing by party, their total, and the machine's share."""
-        per_filing = {
+    def seconds(before, after):
+        """CPU seconds each party used between two samples (Redis only when measured)."""
+        used = {
             name: sum(cpu - before["processes"][name].get(pid, 0.0) for pid, cpu in pids.items())
             for name, pids in after["processes"].items()
         }
-        per_filing["load generator"] = after["load generator"] - before["load generator"]
+        if after["redis"] is not None:
+            used["redis"] = after["redis"] - before["redis"]
+        used["load generator"] = after["load generator"] - before["load generator"]
+        return used
+
+    @staticmethod
+    def used(before, after, *, filings):
+        """Milliseconds of CPU per filing by party, their total, and the machine's share."""
+        per_filing = CpuUse.seconds(before, after)
         ours = sum(per_filing.values())
         wall = after["wall"] - before["wall"]
         busy = after["machine"] - before["machine"]
@@ -813,7 +893,12 @@ def measure_intake(*, port, count=200, size=1024 * 1024, workdir, clients=4):
             threading.Thread(target=reporter, args=(k, count // clients + (k < count % clients)))
             for k in range(clients)
         ]
-        cpu = CpuUse(gunicorn=server, celery=worker)
+        cpu = CpuUse(
+            {
+                "gunicorn": lambda: process_tree(server.pid),
+                "celery worker": lambda: process_tree(worker.pid),
+            }
+        )
         start = cpu.sample()
         began = time.perf_counter()
         for thread in threads:
@@ -930,13 +1015,24 @@ def markdown(results):
             )
     http = results.get("http", {})
     if "queue / minimal" in http:
-        for name in ("minimal", "health", "queue"):
-            row(
-                f"HTTP {http[name]['path']} requests/s (gunicorn CPU ms per request "
-                f"{http[name].get('server cpu ms per request')})",
-                http[name]["per s"],
-            )
+        for name, _, _ in HTTP_PAGES:
+            page = http[name]
+            if "cpu ms per request" in page:
+                parts = ", ".join(f"{n} {took}" for n, took in page["cpu ms per request"].items())
+                cpu = f"CPU ms per request {page['cpu ms per request (all parties)']}: {parts}"
+            else:  # results written before the parties were measured
+                cpu = f"gunicorn CPU ms per request {page.get('server cpu ms per request')}"
+            row(f"HTTP {page['path']} requests/s ({cpu})", page["per s"])
         row("HTTP queue / minimal", http["queue / minimal"], TARGETS["queue / minimal (HTTP)"])
+        if "queue / minimal by round" in http:
+            row(
+                "HTTP queue / minimal, each round",
+                " ".join(map(str, http["queue / minimal by round"])),
+            )
+            row(
+                "HTTP queue / minimal by CPU over all parties (minimal's / queue's)",
+                http["queue / minimal by CPU (all parties)"],
+            )
     sweep = results.get("sweep", {})
     if "seconds" in sweep:
         row(

@@ -141,3 +141,77 @@ def test_the_generated_database_can_be_named_for_a_run_of_its_own():
     # An existing database is named by --database; --run-database is only what --generate builds.
     with pytest.raises(SystemExit):
         run.arguments(["--database", "disclosure_bench_gen", "--run-database", "x"])
+
+
+def _round(minimal, queue, *, health=(100, 1.0)):
+    """One interleaved round: (requests, seconds) of each page and the CPU seconds by party."""
+
+    def page(requests, seconds, gunicorn):
+        return {
+            "requests": requests,
+            "seconds": seconds,
+            "cpu seconds": {"gunicorn": gunicorn, "postgres": gunicorn / 4, "load generator": 0.1},
+        }
+
+    return {
+        "minimal": page(*minimal, gunicorn=0.5),
+        "health": page(*health, gunicorn=0.3),
+        "queue": page(*queue, gunicorn=1.0),
+    }
+
+
+def test_http_rounds_add_up_per_page_and_ratio_over_the_whole_run():
+    # The machine slowed down in the second round: both pages served half as many requests.
+    figures = run.http_figures([_round((1000, 2.0), (200, 2.0)), _round((500, 2.0), (100, 2.0))])
+    assert figures["minimal"]["requests"] == 1500
+    assert figures["minimal"]["per s"] == 375
+    assert figures["queue"]["per s"] == 75
+    assert figures["queue / minimal"] == 0.2
+    assert figures["queue / minimal by round"] == [0.2, 0.2]
+    # CPU per request by party: 2 rounds x 1.0 s of gunicorn over 300 queue requests.
+    assert figures["queue"]["cpu ms per request"] == {
+        "gunicorn": 6.667,
+        "postgres": 1.667,
+        "load generator": 0.667,
+    }
+    assert figures["queue"]["server cpu ms per request"] == 6.667
+    assert figures["queue"]["cpu ms per request (all parties)"] == 9.0
+    # (0.5 + 0.125 + 0.1) s a round, twice, over 1,500 requests.
+    assert figures["minimal"]["cpu ms per request (all parties)"] == 0.967
+    assert figures["queue / minimal by CPU (all parties)"] == round(0.967 / 9.0, 3)
+
+
+def test_the_http_table_shows_each_pages_cpu_by_party_and_each_rounds_ratio():
+    http = run.http_figures([_round((1000, 2.0), (200, 2.0)), _round((800, 2.0), (240, 2.0))])
+    results = {
+        "date": "2026-12-04T00:00:00+00:00",
+        "database": "x",
+        "reports": 1,
+        "machine": {"cores": 2, "load average": (0.0, 0.0, 0.0)},
+        "http": http,
+    }
+    text = run.markdown(results)
+    assert (
+        "| HTTP /reports/ requests/s (CPU ms per request 6.136: gunicorn 4.545, postgres 1.136, "
+        "load generator 0.455) | 110 |" in text
+    )
+    assert "| HTTP queue / minimal, each round | 0.2 0.3 |" in text
+    assert "| HTTP queue / minimal | 0.244 | >= 0.25" in text
+
+
+def test_cpu_use_counts_redis_when_it_is_measured():
+    before = {"processes": {"gunicorn": {1: 1.0}}, "redis": 2.0, "load generator": 3.0}
+    after = {"processes": {"gunicorn": {1: 1.5, 2: 0.25}}, "redis": 2.125, "load generator": 3.5}
+    assert run.CpuUse.seconds(before, after) == {
+        "gunicorn": 0.75,  # a worker that started in between counts from zero
+        "redis": 0.125,
+        "load generator": 0.5,
+    }
+    assert "redis" not in run.CpuUse.seconds(before | {"redis": None}, after | {"redis": None})
+
+
+def test_redis_cpu_is_read_from_the_server(monkeypatch):
+    used = run.redis_cpu_seconds()
+    assert isinstance(used, float) and used > 0
+    monkeypatch.delenv("REDIS_URL")
+    assert run.redis_cpu_seconds() is None
