@@ -226,6 +226,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_PREPARED_STATEMENTS", True
+):
+    # The queries every signed-in page runs, written once per process (projects/precompiled.py),
+    # are prepared on each connection: PostgreSQL plans them once rather than per request. Any
+    # threshold lets psycopg prepare what asks for it; Django's cursors (client-side binding)
+    # never do, so nothing else is prepared. Off behind a pooler that cannot keep prepared
+    # statements (PgBouncer in transaction mode before 1.21).
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
