@@ -226,7 +226,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's, with a health check that asks the connection's socket before the server
+    # (disclosure/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "disclosure.postgresql"
+if DATABASES["default"]["ENGINE"] == "disclosure.postgresql" and env_bool(
     "DATABASE_PREPARED_STATEMENTS", True
 ):
     # The queries every signed-in page runs, written once per process (projects/precompiled.py),
