@@ -121,17 +121,21 @@ def test_intake_fields_fill_the_policys_form(db):
     assert forms.CreditForm(data, prefix="credit").is_valid()
 
 
-def test_a_failing_section_is_recorded_and_shown():
-    failed = run.section(lambda: 1 / 0)
-    assert failed["error"] == "ZeroDivisionError: division by zero"
-    results = {
+def results_with(**sections):
+    """A run's results around `sections`, as run.py's markdown reads them."""
+    return {
         "date": "2026-12-02T00:00:00+00:00",
         "database": "x",
         "reports": 1,
         "machine": {"cores": 2, "load average": (0.0, 0.0, 0.0)},
-        "sweep": failed,
-    }
-    assert "| sweep: ERROR | ZeroDivisionError: division by zero |" in run.markdown(results)
+    } | sections
+
+
+def test_a_failing_section_is_recorded_and_shown():
+    failed = run.section(lambda: 1 / 0)
+    assert failed["error"] == "ZeroDivisionError: division by zero"
+    text = run.markdown(results_with(sweep=failed))
+    assert "| sweep: ERROR | ZeroDivisionError: division by zero |" in text
 
 
 def test_the_generated_database_can_be_named_for_a_run_of_its_own():
@@ -183,14 +187,7 @@ def test_http_rounds_add_up_per_page_and_ratio_over_the_whole_run():
 
 def test_the_http_table_shows_each_pages_cpu_by_party_and_each_rounds_ratio():
     http = run.http_figures([_round((1000, 2.0), (200, 2.0)), _round((800, 2.0), (240, 2.0))])
-    results = {
-        "date": "2026-12-04T00:00:00+00:00",
-        "database": "x",
-        "reports": 1,
-        "machine": {"cores": 2, "load average": (0.0, 0.0, 0.0)},
-        "http": http,
-    }
-    text = run.markdown(results)
+    text = run.markdown(results_with(http=http))
     assert (
         "| HTTP /reports/ requests/s (CPU ms per request 6.136: gunicorn 4.545, postgres 1.136, "
         "load generator 0.455) | 110 |" in text
@@ -212,6 +209,7 @@ def test_cpu_use_counts_redis_when_it_is_measured():
 
 def test_redis_cpu_is_read_from_the_server(monkeypatch):
     used = run.redis_cpu_seconds()
-    assert isinstance(used, float) and used > 0
+    assert isinstance(used, float)
+    assert used > 0
     monkeypatch.delenv("REDIS_URL")
     assert run.redis_cpu_seconds() is None
