@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import cProfile
 import datetime as dt
+import functools
 import io
 import json
 import math
@@ -697,10 +698,17 @@ def redis_cpu_seconds():
     url = os.environ.get("REDIS_URL")
     if not url:
         return None
+    info = _redis(url).info("cpu")
+    return info["used_cpu_user"] + info["used_cpu_sys"]
+
+
+@functools.cache
+def _redis(url):
+    """One client per server for the run's samples: a new one per sample connected anew, and
+    Redis counted the connection in the CPU being measured."""
     import redis
 
-    info = redis.Redis.from_url(url).info("cpu")
-    return info["used_cpu_user"] + info["used_cpu_sys"]
+    return redis.Redis.from_url(url)
 
 
 class CpuUse:
