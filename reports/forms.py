@@ -393,6 +393,12 @@ class AssignmentForm(forms.Form):
 SEARCH_MAX_LENGTH = 200
 
 
+# The lists' filter choices, read once: an enum's `choices` and `values` are built anew on every
+# access, and the queue reads them on every request.
+STATE_CHOICES, SEVERITY_CHOICES = State.choices, Severity.choices
+STATE_VALUES, SEVERITY_VALUES = frozenset(State.values), frozenset(Severity.values)
+
+
 def queue_filters(params, *, projects, sorts, default_sort):
     """The clean filters of the queue's and My reports' query string `params` (request.GET):
     {name: value} for reports.selectors.report_queue. Lenient: a value that is not one of the
@@ -404,8 +410,8 @@ def queue_filters(params, *, projects, sorts, default_sort):
         "search": params.get("q", "").strip()[:SEARCH_MAX_LENGTH],
         "sort": sort if sort in sorts else default_sort,
         "project": next((p for p in projects if p.slug == params.get("project")), None),
-        "state": state if state == "open" or state in State.values else "",
-        "severity": severity if severity in Severity.values else "",
+        "state": state if state == "open" or state in STATE_VALUES else "",
+        "severity": severity if severity in SEVERITY_VALUES else "",
         "overdue": params.get("overdue") == "1",
         "assigned_to_me": params.get("assigned") == "me",
         "cursor": params.get("after") or None,

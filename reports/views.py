@@ -12,7 +12,6 @@ from projects.selectors import public_project, revision_with_matrix
 from reports import forms, selectors, services
 from reports.access import access_report, can_view_sla
 from reports.downloads import attachment_response
-from reports.models import Severity, State
 from reports.postback import SPAM_DONE, back_to_report, form_errors, transition_done
 from reports.throttles import throttled
 
@@ -91,9 +90,9 @@ def report_list(request):
             and selectors.queue_counts(viewer=viewer, projects=projects, now=now),
             "member_projects": [p for p in projects if manages_members(viewer.role_in(p.pk))],
             "filters": filters,
-            "states": State.choices,
-            "severities": Severity.choices,
-            "sorts": [(key, order.label) for key, order in selectors.SORTS.items()],
+            "states": forms.STATE_CHOICES,
+            "severities": forms.SEVERITY_CHOICES,
+            "sorts": selectors.SORT_CHOICES,
             "query": query.urlencode(),
             "now": now,
         },
