@@ -563,6 +563,29 @@ def rate(port, path, *, seconds, clients, sent_headers):
     return {"requests": total, "seconds": round(elapsed, 2), "per s": round(total / elapsed)}
 
 
+def keeping_cookies(port, path, sent_headers):
+    """`sent_headers` with the cookies one GET of `path` set added to its Cookie header, as a
+    browser sends back what it was given (the CSRF cookie of a page with a form: without it
+    every request would make a new secret, which no browser's second visit does)."""
+    import http.client
+    from http.cookies import SimpleCookie
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path, headers=sent_headers)
+        response = connection.getresponse()
+        response.read()
+        given = SimpleCookie()
+        for header in response.headers.get_all("Set-Cookie") or ():
+            given.load(header)
+    finally:
+        connection.close()
+    kept = dict(part.split("=", 1) for part in sent_headers.get("Cookie", "").split("; ") if part)
+    kept |= {name: morsel.value for name, morsel in given.items()}
+    cookie = "; ".join(f"{name}={value}" for name, value in kept.items())
+    return sent_headers | ({"Cookie": cookie} if cookie else {})
+
+
 # The HTTP section's pages: name, path, signed in (the maintainer's session cookie).
 HTTP_PAGES = (
     ("minimal", "/bench-minimal/", False),
@@ -585,6 +608,7 @@ def measure_http(*, port, workdir, seconds=10, clients=4, rounds=5, maintainer=M
     with gunicorn(port, workdir / "gunicorn.log") as server:
         for name, path, _ in HTTP_PAGES:  # warm: imports, connections, caches
             rate(port, path, seconds=1, clients=clients, sent_headers=sent[name])
+            sent[name] = keeping_cookies(port, path, sent[name])
         cpu = CpuUse({"gunicorn": lambda: process_tree(server.pid)})
         for _ in range(rounds):
             one = {}

@@ -213,3 +213,35 @@ def test_redis_cpu_is_read_from_the_server(monkeypatch):
     assert used > 0
     monkeypatch.delenv("REDIS_URL")
     assert run.redis_cpu_seconds() is None
+
+
+def test_the_load_generator_sends_back_the_cookies_a_page_set_as_a_browser_does():
+    """The queue sets a CSRF cookie for its sign-out form: a browser sends it back, and a load
+    generator that did not would make the site mint a new secret on every request."""
+    import http.server
+    import threading
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Set-Cookie", "csrftoken=abc123; Path=/; Secure; SameSite=Lax")
+            self.send_header("Set-Cookie", "sessionid=renewed; HttpOnly")
+            self.end_headers()
+            self.wfile.write(self.headers.get("Cookie", "").encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        sent = {"Host": "x", "Cookie": "sessionid=old; other=1"}
+        kept = run.keeping_cookies(server.server_port, "/reports/", sent)
+        assert kept == {"Host": "x", "Cookie": "sessionid=renewed; other=1; csrftoken=abc123"}
+        assert run.keeping_cookies(server.server_port, "/", {"Host": "x"}) == {
+            "Host": "x",
+            "Cookie": "csrftoken=abc123; sessionid=renewed",
+        }
+    finally:
+        server.shutdown()
+        server.server_close()
