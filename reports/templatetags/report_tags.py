@@ -1,3 +1,4 @@
+import functools
 from html import escape
 
 from django import template
@@ -175,6 +176,13 @@ def count_rows(counts, *, member_projects):
 @register.simple_tag
 def options(choices, selected):
     """<option>s of (value, label) `choices`, `selected` marked: the list's filter selects."""
+    return _options(tuple(choices), selected)
+
+
+@functools.lru_cache(maxsize=512)
+def _options(choices, selected):
+    """The same choices and selection give the same HTML: every list page shows the states',
+    severities' and sorts' selects, mostly with nothing selected."""
     return mark_safe(  # noqa: S308 - escaped
         "".join(
             f'<option value="{escape(value)}"{" selected" if value == selected else ""}>'

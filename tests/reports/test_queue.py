@@ -129,6 +129,38 @@ def test_filters_compose_with_the_view_and_assigned_to_me(
     assert len(listed(client, "?assigned=me")) == 3  # no such filter on their own reports
 
 
+def selected(body, name):
+    """The values of the <select name=`name`>'s options marked selected."""
+    select = body.split(f'name="{name}">')[1].split("</select>")[0]
+    return re.findall(r'<option value="([^"]*)" selected>', select)
+
+
+def test_the_filter_selects_show_what_was_chosen_and_only_that(client, project, maintainer):
+    project.name = 'Mail <b>"&'
+    project.save()
+    client.sign_in(maintainer)
+    chosen = client.get(
+        f"/reports/?view=queue&state=triaged&severity=high&sort=newest&project={project.slug}"
+    ).content.decode()
+    assert [selected(chosen, n) for n in ("sort", "project", "state", "severity")] == [
+        ["newest"],
+        [project.slug],
+        ["triaged"],
+        ["high"],
+    ]
+    assert '<option value="triaged" selected>Triaged</option>' in chosen
+    assert f'<option value="{project.slug}" selected>Mail &lt;b&gt;&quot;&amp;</option>' in chosen
+    # The same selects with nothing chosen, right after: the default sort and nothing else.
+    plain = client.get("/reports/?view=queue").content.decode()
+    assert [selected(plain, n) for n in ("sort", "project", "state", "severity")] == [
+        [selectors.DEFAULT_SORT],
+        [],
+        [],
+        [],
+    ]
+    assert plain.count("<option") == chosen.count("<option")
+
+
 def make_severities(project, reporter, maintainer):
     """Reports filed in this order, triaged with these severities (one left unrated)."""
     reports = {}
