@@ -494,7 +494,8 @@ def measure_sweep():
 @contextlib.contextmanager
 def gunicorn(port, log_path, *, workers=GUNICORN_WORKERS):
     """gunicorn serving the overlay settings (the environment run.py set), `workers` sync
-    workers on loopback, as the deployment runs it (docker-compose.yml)."""
+    workers on loopback: the deployment's server and worker class (docker-compose.yml), with
+    the two workers issue 15's measurements name (the deployment runs three)."""
     with open(log_path, "w") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             [sys.executable, "-m", "gunicorn", "disclosure.wsgi:application",
