@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
+from django.contrib.auth.middleware import get_user
 from django.core.exceptions import BadRequest
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
@@ -89,7 +90,10 @@ class SecondFactorGate:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = request.user
+        # From here on the request holds the user itself rather than Django's lazy wrapper
+        # around it (the same object: Django reads it once per request): every attribute read
+        # through the wrapper took a failed lookup first, some seventy on a queue page.
+        user = request.user = get_user(request)
         if user.is_authenticated:
             # Read once here; the views of this request reuse them (projects.access).
             roles = remember_roles(user)

@@ -194,3 +194,24 @@ def test_wrong_second_factor_codes_are_throttled(maintainer):
     assert response.status_code == 200  # the right code, refused after too many wrong ones
     assert "_auth_user_id" not in client.session
     assert Authenticator.objects.filter(user=maintainer).exists()
+
+
+def test_after_the_gate_the_request_holds_the_user_itself(maintainer, reporter, report):
+    """The gate reads the request's user anyway; views and templates then get the user object
+    itself, not Django's lazy wrapper (each attribute read through it cost a failed lookup
+    first), and still the right one: signed in, signed out, or signed out by a password change.
+    """
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import AnonymousUser
+
+    client = Client()
+    client.sign_in(maintainer)
+    seen = client.get("/reports/").wsgi_request.user
+    assert type(seen) is get_user_model()
+    assert seen == maintainer
+    assert type(Client().get("/projects/").wsgi_request.user) is AnonymousUser
+    reporter_client, _ = password_only(reporter)
+    assert reporter_client.get("/projects/").wsgi_request.user == reporter
+    reporter.set_password("another long passphrase 42")
+    reporter.save()
+    assert type(reporter_client.get("/projects/").wsgi_request.user) is AnonymousUser
