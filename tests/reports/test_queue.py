@@ -597,6 +597,73 @@ def test_the_plain_queue_page_compiled_once_gives_the_orms_rows(
     assert len(selectors._PLAIN_PAGES) == 3  # (3 rows, 1 project), (8, 1), (8, 2)
     # A shape whose first compile did not give the expected parameters runs through the ORM.
     selectors._PLAIN_PAGES.clear()
-    selectors._PLAIN_PAGES[("default", sort, 2, 4)] = None
+    selectors._PLAIN_PAGES[("default", sort, 2, 4, None)] = None
     assert page().reports == expected()
-    assert {("default", sort, 2, 4): None} == selectors._PLAIN_PAGES  # not compiled again
+    assert {("default", sort, 2, 4, None): None} == selectors._PLAIN_PAGES  # not compiled again
+
+
+@pytest.mark.parametrize("sort", list(selectors.SORTS))
+def test_the_pages_after_the_first_are_compiled_once_too(
+    client, project, maintainer, reporter, sort, monkeypatch
+):
+    """Next page after next page of the plain queue, in every sort (deadlines that are set and
+    that are not, equal ones): the rows the ORM gives for the same cursor, from SQL written
+    once per shape of cursor (on a value, on a null), with no queryset built once written."""
+    with time_machine.travel(T0, tick=False):
+        reports = [file(reporter, project, title=f"R{n}") for n in range(9)]
+    Report.objects.filter(pk__in=[r.pk for r in reports[:3]]).update(next_due=None)
+    Report.objects.filter(pk__in=[r.pk for r in reports[3:6]]).update(next_due=T0)
+    for n, report in enumerate(reports):
+        Report.objects.filter(pk=report.pk).update(severity_rank=n % 3)
+
+    def walk():
+        viewer = selectors.Viewer.of(maintainer, shared=False)
+        projects = selectors.list_projects(viewer, selectors.QUEUE)
+        pages, cursor = [], None
+        while True:
+            page = selectors.report_queue(
+                user=maintainer, viewer=viewer, now=T0, sort=sort, page_size=2,
+                projects=projects, cursor=cursor,
+            )  # fmt: skip
+            pages.append([r.tracking_id for r in page.reports])
+            if not (cursor := page.next_cursor):
+                return pages
+
+    selectors._PLAIN_PAGES.clear()
+    with monkeypatch.context() as patched:  # the ORM's pages, nothing compiled
+        patched.setattr(selectors, "_compiled_once", lambda page, *args: page)
+        by_orm = walk()
+    assert sorted(t for page in by_orm for t in page) == sorted(r.tracking_id for r in reports)
+    assert walk() == by_orm  # compiling as it goes
+    shapes = {key[-1] for key, page in selectors._PLAIN_PAGES.items() if page is not None}
+    assert shapes >= {None, "value"}
+    if sort == "deadline":
+        assert "null" in shapes  # the pages among the reports without a deadline
+    with monkeypatch.context() as patched:
+        patched.setattr(selectors, "row_query", None)  # no queryset is built any more
+        assert walk() == by_orm
+    # And through the page, following its Next links.
+    client.sign_in(maintainer)
+    seen, url = [], f"/reports/?view=queue&sort={sort}"
+    while url:
+        response = client.get(url)
+        seen.append([r.tracking_id for r in response.context["page"].reports])
+        after = response.context["page"].next_cursor
+        url = after and f"/reports/?view=queue&sort={sort}&after={after}"
+    assert [t for page in seen for t in page] == [t for page in by_orm for t in page]
+
+
+def test_a_compiled_page_knows_where_each_parameter_comes_from():
+    class Compiled:
+        def __init__(self, *params):
+            self.params = params
+
+    when = datetime.datetime(2026, 3, 2, tzinfo=datetime.UTC)
+    page = selectors.PlainPage.of(Compiled(7, 9, when, when, 41), (7, 9), (when, 41))
+    assert page.layout == (0, 1, 2, 2, 3)
+    assert selectors.PlainPage.of(Compiled(7, 9, 41), (7, 9), (None, 41)).layout == (0, 1, 3)
+    assert selectors.PlainPage.of(Compiled(7, 9), (7, 9), ()).layout == (0, 1)
+    assert selectors.PlainPage.of(Compiled(9, 7), (7, 9), ()) is None  # ids out of order
+    assert selectors.PlainPage.of(Compiled(7, 9, 5), (7, 9), (when, 41)) is None  # not ours
+    with pytest.raises(selectors.AmbiguousPageError):  # a severity rank equal to the id
+        selectors.PlainPage.of(Compiled(7, 3, 3), (7,), (3, 3))
