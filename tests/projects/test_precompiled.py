@@ -45,7 +45,14 @@ def test_rows_convert_like_the_queryset_and_ask_for_the_converters_once(monkeypa
 
     # Another thread has a connection of its own, and converters worked out for it.
     seen = []
-    thread = threading.Thread(target=lambda: seen.append(compiled.rows((inactive.pk,))))
+
+    def other_thread():
+        try:
+            seen.append(compiled.rows((inactive.pk,)))
+        finally:
+            connections.close_all()  # its own connection, closed before the test database goes
+
+    thread = threading.Thread(target=other_thread)
     thread.start()
     thread.join()
     assert seen == [list(users.filter(pk=inactive.pk).values_list(
