@@ -3,6 +3,8 @@ severity, assigns a report to themselves, filters "Assigned to me", unassigns. A
 phone's width (390 px) has no horizontal scroll.
 """
 
+import re
+
 import pytest
 from django.conf import settings
 from playwright.sync_api import expect
@@ -187,3 +189,48 @@ def test_an_admin_follows_the_queues_counts_to_the_open_list_sla_and_members(
     page.go_back()
     counts.get_by_role("link", name="Members of Stalwart").click()
     expect(page.get_by_role("heading", name="Members of Stalwart")).to_be_visible()
+
+
+def test_a_maintainer_pages_through_the_queue_with_next_page(
+    page, live_server, settings, stalwart, maintainer, reports
+):
+    """Two reports a page: Next page after Next page shows every report once, in the sort the
+    maintainer chose (deadline, then severity), and the last page has no Next link. The pages
+    after the first run the SQL written for their cursor (reports.selectors.PlainPage)."""
+    settings.REPORTS_PAGE_SIZE = 2
+    more = services.file_report(
+        project=stalwart,
+        reporter=UserFactory(email="another@example.org"),
+        fields={"title": "Quota bypass", "steps_to_reproduce": "See.", "impact": "Disk full."},
+    )
+    everyone = {r.tracking_id for r in reports.values()} | {more.tracking_id}
+    sign_in(page, live_server, maintainer)
+    follow_nav(page, QUEUE_NAV)
+    rows = page.locator("table.table-hover tbody tr")
+    next_page = page.get_by_role("link", name="Next page")
+
+    def walk():
+        seen = []
+        while True:
+            expect(rows.first).to_be_visible()
+            seen += queue_ids(page)
+            if next_page.count() == 0:
+                return seen
+            next_page.click()
+            expect(page).to_have_url(re.compile(r"after="))
+
+    by_deadline = walk()
+    assert sorted(by_deadline) == sorted(everyone)
+    assert len(by_deadline) == 5
+
+    page.get_by_label("Sort by").select_option(label="Severity (critical first)")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_label("Sort by")).to_have_value("severity")
+    by_severity = walk()
+    assert by_severity[:3] == [
+        reports["Heap overflow in the IMAP parser"].tracking_id,
+        reports["SMTP smuggling in the relay"].tracking_id,
+        reports["Open redirect on the login page"].tracking_id,
+    ]
+    assert sorted(by_severity) == sorted(everyone)
+    expect(page.get_by_label("Sort by")).to_have_value("severity")  # the sort kept page to page
