@@ -653,6 +653,25 @@ def test_the_pages_after_the_first_are_compiled_once_too(
     assert [t for page in seen for t in page] == [t for page in by_orm for t in page]
 
 
+def test_the_queues_next_pages_cost_two_queries_however_deep(
+    client, settings, project, maintainer, reporter, django_assert_num_queries
+):
+    """The user with their roles and the page: the counts are kept from page 1, and a cursor
+    page's SQL, once written, runs without any other query."""
+    settings.REPORTS_PAGE_SIZE = 2
+    for n in range(7):
+        file(reporter, project, title=f"R{n}")
+    client.sign_in(maintainer)
+    url, pages = "/reports/?view=queue", 0
+    client.get(url)  # page 1: counts the projects' reports
+    while url:
+        with django_assert_num_queries(2):
+            page = client.get(url).context["page"]
+        pages += 1
+        url = page.next_cursor and f"/reports/?view=queue&after={page.next_cursor}"
+    assert pages == 4
+
+
 def test_a_compiled_page_knows_where_each_parameter_comes_from():
     class Compiled:
         def __init__(self, *params):
